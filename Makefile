@@ -1,0 +1,28 @@
+# Two entry points for a fresh machine with python3 >= 3.11: `make scan` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: scan test bench install clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+scan: $(STAMP)
+	$(BIN)/argus scan
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(BIN)/argus test rules
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --sizes 10000 100000
+
+clean:
+	rm -rf $(VENV) build *.egg-info

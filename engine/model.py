@@ -1,0 +1,94 @@
+"""Result types shared by every stage after evaluation.
+
+In: nothing (plain data). Out: Status/Severity vocabularies, Finding and RuleInfo records, and
+their JSON-ready dict forms, which are the contract of the JSON report (schemas/report.schema.json)
+that SARIF, JUnit, Markdown, baselines and history all read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("pass", "fail", "warn", "skip", "not_evaluated", "error")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    id: str
+    name: str
+    type: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "type": self.type}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One value a rule read: where (resource id + JSON path), what it was, what was expected."""
+
+    path: str
+    actual: Any
+    expected: str | None = None
+    resource: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"resource": self.resource, "path": self.path, "actual": self.actual, "expected": self.expected}
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The snapshot file (and row index within it) a subject came from."""
+
+    file: str
+    index: int
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "index": self.index}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    id: str
+    title: str
+    severity: str
+    description: str = ""
+    remediation: str = ""
+    help: str = ""
+    tags: tuple[str, ...] = ()
+    file: str = ""
+    line: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "title": self.title, "severity": self.severity,
+            "description": self.description, "remediation": self.remediation, "help": self.help,
+            "tags": list(self.tags), "location": {"file": self.file, "line": self.line},
+        }
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: RuleInfo
+    status: str
+    subject: Subject
+    message: str
+    evidence: list[Evidence] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+    origin: Origin | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "rule_id": self.rule.id,
+            "title": self.rule.title,
+            "severity": self.rule.severity,
+            "status": self.status,
+            "subject": self.subject.to_dict(),
+            "message": self.message,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "related": list(self.related),
+            "rule_location": {"file": self.rule.file, "line": self.rule.line},
+            "source": self.origin.to_dict() if self.origin else None,
+        }
