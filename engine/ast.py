@@ -1,0 +1,214 @@
+"""AST of the rule language: frozen, slotted dataclasses, each with a source span.
+
+In: built only by engine.parser. Out: consumed by checker and compiler. Nodes never hold lark trees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+# ---- expressions -------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    span: Span
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class It:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    span: Span
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ListExpr:
+    span: Span
+    items: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    span: Span
+    obj: "Expr"
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    span: Span
+    obj: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    span: Span
+    obj: "Expr"
+    index: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    span: Span
+    func: str
+    args: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class Quant:
+    span: Span
+    kind: str  # any | all | none
+    var: str
+    source: "Expr"
+    body: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    span: Span
+    op: str
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    span: Span
+    op: str
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    span: Span
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    span: Span
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    span: Span
+    operand: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    span: Span
+    source: "Expr"
+    pred: "Expr"
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A message string; parts are literal text (str) or interpolated expressions."""
+
+    span: Span
+    parts: tuple
+
+
+Expr = Union[Name, It, Literal, ListExpr, Attr, Project, Index, Call, Quant, Compare, Arith, And, Or, Not, Where]
+
+# ---- declarations -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    span: Span
+    name: str
+    type_name: str
+    type_span: Span
+    default: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class Data:
+    span: Span
+    name: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    span: Span
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    span: Span
+    key: str  # severity | description | remediation | help | tags
+    value: Any  # str, or tuple of str for tags
+
+
+@dataclass(frozen=True, slots=True)
+class Otherwise:
+    span: Span
+    level: str  # fail | warn | skip
+    subject: Expr | None
+    message: Template
+
+
+@dataclass(frozen=True, slots=True)
+class For:
+    span: Span
+    var: str
+    source: Expr
+    otherwise: Otherwise | None
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    span: Span
+    cond: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Require:
+    span: Span
+    cond: Expr
+    level: str  # fail | warn
+    message: Template | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    span: Span
+    id: str
+    id_span: Span
+    title: str
+    body: tuple  # Meta | Let | For | When | Require, in source order
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFile:
+    path: str
+    text: str
+    items: tuple  # Param | Data | Let | Rule

@@ -1,0 +1,31 @@
+"""`argus check`: lint rule files without a snapshot.
+
+In: rule files or directories (default: rules/). Out: every diagnostic as `file:line:col: CODE: message` with
+the source line and a caret, on stderr; exit 2 if any is an error (or any warning under --strict), else 0.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .diagnostics import has_errors
+from .loader import load_rules
+from .session import ROOT
+
+
+def add_arguments(p) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="rule files or directories (default: the bundled rules/)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def run(args) -> int:
+    program, diags = load_rules(args.paths or [str(ROOT / "rules")])
+    sources = program.sources
+    for d in sorted(diags, key=lambda d: (d.span.file, d.span.line, d.span.col) if d.span else ("", 0, 0)):
+        print(d.render(sources), file=sys.stderr)
+    errors = sum(d.severity == "error" for d in diags)
+    warnings = len(diags) - errors
+    files = len(program.files)
+    print(f"{files} file{'s' * (files != 1)}, {len(program.rules)} rules: {errors} error{'s' * (errors != 1)}, "
+          f"{warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
+    return 2 if has_errors(diags) or (args.strict and warnings) else 0

@@ -1,0 +1,366 @@
+"""Checker: parsed rule files -> diagnostics and a Program the compiler can trust.
+
+In: RuleFiles from the parser. Out: `Program` (params, data tables, file-level lets, rules, in one namespace
+across all loaded files) and Diagnostics with stable codes: undefined names, functions and arity (from the
+function table), literal regex/glob/JSONPath validity, rule metadata, duplicate ids, columns of known ARG
+tables, and warnings (id compared with `==`, type against an upper-case literal, unused let or parameter).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import yaml
+
+from . import ast as A
+from .diagnostics import Diagnostic, did_you_mean
+from .functions import FUNCTIONS
+from .model import SEVERITIES
+from .operators import OPERATORS, compile_glob, compile_regex
+from .snapshot import KNOWN_TABLES
+
+ARG_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
+               "managedBy", "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation")
+TABLE_COLUMNS = {t: ARG_COLUMNS for t in KNOWN_TABLES if t != "appliance"}
+TABLE_COLUMNS["appliance"] = ("id", "type", "name", "kind", "collected_at", "config", "proxy", "dns")
+PARAM_TYPES = ("string", "number", "bool", "list")
+META_ONCE = ("severity", "description", "remediation", "help", "tags")
+
+
+@dataclass
+class Program:
+    files: list[A.RuleFile] = field(default_factory=list)
+    params: dict[str, A.Param] = field(default_factory=dict)
+    data: dict[str, object] = field(default_factory=dict)
+    lets: dict[str, A.Let] = field(default_factory=dict)
+    rules: list[A.Rule] = field(default_factory=list)
+    prepared: dict[int, object] = field(default_factory=dict)  # id(literal node) -> compiled regex/glob/jsonpath
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return {f.path: f.text for f in self.files}
+
+
+@dataclass
+class _Sym:
+    kind: str            # param | data | let | table | var
+    node: object = None
+    table: str | None = None   # element table for sets / rows, when known
+    used: bool = False
+
+
+class Checker:
+    def __init__(self):
+        self.diags: list[Diagnostic] = []
+        self.program = Program()
+        self.globals: dict[str, _Sym] = {}
+
+    def err(self, code: str, span, message: str) -> None:
+        self.diags.append(Diagnostic(code, span, message))
+
+    # ---- entry
+    def check(self, files: list[A.RuleFile]) -> Program:
+        self.program.files = list(files)
+        for name in KNOWN_TABLES:
+            self.globals[name] = _Sym("table", table=name)
+        for f in files:
+            for item in f.items:
+                self._declare(f, item)
+        for f in files:
+            for item in f.items:
+                if isinstance(item, A.Param) and item.default is not None:
+                    self.expr(item.default, [])
+                elif isinstance(item, A.Let):
+                    self.globals[item.name].table = self.expr(item.value, [])
+        seen: dict[str, A.Rule] = {}
+        for f in files:
+            for item in f.items:
+                if isinstance(item, A.Rule):
+                    if item.id.casefold() in seen:
+                        first = seen[item.id.casefold()].span
+                        self.err("E202", item.id_span, f"duplicate rule id '{item.id}' (first defined at {first.file}:{first.line})")
+                    seen[item.id.casefold()] = item
+                    self.rule(item)
+        for name, sym in self.globals.items():
+            if sym.kind in ("let", "param") and not sym.used:
+                code = "W501" if sym.kind == "let" else "W502"
+                self.err(code, sym.node.span, f"{sym.kind} '{name}' is never used")
+        return self.program
+
+    def _declare(self, f: A.RuleFile, item) -> None:
+        if isinstance(item, A.Rule):
+            self.program.rules.append(item)
+            return
+        name = item.name
+        if name in self.globals:
+            prev = self.globals[name]
+            where = f" (first defined at {prev.node.span.file}:{prev.node.span.line})" if prev.node else " (a table name)"
+            self.err("E201", item.span, f"'{name}' is already defined{where}")
+            return
+        if isinstance(item, A.Param):
+            if item.type_name not in PARAM_TYPES:
+                self.err("E205", item.type_span, f"unknown parameter type '{item.type_name}'{did_you_mean(item.type_name, PARAM_TYPES)}; use one of {', '.join(PARAM_TYPES)}")
+            self.program.params[name] = item
+            self.globals[name] = _Sym("param", item)
+        elif isinstance(item, A.Let):
+            self.program.lets[name] = item
+            self.globals[name] = _Sym("let", item)
+        elif isinstance(item, A.Data):
+            self.globals[name] = _Sym("data", item, used=True)
+            self.program.data[name] = self._load_data(f, item)
+
+    def _load_data(self, f: A.RuleFile, item: A.Data):
+        path = os.path.join(os.path.dirname(f.path), item.path)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return yaml.safe_load(fh)
+        except FileNotFoundError:
+            self.err("E402", item.span, f"data file '{item.path}' not found (looked in {path})")
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            loc = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+            self.err("E402", item.span, f"data file '{item.path}' is not valid YAML: {loc}: {getattr(exc, 'problem', exc)}")
+        return None
+
+    # ---- rules
+    def rule(self, rule: A.Rule) -> None:
+        metas: dict[str, A.Meta] = {}
+        scopes: list[dict[str, _Sym]] = [{}]
+        fors = [s for s in rule.body if isinstance(s, A.For)]
+        if not fors:
+            self.err("E401", rule.id_span, f"rule {rule.id} has no 'for NAME in SET' clause: say which resources it checks")
+        elif len(fors) > 1:
+            self.err("E401", fors[1].span, f"rule {rule.id} has more than one 'for' clause")
+        if not any(isinstance(s, A.Require) for s in rule.body):
+            self.err("E401", rule.id_span, f"rule {rule.id} has no 'require' clause, so it can never fail")
+        for stmt in rule.body:
+            if isinstance(stmt, A.Meta):
+                self._meta(rule, stmt, metas)
+            elif isinstance(stmt, A.For):
+                table = self.expr(stmt.source, scopes)
+                if stmt.otherwise:
+                    if stmt.otherwise.subject is not None:
+                        self.expr(stmt.otherwise.subject, scopes)
+                    self.template(stmt.otherwise.message, scopes)
+                scopes[0][stmt.var] = _Sym("var", stmt, table=table, used=True)
+            elif isinstance(stmt, A.Let):
+                if stmt.name in scopes[0] or stmt.name in self.globals:
+                    self.err("E201", stmt.span, f"'{stmt.name}' is already defined")
+                table = self.expr(stmt.value, scopes)
+                scopes[0][stmt.name] = _Sym("let", stmt, table=table)
+            elif isinstance(stmt, A.When):
+                self.expr(stmt.cond, scopes)
+            elif isinstance(stmt, A.Require):
+                self.expr(stmt.cond, scopes)
+                if stmt.level == "skip":
+                    self.err("E400", stmt.span, "a require clause can end in 'fail' or 'warn', not 'skip' (use 'when' for applicability)")
+                if stmt.message:
+                    self.template(stmt.message, scopes)
+        for name, sym in scopes[0].items():
+            if sym.kind == "let" and not sym.used:
+                self.err("W501", sym.node.span, f"let '{name}' is never used")
+        if "severity" not in metas:
+            self.err("E400", rule.id_span, f"rule {rule.id} has no severity (one of {', '.join(SEVERITIES)})")
+
+    def _meta(self, rule: A.Rule, meta: A.Meta, seen: dict) -> None:
+        if meta.key in seen:
+            self.err("E400", meta.span, f"'{meta.key}' is given twice in rule {rule.id}")
+        seen[meta.key] = meta
+        if meta.key == "severity" and meta.value not in SEVERITIES:
+            self.err("E400", meta.span, f"unknown severity '{meta.value}'{did_you_mean(meta.value, SEVERITIES)}; use one of {', '.join(SEVERITIES)}")
+
+    def template(self, tpl: A.Template, scopes) -> None:
+        for part in tpl.parts:
+            if not isinstance(part, str):
+                self.expr(part, scopes)
+
+    # ---- expressions; returns the element table of a set/row when known
+    def lookup(self, name: str, scopes) -> _Sym | None:
+        for scope in scopes:
+            if name in scope:
+                return scope[name]
+        return self.globals.get(name)
+
+    def visible(self, scopes) -> list[str]:
+        names = [n for s in scopes for n in s if not n.startswith("\0")]
+        return names + [n for n, s in self.globals.items()]
+
+    def expr(self, node, scopes) -> str | None:
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node, scopes)
+
+    def _Name(self, node: A.Name, scopes):
+        sym = self.lookup(node.name, scopes)
+        if sym is not None:
+            sym.used = True
+            return sym.table
+        row = self._row_scope(scopes)
+        if row is not None:
+            self._column(row, node.name, node.span)
+            return None
+        self.err("E200", node.span, f"undefined name '{node.name}'{did_you_mean(node.name, self.visible(scopes) + list(FUNCTIONS))}")
+        return None
+
+    def _row_scope(self, scopes):
+        for scope in scopes:
+            if "\0row" in scope:
+                return scope["\0row"]
+        return None
+
+    def _column(self, row: _Sym, column: str, span) -> None:
+        cols = TABLE_COLUMNS.get(row.table or "")
+        if cols and column not in cols:
+            self.err("E206", span, f"unknown column '{column}' for table {row.table}{did_you_mean(column, cols)}")
+
+    def _It(self, node, scopes):
+        row = self._row_scope(scopes)
+        if row is None:
+            self.err("E200", node.span, "'it' is only defined inside a 'where' filter")
+            return None
+        return row.table
+
+    def _Literal(self, node, scopes):
+        return None
+
+    def _ListExpr(self, node, scopes):
+        for item in node.items:
+            self.expr(item, scopes)
+        return None
+
+    def _Attr(self, node: A.Attr, scopes):
+        base = node.obj
+        table = self.expr(base, scopes)
+        if table and self._is_row(base, scopes):
+            self._column(_Sym("row", table=table), node.name, node.span)
+        return None
+
+    def _is_row(self, node, scopes) -> bool:
+        if isinstance(node, A.It):
+            return True
+        if isinstance(node, A.Name):
+            sym = self.lookup(node.name, scopes)
+            return sym is not None and sym.kind == "var"
+        return isinstance(node, A.Call) and node.func in ("first", "only")
+
+    def _Project(self, node, scopes):
+        self.expr(node.obj, scopes)
+        return None
+
+    def _Index(self, node, scopes):
+        self.expr(node.obj, scopes)
+        self.expr(node.index, scopes)
+        return None
+
+    def _Call(self, node: A.Call, scopes):
+        fn = FUNCTIONS.get(node.func)
+        tables = [self.expr(a, scopes) for a in node.args]
+        if fn is None:
+            self.err("E300", node.span, f"unknown function '{node.func}'{did_you_mean(node.func, FUNCTIONS)}")
+            return None
+        lo, hi = fn.arity()
+        n = len(node.args)
+        if n < lo or (hi is not None and n > hi):
+            want = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
+            self.err("E301", node.span, f"{node.func}() takes {want} argument{'s' if want != '1' else ''}, got {n}")
+            return None
+        for pos in fn.literal:
+            arg = node.args[pos]
+            if not isinstance(arg, A.Literal) or not isinstance(arg.value, str):
+                self.err("E306", arg.span, f"argument {pos + 1} of {node.func}() must be a string literal")
+            elif fn.prepare is not None:
+                try:
+                    self.program.prepared[id(arg)] = fn.prepare(arg.value)
+                except ValueError as exc:
+                    self.err("E304", arg.span, f"invalid JSONPath {arg.value!r}: {exc}")
+        for arg, kind in zip(node.args, fn.params + (fn.params[-1:] * n if fn.variadic else ())):
+            if isinstance(arg, A.Literal) and kind not in ("any",) and _kind(arg.value) not in (kind, "null"):
+                self.err("E302", arg.span, f"{node.func}() expects a {kind} here, got {_kind(arg.value)}")
+        return tables[0] if node.func in ("first", "only", "distinct") and tables else None
+
+    def _Quant(self, node: A.Quant, scopes):
+        table = self.expr(node.source, scopes)
+        self.expr(node.body, [{node.var: _Sym("var", node, table=table, used=True)}] + scopes)
+        return None
+
+    def _Where(self, node: A.Where, scopes):
+        table = self.expr(node.source, scopes)
+        self.expr(node.pred, [{"\0row": _Sym("row", table=table)}] + scopes)
+        return table
+
+    def _Compare(self, node: A.Compare, scopes):
+        self.expr(node.left, scopes)
+        self.expr(node.right, scopes)
+        op = OPERATORS[node.op]
+        right = node.right
+        if op.pattern and isinstance(right, A.Literal):
+            if not isinstance(right.value, str):
+                self.err("E305", right.span, f"'{node.op}' needs a string pattern, got {_kind(right.value)}")
+            elif op.pattern == "regex":
+                try:
+                    self.program.prepared[id(right)] = compile_regex(right.value)
+                except Exception as exc:  # re.error
+                    self.err("E303", right.span, f"invalid regular expression {right.value!r}: {exc}")
+            else:
+                self.program.prepared[id(right)] = compile_glob(right.value)
+        if node.op in ("<", "<=", ">", ">=") and all(isinstance(x, A.Literal) for x in (node.left, node.right)):
+            self.err("W505", node.span, "comparison of two literals is constant")
+        elif node.op in ("<", "<=", ">", ">="):
+            kinds = {_kind(x.value) for x in (node.left, node.right) if isinstance(x, A.Literal)}
+            if kinds - {"number", "string"}:
+                self.err("E305", node.span, f"'{node.op}' compares numbers or strings, not {' or '.join(sorted(kinds - {'number', 'string'}))}")
+        self._case_warnings(node)
+        return None
+
+    def _case_warnings(self, node: A.Compare) -> None:
+        if node.op not in ("==", "!="):
+            return
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            last = _last_name(side)
+            if last == "id" or (last or "").endswith("Id") and last not in ("tenantId", "subscriptionId"):
+                alt = "=~" if node.op == "==" else "!~"
+                self.err("W500", node.span, f"'{last}' is an Azure resource id, which is case-insensitive; compare with '{alt}'")
+                return
+            if last == "type" and isinstance(other, A.Literal) and isinstance(other.value, str) and not other.value.islower():
+                self.err("W503", other.span, f"resource types are lower-case in snapshots, so this never matches; write {other.value.lower()!r} or use '=~'")
+                return
+
+    def _Arith(self, node, scopes):
+        self.expr(node.left, scopes)
+        self.expr(node.right, scopes)
+        return None
+
+    def _And(self, node, scopes):
+        self.expr(node.left, scopes)
+        self.expr(node.right, scopes)
+        return None
+
+    _Or = _And
+
+    def _Not(self, node, scopes):
+        self.expr(node.operand, scopes)
+        return None
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "list", dict: "object"}.get(type(value), "any")
+
+
+def _last_name(node) -> str | None:
+    if isinstance(node, A.Attr):
+        return node.name
+    if isinstance(node, A.Name):
+        return node.name
+    return None
+
+
+def check(files: list[A.RuleFile]) -> tuple[Program, list[Diagnostic]]:
+    c = Checker()
+    program = c.check(files)
+    return program, c.diags

@@ -1,0 +1,266 @@
+"""Compiler: checked AST -> closures over a frame (a Python list), planned for the snapshot's shape.
+
+In: a Program from the checker. Out: `Unit`s (a closure plus its frame size) for each global let and
+parameter default, and `CompiledRule`s for the evaluator. Frame slots: 0 = evaluation context, 1 = evidence
+list (or None), 2 = related ids, then variables. Planning done here, once:
+- paths compile to getters (engine.paths); pattern literals and JSONPaths are prepared by the checker;
+- `SET where <row path> ==|=~ <value not depending on the row>` over a set that does not depend on the rule's
+  subject becomes a hash-index lookup (index built once per snapshot on the (case-folded) key), so joins cost
+  O(N + M) and `resources where type == "..."` is a lookup in a per-type index;
+- a `where` that depends on nothing in the rule is evaluated once per snapshot and memoized.
+Comparisons in `require`/`when` clauses (outside filters and quantifiers) record evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import ast as A
+from .compile_ops import CTX, FIRST_VAR, C, Ops
+from .paths import PROJECT, compile_path
+from .values import EvalError, Missing, type_name
+
+
+@dataclass(slots=True)
+class Unit:
+    fn: Callable
+    nslots: int
+
+
+@dataclass
+class Step:
+    kind: str             # let | when | require
+    node: object
+    fn: Callable
+    slot: int | None = None
+    text: str = ""
+
+
+@dataclass
+class CompiledRule:
+    node: A.Rule
+    var: str
+    var_slot: int
+    source: C
+    source_text: str
+    steps: list[Step]
+    nslots: int
+    otherwise_subject: C | None = None
+    globals_used: set = field(default_factory=set)
+
+
+def span_text(sources: dict[str, str], span: A.Span) -> str:
+    lines = sources.get(span.file, "").splitlines()
+    if not lines or span.line > len(lines):
+        return ""
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.col - 1: span.end_col - 1]
+    chunk = [lines[span.line - 1][span.col - 1:]] + lines[span.line: span.end_line - 1] + [lines[span.end_line - 1][: span.end_col - 1]]
+    return " ".join(part.strip() for part in chunk)
+
+
+class Compiler(Ops):
+    def __init__(self, program):
+        self.program = program
+        self.sources = program.sources
+        self.nslots = FIRST_VAR
+        self.used: set[str] = set()
+        self.templates: dict[int, list] = {}
+
+    # ---- units
+    def unit(self, node) -> tuple[Unit, set]:
+        self.nslots, self.used = FIRST_VAR, set()
+        c = self.expr(node, [], rec=False)
+        return Unit(c.fn, self.nslots), self.used
+
+    def rule(self, rule: A.Rule) -> CompiledRule:
+        self.nslots, self.used = FIRST_VAR, set()
+        scopes: list[dict] = [{}]
+        steps: list[Step] = []
+        compiled = None
+        for stmt in rule.body:
+            if isinstance(stmt, A.For):
+                source = self.expr(stmt.source, scopes, rec=False)
+                other = self.expr(stmt.otherwise.subject, scopes, rec=False) if stmt.otherwise and stmt.otherwise.subject else None
+                if stmt.otherwise:
+                    self.templates[id(stmt.otherwise.message)] = self.template(stmt.otherwise.message, scopes)
+                slot = self.slot()
+                scopes[0][stmt.var] = slot
+                compiled = CompiledRule(rule, stmt.var, slot, source, self.text(stmt.source.span), steps, 0, other)
+            elif isinstance(stmt, A.Let):
+                c = self.expr(stmt.value, scopes, rec=False)
+                slot = self.slot()
+                scopes[0][stmt.name] = slot
+                steps.append(Step("let", stmt, c.fn, slot, self.text(stmt.span)))
+            elif isinstance(stmt, (A.When, A.Require)):
+                c = self.expr(stmt.cond, scopes, rec=True)
+                if isinstance(stmt, A.Require) and stmt.message:
+                    self.templates[id(stmt.message)] = self.template(stmt.message, scopes)
+                steps.append(Step("when" if isinstance(stmt, A.When) else "require", stmt, c.fn, None, self.text(stmt.cond.span)))
+        assert compiled is not None, "checker guarantees a for clause"
+        compiled.nslots = self.nslots
+        compiled.globals_used = set(self.used)
+        return compiled
+
+    def template(self, tpl: A.Template, scopes_for_rule) -> list:
+        return [p if isinstance(p, str) else self.expr(p, scopes_for_rule, rec=False).fn for p in tpl.parts]
+
+    # ---- helpers
+    def slot(self) -> int:
+        self.nslots += 1
+        return self.nslots - 1
+
+    def text(self, span: A.Span) -> str:
+        return span_text(self.sources, span)
+
+    def lookup(self, name: str, scopes):
+        for scope in scopes:
+            if name in scope:
+                return scope[name]
+        return None
+
+    def expr(self, node, scopes, rec: bool) -> C:
+        c = getattr(self, "_" + type(node).__name__)(node, scopes, rec)
+        if not c.text:
+            c.text = self.text(node.span)
+        return c
+
+    # ---- names and paths
+    def _Name(self, node: A.Name, scopes, rec):
+        slot = self.lookup(node.name, scopes)
+        if isinstance(slot, int):
+            return C(lambda env: env[slot], frozenset((slot,)), root=slot, rel="")
+        return self._global(node.name) or self._row_field(node, scopes)
+
+    def _global(self, name: str) -> C | None:
+        prog = self.program
+        if name in prog.params or name in prog.lets:
+            self.used.add(name)
+            return C(lambda env: env[CTX].value(name))
+        if name in prog.data:
+            value = prog.data[name]
+            return C(lambda env: value)
+        from .snapshot import KNOWN_TABLES
+        if name in KNOWN_TABLES:
+            return C(lambda env: env[CTX].table(name))
+        return None
+
+    def _row_field(self, node: A.Name, scopes) -> C:
+        row = self.lookup("\0row", scopes)
+        assert row is not None, f"checker guarantees '{node.name}' resolves"
+        get = compile_path((node.name,), node.name)
+        return C(lambda env: get(env[row]), frozenset((row,)), root=row, rel=node.name)
+
+    def _It(self, node, scopes, rec):
+        row = self.lookup("\0row", scopes)
+        return C(lambda env: env[row], frozenset((row,)), root=row, rel="")
+
+    def _path_chain(self, node):
+        steps: list = []
+        while True:
+            if isinstance(node, A.Attr):
+                steps.append(node.name)
+            elif isinstance(node, A.Project):
+                steps.append(PROJECT)
+            elif isinstance(node, A.Index) and isinstance(node.index, A.Literal) and isinstance(node.index.value, (str, int)) and not isinstance(node.index.value, bool):
+                steps.append(node.index.value)
+            else:
+                return node, tuple(reversed(steps))
+            node = node.obj
+
+    def _path(self, node, scopes, rec):
+        base_node, steps = self._path_chain(node)
+        base = self.expr(base_node, scopes, rec=False)
+        text = self.text(node.span)
+        get = compile_path(steps, text)
+        bfn = base.fn
+
+        def fn(env):
+            b = bfn(env)
+            return b if b.__class__ is Missing else get(b)
+        rel = _join_rel(base.rel, steps) if base.root is not None else None
+        return C(fn, base.deps, root=base.root, rel=rel, proj=PROJECT in steps or base.proj)
+
+    _Attr = _path
+    _Project = _path
+
+    def _Index(self, node: A.Index, scopes, rec):
+        if isinstance(node.index, A.Literal) and isinstance(node.index.value, (str, int)):
+            return self._path(node, scopes, rec)
+        obj, idx = self.expr(node.obj, scopes, False), self.expr(node.index, scopes, False)
+        of, ix, text = obj.fn, idx.fn, self.text(node.span)
+
+        def fn(env):
+            o, i = of(env), ix(env)
+            if o.__class__ is Missing:
+                return o
+            if i.__class__ is Missing:
+                return i
+            if type(o) is dict and isinstance(i, str):
+                return o[i] if i in o else Missing(text, o.get("id") if isinstance(o.get("id"), str) else None, static=not obj.deps)
+            if type(o) is list and type(i) is int:
+                return o[i] if -len(o) <= i < len(o) else Missing(text)
+            raise EvalError(f"{text}: cannot index a {type_name(o)} with a {type_name(i)}")
+        return C(fn, obj.deps | idx.deps)
+
+    # ---- literals
+    def _Literal(self, node: A.Literal, scopes, rec):
+        value = self.program.prepared.get(id(node), node.value)
+        return C(lambda env: value)
+
+    def _ListExpr(self, node: A.ListExpr, scopes, rec):
+        items = [self.expr(i, scopes, False) for i in node.items]
+        if all(not i.deps for i in items) and all(isinstance(i, A.Literal) for i in node.items):
+            value = [i.value for i in node.items]
+            return C(lambda env: value)
+        fns = [i.fn for i in items]
+        return C(lambda env: [f(env) for f in fns], frozenset().union(*(i.deps for i in items)))
+
+
+def _join_rel(base_rel: str | None, steps) -> str:
+    parts = [base_rel] if base_rel else []
+    for s in steps:
+        if s is PROJECT:
+            parts[-1:] = [(parts[-1] if parts else "") + "[*]"]
+        elif isinstance(s, int):
+            parts[-1:] = [(parts[-1] if parts else "") + f"[{s}]"]
+        else:
+            parts.append(s)
+    return ".".join(parts)
+
+
+@dataclass
+class Plan:
+    """Everything the evaluator needs: compiled globals, rules and their message templates."""
+
+    program: object
+    globals: dict[str, Unit]
+    globals_used: dict[str, set]
+    rules: list[CompiledRule]
+    templates: dict[int, list]   # id(Template node) -> parts (str | closure)
+
+    def params_used(self, rules: list[CompiledRule]) -> set[str]:
+        """Parameters the given rules read, directly or through global lets and parameter defaults."""
+        seen: set[str] = set()
+        todo = [n for r in rules for n in r.globals_used]
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(self.globals_used.get(name, ()))
+        return {n for n in seen if n in self.program.params}
+
+
+def compile_program(program) -> Plan:
+    comp = Compiler(program)
+    units: dict[str, Unit] = {}
+    used: dict[str, set] = {}
+    for name, let in program.lets.items():
+        units[name], used[name] = comp.unit(let.value)
+    for name, param in program.params.items():
+        if param.default is not None:
+            units[name], used[name] = comp.unit(param.default)
+    rules = [comp.rule(rule) for rule in program.rules]
+    return Plan(program, units, used, rules, comp.templates)
+

@@ -1,0 +1,101 @@
+"""Diagnostics: one shape (code, span, message) for every stage, and its rendering.
+
+In: codes and messages raised by parser, checker, loader and policies. Out: `Diagnostic` records, rendered as
+``file:line:col: CODE: message`` plus the source line and a caret, and `DiagnosticError` to fail once after
+all errors are collected. Codes are stable: tools and docs refer to them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from .ast import Span
+
+CODES = {
+    "E100": "syntax error",
+    "E101": "invalid string or template",
+    "E200": "undefined name",
+    "E201": "duplicate definition",
+    "E202": "duplicate rule id",
+    "E203": "unknown parameter",
+    "E204": "missing parameter value",
+    "E205": "invalid parameter value",
+    "E206": "unknown column",
+    "E300": "unknown function",
+    "E301": "wrong number of arguments",
+    "E302": "wrong argument type",
+    "E303": "invalid regular expression",
+    "E304": "invalid JSONPath",
+    "E305": "operator type mismatch",
+    "E306": "argument must be a literal",
+    "E400": "invalid rule metadata",
+    "E401": "missing rule clause",
+    "E402": "invalid data file",
+    "E403": "invalid policy file",
+    "E404": "unknown rule id",
+    "W500": "id compared case-sensitively",
+    "W501": "unused let",
+    "W502": "unused parameter",
+    "W503": "type compared with upper-case literal",
+    "W504": "quantifier over a possibly empty set",
+    "W505": "constant condition",
+    "W506": "path never occurs in snapshot",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    span: Span | None
+    message: str
+
+    @property
+    def severity(self) -> str:
+        return "warning" if self.code.startswith("W") else "error"
+
+    def render(self, sources: dict[str, str] | None = None) -> str:
+        if self.span is None:
+            return f"{self.code}: {self.message}"
+        head = f"{self.span}: {self.code}: {self.message}"
+        text = (sources or {}).get(self.span.file)
+        if text is None:
+            return head
+        lines = text.splitlines()
+        if not 1 <= self.span.line <= len(lines):
+            return head
+        src = lines[self.span.line - 1]
+        width = max(1, (self.span.end_col - self.span.col) if self.span.end_line == self.span.line else 1)
+        caret = " " * (self.span.col - 1) + "^" + "~" * (width - 1)
+        return f"{head}\n  {src}\n  {caret}"
+
+    def to_dict(self) -> dict:
+        span = self.span
+        return {
+            "code": self.code, "severity": self.severity, "message": self.message,
+            "file": span.file if span else None, "line": span.line if span else None,
+            "col": span.col if span else None,
+        }
+
+
+class DiagnosticError(Exception):
+    """Raised once, after collection, when any diagnostic is an error."""
+
+    def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str] | None = None):
+        self.diagnostics = diagnostics
+        self.sources = sources or {}
+        super().__init__("\n".join(d.render(self.sources) for d in diagnostics))
+
+
+def did_you_mean(word: str, candidates) -> str:
+    """A ' (did you mean 'x'?)' suffix when a close candidate exists, else ''."""
+    pool = list(candidates)
+    folded = {c.casefold(): c for c in pool}
+    if word.casefold() in folded and folded[word.casefold()] != word:
+        return f" (did you mean '{folded[word.casefold()]}'?)"
+    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.7)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def has_errors(diagnostics) -> bool:
+    return any(d.severity == "error" for d in diagnostics)

@@ -1,0 +1,254 @@
+"""Evaluator: compiled rules x snapshot -> findings.
+
+In: a Plan (engine.compiler), a Snapshot, parameter values. Out: Findings (engine.model), one per subject, or
+one per rule when its subject set is empty (skip, or the rule's `otherwise` outcome) or cannot be computed
+(not_evaluated when data is absent, error on a type error). Per subject the clauses run in order: `let` binds,
+`when` false -> skip, `require` false -> fail (or warn); the outcome is the worst of fail > not_evaluated >
+warn > pass, so absent data never passes and never fails. An error in one subject or rule stops nothing else.
+"""
+
+from __future__ import annotations
+
+
+from . import ast as A
+from .compile_ops import CTX, FIRST_VAR
+from .compiler import CompiledRule, Plan
+from .model import Evidence, Finding, RuleInfo, Subject
+from .values import EvalError, Missing, short
+
+_UNSET = object()
+_RELATED_CAP = 25
+
+
+class Context:
+    """Per-snapshot state shared by all rules: tables, parameter values, memoized globals and join indexes."""
+
+    def __init__(self, plan: Plan, snapshot, params: dict):
+        self.plan = plan
+        self.snapshot = snapshot
+        self.params = params
+        self.memo: dict = {}
+        self.values: dict = {}
+        self._busy: set[str] = set()
+
+    def table(self, name: str):
+        return self.snapshot.table(name)
+
+    def value(self, name: str):
+        v = self.values.get(name, _UNSET)
+        if v is _UNSET:
+            if name in self._busy:
+                raise EvalError(f"'{name}' is defined in terms of itself")
+            self._busy.add(name)
+            try:
+                v = self.values[name] = self._compute(name)
+            finally:
+                self._busy.discard(name)
+        return v
+
+    def _compute(self, name: str):
+        prog = self.plan.program
+        if name in prog.params and name in self.params:
+            return self.params[name]
+        unit = self.plan.globals.get(name)
+        if unit is None:
+            return Missing(f"parameter '{name}' has no value (set it in policies.yaml or with --param {name}=...)", static=True)
+        v = unit.fn(_frame(self, unit.nslots, record=False))
+        if name in prog.params and v.__class__ is Missing:
+            return Missing(f"parameter '{name}' has no value: {v.what} (set it in policies.yaml or with --param {name}=...)", static=True)
+        return v
+
+
+def _frame(ctx: Context, nslots: int, record: bool) -> list:
+    frame = [None] * max(nslots, FIRST_VAR)
+    frame[CTX] = ctx
+    if record:
+        frame[1], frame[2] = [], []
+    return frame
+
+
+def rule_info(rule: A.Rule, overrides: dict | None = None) -> RuleInfo:
+    meta = {m.key: m.value for m in rule.body if isinstance(m, A.Meta)}
+    severity = (overrides or {}).get(rule.id, meta.get("severity", "medium"))
+    return RuleInfo(rule.id, rule.title, severity, meta.get("description", ""), meta.get("remediation", ""),
+                    meta.get("help", ""), tuple(meta.get("tags", ())), rule.span.file, rule.span.line)
+
+
+def evaluate(plan: Plan, rules: list[CompiledRule], snapshot, params: dict, infos: dict[str, RuleInfo]) -> list[Finding]:
+    ctx = Context(plan, snapshot, params)
+    findings: list[Finding] = []
+    for cr in rules:
+        findings.extend(RuleRun(ctx, cr, infos[cr.node.id]).run())
+    return findings
+
+
+class RuleRun:
+    def __init__(self, ctx: Context, cr: CompiledRule, info: RuleInfo):
+        self.ctx, self.cr, self.info = ctx, cr, info
+
+    def finding(self, status: str, subject, message: str, frame=None) -> Finding:
+        evidence, related = ([], []) if frame is None else (_evidence(frame[1]), _related(frame[2], subject))
+        origin = self.ctx.snapshot.origin(subject) if isinstance(subject, dict) else None
+        return Finding(self.info, status, _subject(subject), message, evidence, related, origin)
+
+    def run(self) -> list[Finding]:
+        cr = self.cr
+        frame = _frame(self.ctx, cr.nslots, record=False)
+        try:
+            subjects = cr.source.fn(frame)
+        except EvalError as exc:
+            return [self.finding("error", None, f"error in `{cr.source_text}`: {exc}")]
+        if subjects.__class__ is Missing:
+            return [self.finding("not_evaluated", None, f"not evaluated: {subjects.describe()}")]
+        if subjects.__class__ is not list:
+            return [self.finding("error", None, f"error: `{cr.source_text}` is a {type(subjects).__name__}, not a set")]
+        if not subjects:
+            return [self.empty(frame)]
+        return [self.subject(row) for row in subjects]
+
+    def empty(self, frame) -> Finding:
+        other = next((s.otherwise for s in self.cr.node.body if isinstance(s, A.For)), None)
+        if other is None:
+            return self.finding("skip", None, f"no subjects: `{self.cr.source_text}` is empty")
+        subject = None
+        try:
+            if self.cr.otherwise_subject is not None:
+                subject = self.cr.otherwise_subject.fn(frame)
+            message = self.render(other.message, frame)
+        except EvalError as exc:
+            return self.finding("error", subject, f"error in otherwise clause: {exc}")
+        if subject.__class__ is Missing:
+            return self.finding("not_evaluated", None, f"not evaluated: {subject.describe()}")
+        return self.finding(other.level if other.level != "skip" else "skip", subject, message)
+
+    def subject(self, row) -> Finding:
+        frame = _frame(self.ctx, self.cr.nslots, record=True)
+        frame[self.cr.var_slot] = row
+        worst, warn, missing = None, None, None
+        for step in self.cr.steps:
+            try:
+                v = step.fn(frame)
+                if step.kind == "let":
+                    frame[step.slot] = v
+                    _collect_related(frame[2], v)
+                    continue
+                if v is True:
+                    continue
+                if v.__class__ is Missing:
+                    if v.static or step.kind == "when":
+                        return self.finding("not_evaluated", row, f"not evaluated: {v.describe()}", frame)
+                    missing = missing or (v, step)
+                elif v is not False:
+                    raise EvalError(f"`{step.text}` is a {type(v).__name__}, not true/false")
+                elif step.kind == "when":
+                    return self.finding("skip", row, f"not applicable: `{step.text}` is false", frame)
+                elif step.node.level == "warn":
+                    warn = warn or self.message(step, frame)
+                else:
+                    worst = self.message(step, frame)
+                    break
+            except EvalError as exc:
+                loc = f"{step.node.span.file}:{step.node.span.line}"
+                return self.finding("error", row, f"error in `{step.text}` ({loc}): {exc}", frame)
+        if worst is not None:
+            return self.finding("fail", row, worst, frame)
+        if missing is not None:
+            v, step = missing
+            return self.finding("not_evaluated", row, f"not evaluated: {v.describe()} (needed by `{step.text}`)", frame)
+        if warn is not None:
+            return self.finding("warn", row, warn, frame)
+        return self.finding("pass", row, f"{self.info.title}: satisfied", frame)
+
+    def message(self, step, frame) -> str:
+        if step.node.message is None:
+            return f"requirement not met: `{step.text}`"
+        return self.render(step.node.message, frame)
+
+    def render(self, template: A.Template, frame) -> str:
+        out = []
+        for part in self.ctx.plan.templates[id(template)]:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            v = part(frame)
+            if isinstance(v, list):
+                out.append(", ".join(short(x) for x in v) if v else "(none)")
+            else:
+                out.append(short(v, 200) if v is not None else "null")
+        return "".join(out)
+
+
+def _subject(value) -> Subject:
+    if isinstance(value, dict):
+        return Subject(str(value.get("id") or ""), str(value.get("name") or ""), str(value.get("type") or ""))
+    if value is None:
+        return Subject("", "", "")
+    if isinstance(value, str):
+        name = value.rstrip("/").rsplit("/", 1)[-1] if value.startswith("/") else value
+        return Subject(value, name, _type_of_id(value) if value.startswith("/") else "")
+    return Subject(short(value), short(value), "")
+
+
+def _type_of_id(rid: str) -> str:
+    parts = [p for p in rid.split("/") if p]
+    low = [p.casefold() for p in parts]
+    if "providers" in low:
+        i = len(low) - 1 - low[::-1].index("providers")
+        ns, rest = parts[i + 1], parts[i + 2:]
+        return "/".join([ns] + rest[0::2]).lower()
+    if len(parts) == 4 and low[2] == "resourcegroups":
+        return "microsoft.resources/subscriptions/resourcegroups"
+    if len(parts) == 2 and low[0] == "subscriptions":
+        return "microsoft.resources/subscriptions"
+    return ""
+
+
+def _collect_related(related: list, value) -> None:
+    if len(related) >= _RELATED_CAP:
+        return
+    if isinstance(value, dict):
+        rid = value.get("id")
+        if isinstance(rid, str):
+            related.append(rid)
+    elif isinstance(value, list):
+        for item in value[:_RELATED_CAP]:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                related.append(item["id"])
+
+
+def _related(ids: list, subject) -> list[str]:
+    own = subject.get("id", "").casefold() if isinstance(subject, dict) and isinstance(subject.get("id"), str) else None
+    seen, out = set(), []
+    for rid in ids:
+        key = rid.casefold()
+        if key != own and key not in seen:
+            seen.add(key)
+            out.append(rid)
+    return out[:_RELATED_CAP]
+
+
+def _evidence(records: list) -> list[Evidence]:
+    out, seen = [], set()
+    for site, actual, root, result in records:
+        resource = root.get("id") if isinstance(root, dict) and isinstance(root.get("id"), str) else None
+        path = site.rel if site.rel else site.text
+        missing = actual.__class__ is Missing
+        value = None if missing else _jsonable(actual)
+        key = (resource, path, repr(value), site.expected)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Evidence(path, value, site.expected + (" (value missing)" if missing else ""), resource))
+    return out
+
+
+def _jsonable(v):
+    if isinstance(v, dict) and isinstance(v.get("id"), str) and "properties" in v:
+        return v["id"]  # a whole row as evidence is noise; its id says which
+    if isinstance(v, list) and len(v) > 20:
+        return [_jsonable(x) for x in v[:20]] + [f"... {len(v) - 20} more"]
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (str, int, float, bool)) or v is None or isinstance(v, dict):
+        return v
+    return short(v)

@@ -1,0 +1,28 @@
+"""Output formats: report document -> text in one of the supported formats.
+
+In: the report document (engine.report) and per-format options. Out: the rendered text. FORMATS maps each
+format name to the module and function that renders it; modules are imported only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import orjson
+
+FORMATS: dict[str, tuple[str, str]] = {
+    "text": ("engine.textout", "render"),
+    "json": ("engine.formats", "render_json"),
+    "sarif": ("engine.sarif", "render"),
+    "junit": ("engine.junit", "render"),
+    "markdown": ("engine.markdown", "render"),
+}
+
+
+def render_json(doc: dict, **_options) -> str:
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n"
+
+
+def render(fmt: str, doc: dict, **options) -> str:
+    module, func = FORMATS[fmt]
+    return getattr(importlib.import_module(module), func)(doc, **options)

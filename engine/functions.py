@@ -1,0 +1,255 @@
+"""Built-in functions: one table of declarations, read by the checker (names, arity, literal arguments) and
+the compiler (implementations).
+
+In: argument values (plain JSON values, rows, Missing). Out: a value. Adding a function is one `Function(...)`
+entry in FUNCTIONS. Unless a function declares `takes_missing`, a Missing argument is passed through as the
+result, so absent data stays visible as not_evaluated. Literal-only arguments (`literal`) are prepared once at
+compile time by `prepare` (e.g. a JSONPath is parsed once, never per resource).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as jsonpath_parse
+
+from .values import EvalError, Missing, type_name
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    params: tuple[str, ...]           # kinds: any string number bool list object
+    impl: Callable[..., Any]
+    doc: str
+    variadic: bool = False            # the last param repeats
+    takes_missing: bool = False       # impl receives Missing arguments itself
+    needs_context: bool = False       # impl(ctx, *args): ctx is the evaluation context (snapshot access)
+    literal: tuple[int, ...] = ()     # argument positions that must be literals
+    prepare: Callable[[Any], Any] | None = None  # compile-time preparation of the literal argument(s)
+    returns: str = "any"
+
+    def arity(self) -> tuple[int, int | None]:
+        n = len(self.params)
+        return (n - 1 if self.variadic else n), (None if self.variadic else n)
+
+
+def _s(name: str, v) -> str:
+    if not isinstance(v, str):
+        raise EvalError(f"{name}() needs a string, got {type_name(v)}")
+    return v
+
+
+def _segments(name: str, rid) -> list[str]:
+    return [p for p in _s(name, rid).split("/") if p]
+
+
+def _rebuild(parts: list[str]) -> str:
+    return "/" + "/".join(parts)
+
+
+def parent_id(rid):
+    parts = _segments("parent_id", rid)
+    if len(parts) <= 2:
+        return Missing(f"parent_id: '{rid}' has no parent")
+    parts = parts[:-2]
+    if len(parts) >= 2 and parts[-2].casefold() == "providers":
+        parts = parts[:-2]
+    return _rebuild(parts)
+
+
+def resource_group_id(rid):
+    parts = _segments("resource_group_id", rid)
+    if len(parts) < 4 or parts[2].casefold() != "resourcegroups":
+        return Missing(f"resource_group_id: '{rid}' is not inside a resource group")
+    return _rebuild(parts[:4])
+
+
+def subscription_id(rid):
+    parts = _segments("subscription_id", rid)
+    if len(parts) < 2 or parts[0].casefold() != "subscriptions":
+        return Missing(f"subscription_id: '{rid}' has no subscription")
+    return parts[1]
+
+
+def _find_type(name: str, rid, type_segment) -> tuple[list[str], int] | Missing:
+    parts = _segments(name, rid)
+    want = _s(name, type_segment).casefold()
+    for i in range(len(parts) - 1):
+        if parts[i].casefold() == want:
+            return parts, i
+    return Missing(f"{name}: no '{type_segment}' segment in '{rid}'")
+
+
+def id_prefix(rid, type_segment):
+    found = _find_type("id_prefix", rid, type_segment)
+    if isinstance(found, Missing):
+        return found
+    parts, i = found
+    return _rebuild(parts[: i + 2])
+
+
+def id_segment(rid, type_segment):
+    found = _find_type("id_segment", rid, type_segment)
+    if isinstance(found, Missing):
+        return found
+    parts, i = found
+    return parts[i + 1]
+
+
+def id_name(rid):
+    parts = _segments("id_name", rid)
+    return parts[-1] if parts else Missing(f"id_name: '{rid}' is empty")
+
+
+def cidr_contains(cidr, ip):
+    try:
+        return ipaddress.ip_address(_s("cidr_contains", ip)) in ipaddress.ip_network(_s("cidr_contains", cidr), strict=False)
+    except ValueError as exc:
+        raise EvalError(f"cidr_contains(): {exc}") from None
+
+
+def _list(name: str, v) -> list:
+    if not isinstance(v, list):
+        raise EvalError(f"{name}() needs a list, got {type_name(v)}")
+    return v
+
+
+def _len(v):
+    if isinstance(v, (list, str, dict)):
+        return len(v)
+    raise EvalError(f"len() needs a list, string or object, got {type_name(v)}")
+
+
+def _first(xs):
+    xs = _list("first", xs)
+    return xs[0] if xs else Missing("first(): the list is empty")
+
+
+def _only(xs):
+    xs = _list("only", xs)
+    if len(xs) == 1:
+        return xs[0]
+    return Missing(f"exactly one value expected, found {len(xs)}", static=True)
+
+
+def _distinct(xs):
+    seen, out = set(), []
+    for x in _list("distinct", xs):
+        key = x.casefold() if isinstance(x, str) else repr(x)
+        if key not in seen:
+            seen.add(key)
+            out.append(x)
+    return out
+
+
+def _flatten(xs):
+    out = []
+    for x in _list("flatten", xs):
+        out.extend(x if isinstance(x, list) else [x])
+    return out
+
+
+def _exists(v):
+    return not isinstance(v, Missing) and v is not None
+
+
+def _default(v, d):
+    return d if isinstance(v, Missing) or v is None else v
+
+
+def _coalesce(*vs):
+    for v in vs:
+        if not isinstance(v, Missing) and v is not None:
+            return v
+    return vs[-1] if vs else None
+
+
+def _lower(v):
+    return None if v is None else _s("lower", v).lower()
+
+
+def _upper(v):
+    return None if v is None else _s("upper", v).upper()
+
+
+def _normalize_location(v):
+    return None if v is None else "".join(_s("normalize_location", v).split()).lower()
+
+
+def _split(v, sep):
+    return _s("split", v).split(_s("split", sep))
+
+
+def _join(xs, sep):
+    return _s("join", sep).join(str(x) for x in _list("join", xs))
+
+
+def _keys(v):
+    if not isinstance(v, dict):
+        raise EvalError(f"keys() needs an object, got {type_name(v)}")
+    return list(v)
+
+
+def _table(ctx, name):
+    return ctx.table(_s("table", name))
+
+
+def _prepare_jsonpath(text):
+    try:
+        return jsonpath_parse(text)
+    except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exception too
+        raise ValueError(str(exc)) from None
+
+
+def _jsonpath(value, compiled):
+    if not isinstance(value, (dict, list)):
+        raise EvalError(f"jsonpath() needs an object or list, got {type_name(value)}")
+    return [m.value for m in compiled.find(value)]
+
+
+def _bypass(name: str):
+    def impl(bypass, host):
+        from . import bypass as bp  # on-premises facts helpers; imported only by rules that use them
+        if not isinstance(bypass, list):
+            raise EvalError(f"{name}() needs the proxy's bypass list, got {type_name(bypass)}")
+        try:
+            hits = bp.covering_entries(bypass, _s(name, host))
+        except ValueError as exc:
+            raise EvalError(f"{name}(): {exc}") from None
+        return bool(hits) if name == "bypass_covers" else [h["entry"] for h in hits]
+    return impl
+
+
+FUNCTIONS: dict[str, Function] = {f.name: f for f in (
+    Function("lower", ("string",), _lower, "lower-case a string", returns="string"),
+    Function("upper", ("string",), _upper, "upper-case a string", returns="string"),
+    Function("len", ("any",), _len, "length of a list, string or object", returns="number"),
+    Function("count", ("list",), lambda xs: len(_list("count", xs)), "number of elements in a set or list", returns="number"),
+    Function("empty", ("list",), lambda xs: not _list("empty", xs), "true when a set or list has no elements", returns="bool"),
+    Function("exists", ("any",), _exists, "true when a value is present and not null", takes_missing=True, returns="bool"),
+    Function("default", ("any", "any"), _default, "the value, or the fallback when it is missing or null", takes_missing=True),
+    Function("coalesce", ("any",), _coalesce, "the first argument that is present and not null", variadic=True, takes_missing=True),
+    Function("first", ("list",), _first, "the first element; missing when the list is empty"),
+    Function("only", ("list",), _only, "the single element; missing unless there is exactly one"),
+    Function("distinct", ("list",), _distinct, "elements without duplicates (strings compared ignoring case)", returns="list"),
+    Function("flatten", ("list",), _flatten, "one level of nested lists flattened", returns="list"),
+    Function("keys", ("object",), _keys, "the keys of an object", returns="list"),
+    Function("split", ("string", "string"), _split, "split a string by a separator", returns="list"),
+    Function("join", ("list", "string"), _join, "join list elements with a separator", returns="string"),
+    Function("normalize_location", ("string",), _normalize_location, "'West Europe' -> 'westeurope'", returns="string"),
+    Function("parent_id", ("string",), parent_id, "ARM id of the parent resource (subnet -> VNet, top-level -> resource group)", returns="string"),
+    Function("resource_group_id", ("string",), resource_group_id, "ARM id of the resource group holding an id", returns="string"),
+    Function("subscription_id", ("string",), subscription_id, "subscription GUID of an ARM id", returns="string"),
+    Function("id_prefix", ("string", "string"), id_prefix, "the id up to the name after a type segment: id_prefix(subnet_id, \"virtualNetworks\") is the VNet id", returns="string"),
+    Function("id_segment", ("string", "string"), id_segment, "the name after a type segment: id_segment(subnet_id, \"virtualNetworks\") is the VNet name", returns="string"),
+    Function("id_name", ("string",), id_name, "last segment of an ARM id", returns="string"),
+    Function("cidr_contains", ("string", "string"), cidr_contains, "true when the IP address lies in the CIDR block", returns="bool"),
+    Function("jsonpath", ("any", "string"), _jsonpath, "all values a JSONPath (jsonpath-ng extended syntax) selects", literal=(1,), prepare=_prepare_jsonpath, returns="list"),
+    Function("table", ("string",), _table, "a snapshot table by name, for tables the language has no name for", needs_context=True, literal=(0,), returns="list"),
+    Function("bypass_covers", ("list", "string"), _bypass("bypass_covers"), "true when a proxy bypass entry covers the host (per each entry's origin rules)", returns="bool"),
+    Function("bypass_covering", ("list", "string"), _bypass("bypass_covering"), "the bypass entries that cover the host", returns="list"),
+)}

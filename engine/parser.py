@@ -1,0 +1,291 @@
+"""Parser: rule text -> AST (engine.ast) plus syntax diagnostics.
+
+In: a file path and its text. Out: a RuleFile and a list of Diagnostics. A syntax error in one top-level item
+(param/data/let/rule) does not hide errors in the next: the file is cut into items at lines that begin with
+a declaration keyword and each item is parsed on its own, keeping original line numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast as A
+from .diagnostics import Diagnostic
+
+_ITEM_START = re.compile(r"^(?:rule|let|param|data)\b", re.M)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\", "{": "{", "}": "}"}
+_TOKEN_NAMES = {
+    "NAME": "a name", "RULE_ID": "a rule id", "STRING": "a string", "LONG_STRING": "a string",
+    "NUMBER": "a number", "CMP_OP": "a comparison operator", "ADD_OP": "'+' or '-'", "QUANT": "any/all/none",
+    "LEVEL": "fail/warn/skip", "TEXT_KEY": "description/remediation/help", "LBRACE": "'{'", "RBRACE": "'}'",
+    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "COLON": "':'", "DOT": "'.'",
+    "EQUAL": "'='", "STAR": "'*'", "$END": "end of input",
+}
+
+
+class ParseFailure(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    grammar = resources.files("engine").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, start=["start", "expr"], maybe_placeholders=True)
+
+
+def _span(file: str, meta) -> A.Span:
+    return A.Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(file: str, tok: Token) -> A.Span:
+    return A.Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def unescape(body: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), "\\" + m.group(1)), body, flags=re.S)
+
+
+def _string_body(tok: Token) -> tuple[str, int]:
+    """Raw body of a string token and the offset of the body within the token."""
+    if tok.type == "LONG_STRING":
+        return tok.value[3:-3], 3
+    return tok.value[1:-1], 1
+
+
+@v_args(meta=True)
+class _Build(Transformer):
+    """lark tree -> AST. Every grammar alias has a method; anything else is a bug, so __default__ raises."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def __default__(self, data, children, meta):
+        raise AssertionError(f"no AST builder for grammar rule {data!r}")
+
+    def _s(self, meta) -> A.Span:
+        return _span(self.file, meta)
+
+    # strings are kept as tokens until their use decides plain text or template
+    def string(self, meta, children):
+        return children[0]
+
+    def start(self, meta, children):
+        return tuple(children)
+
+    def param_decl(self, meta, c):
+        return A.Param(self._s(meta), str(c[0]), str(c[1]), _tok_span(self.file, c[1]), c[2])
+
+    def data_decl(self, meta, c):
+        return A.Data(self._s(meta), str(c[0]), self.text(c[1]))
+
+    def let_decl(self, meta, c):
+        return A.Let(self._s(meta), str(c[0]), c[1])
+
+    def rule_decl(self, meta, c):
+        return A.Rule(self._s(meta), str(c[0]), _tok_span(self.file, c[0]), self.text(c[1]), tuple(c[2:]))
+
+    def meta_severity(self, meta, c):
+        return A.Meta(self._s(meta), "severity", str(c[0]))
+
+    def meta_text(self, meta, c):
+        return A.Meta(self._s(meta), str(c[0]), self.text(c[1]))
+
+    def meta_tags(self, meta, c):
+        return A.Meta(self._s(meta), "tags", tuple(self.text(t) for t in c))
+
+    def for_clause(self, meta, c):
+        return A.For(self._s(meta), str(c[0]), c[1], c[2])
+
+    def otherwise(self, meta, c):
+        return A.Otherwise(self._s(meta), str(c[0]), c[1], self.template(c[2]))
+
+    def when_clause(self, meta, c):
+        return A.When(self._s(meta), c[0])
+
+    def require_clause(self, meta, c):
+        level = str(c[1]) if c[1] is not None else "fail"
+        return A.Require(self._s(meta), c[0], level, self.template(c[2]) if c[2] is not None else None)
+
+    # ---- expressions
+    def where(self, meta, c):
+        return A.Where(self._s(meta), c[0], c[1])
+
+    def or_(self, meta, c):
+        return A.Or(self._s(meta), c[0], c[1])
+
+    def and_(self, meta, c):
+        return A.And(self._s(meta), c[0], c[1])
+
+    def not_(self, meta, c):
+        return A.Not(self._s(meta), c[0])
+
+    def compare(self, meta, c):
+        return A.Compare(self._s(meta), str(c[1]), c[0], c[2])
+
+    def arith(self, meta, c):
+        return A.Arith(self._s(meta), str(c[1]), c[0], c[2])
+
+    def attr(self, meta, c):
+        return A.Attr(self._s(meta), c[0], str(c[1]))
+
+    def project(self, meta, c):
+        return A.Project(self._s(meta), c[0])
+
+    def index(self, meta, c):
+        return A.Index(self._s(meta), c[0], c[1])
+
+    def name(self, meta, c):
+        return A.Name(self._s(meta), str(c[0]))
+
+    def it(self, meta, c):
+        return A.It(self._s(meta))
+
+    def call(self, meta, c):
+        return A.Call(self._s(meta), str(c[0]), tuple(x for x in c[1:] if x is not None))
+
+    def quant(self, meta, c):
+        return A.Quant(self._s(meta), str(c[0]), str(c[1]), c[2], c[3])
+
+    def list(self, meta, c):
+        return A.ListExpr(self._s(meta), tuple(x for x in c if x is not None))
+
+    def literal_string(self, meta, c):
+        return A.Literal(self._s(meta), self.text(c[0]))
+
+    def literal_number(self, meta, c):
+        text = str(c[0])
+        return A.Literal(self._s(meta), float(text) if "." in text else int(text))
+
+    def literal_true(self, meta, c):
+        return A.Literal(self._s(meta), True)
+
+    def literal_false(self, meta, c):
+        return A.Literal(self._s(meta), False)
+
+    def literal_null(self, meta, c):
+        return A.Literal(self._s(meta), None)
+
+    # ---- string helpers
+    def text(self, tok: Token) -> str:
+        return unescape(_string_body(tok)[0])
+
+    def template(self, tok: Token) -> A.Template:
+        body, offset = _string_body(tok)
+        return parse_template(self.file, body, tok.line, tok.column + offset, _tok_span(self.file, tok))
+
+
+def _position(line: int, col: int, text: str, upto: int) -> tuple[int, int]:
+    before = text[:upto]
+    nl = before.count("\n")
+    if nl:
+        return line + nl, upto - before.rfind("\n")
+    return line, col + upto
+
+
+def parse_template(file: str, body: str, line: int, col: int, span: A.Span) -> A.Template:
+    """Split a message into text and `{expr}` parts; `{{`/`}}` are literal braces. Expressions keep real spans."""
+    parts: list = []
+    i, buf = 0, []
+    while i < len(body):
+        ch = body[i]
+        if body.startswith("{{", i) or body.startswith("}}", i):
+            buf.append(ch)
+            i += 2
+            continue
+        if ch == "}":
+            l, c = _position(line, col, body, i)
+            raise ParseFailure(Diagnostic("E101", A.Span(file, l, c, l, c + 1), "unmatched '}' in message (write '}}' for a literal brace)"))
+        if ch != "{":
+            buf.append(ch)
+            i += 1
+            continue
+        end = body.find("}", i)
+        l, c = _position(line, col, body, i + 1)
+        if end < 0:
+            raise ParseFailure(Diagnostic("E101", A.Span(file, l, c - 1, l, c), "unterminated '{' in message"))
+        if buf:
+            parts.append(unescape("".join(buf)))
+            buf = []
+        parts.append(parse_expr(file, body[i + 1:end], l, c))
+        i = end + 1
+    if buf:
+        parts.append(unescape("".join(buf)))
+    return A.Template(span, tuple(parts))
+
+
+def parse_expr(file: str, text: str, line: int = 1, col: int = 1):
+    """Parse one expression that starts at (line, col) of `file`; spans point into the original file."""
+    padded = "\n" * (line - 1) + " " * (col - 1) + text
+    return _run(file, padded, "expr")
+
+
+def _describe(tok) -> str:
+    if tok is None or getattr(tok, "type", None) == "$END":
+        return "end of input"
+    return f"'{tok.value}'" if tok.value else _TOKEN_NAMES.get(tok.type, tok.type)
+
+
+def _expected(names) -> str:
+    out = sorted({_TOKEN_NAMES.get(n, f"'{n.lower()}'" if n.isupper() else n) for n in names})
+    return ", ".join(out[:8]) + (", ..." if len(out) > 8 else "")
+
+
+def _syntax_diagnostic(file: str, exc: UnexpectedInput) -> Diagnostic:
+    line, col = max(exc.line, 1), max(exc.column, 1)
+    if isinstance(exc, UnexpectedCharacters):
+        msg = f"unexpected character {exc.char!r}"
+        if exc.char in "\"'":
+            msg = "unterminated string"
+    elif isinstance(exc, UnexpectedEOF):
+        msg = f"unexpected end of input; expected {_expected(exc.expected)}"
+    else:
+        assert isinstance(exc, UnexpectedToken)
+        msg = f"unexpected {_describe(exc.token)}; expected {_expected(exc.expected)}"
+        if exc.token.type == "$END":
+            line, col = exc.token.line or line, exc.token.column or col
+    return Diagnostic("E100", A.Span(file, line, col, line, col + 1), msg)
+
+
+def _run(file: str, text: str, start: str):
+    try:
+        tree = _lark().parse(text, start=start)
+    except UnexpectedInput as exc:
+        raise ParseFailure(_syntax_diagnostic(file, exc)) from None
+    try:
+        return _Build(file).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, ParseFailure):
+            raise exc.orig_exc from None
+        raise
+
+
+def parse_file(path: str, text: str) -> tuple[A.RuleFile, list[Diagnostic]]:
+    """Parse a whole rule file, item by item, collecting every syntax error."""
+    items: list = []
+    diags: list[Diagnostic] = []
+    starts = [m.start() for m in _ITEM_START.finditer(text)]
+    if not starts or text[: starts[0]].strip() and not _only_comments(text[: starts[0]]):
+        starts = [0] + starts
+    bounds = list(zip(starts, starts[1:] + [len(text)]))
+    for lo, hi in bounds:
+        chunk = text[lo:hi]
+        if not chunk.strip() or _only_comments(chunk):
+            continue
+        padded = "\n" * text.count("\n", 0, lo) + chunk
+        try:
+            items.extend(_run(path, padded, "start"))
+        except ParseFailure as exc:
+            diags.append(exc.diagnostic)
+    return A.RuleFile(path, text, tuple(items)), diags
+
+
+def _only_comments(chunk: str) -> bool:
+    return all(not ln.strip() or ln.lstrip().startswith(("#", "//")) for ln in chunk.splitlines())

@@ -1,0 +1,103 @@
+"""Compiled field paths: `a.b[0].c[*].d` -> one getter function, built once per rule, never re-parsed.
+
+In: the steps of a path (keys, literal indexes, `[*]` projections) and its source text. Out: a function
+row -> value | Missing. A missing key (or null on the way) gives Missing naming the path and the resource;
+reading a field of a string or number is an EvalError. A projection maps the rest of the path over a list,
+skips elements where it is missing, and flattens one level, as JMESPath's `[*]` and `[]` do.
+"""
+
+from __future__ import annotations
+
+from .values import EvalError, Missing, type_name
+
+PROJECT = object()  # the `[*]` step
+_MISS = object()
+
+
+def _miss(text: str, root) -> Missing:
+    rid = root.get("id") if type(root) is dict else None
+    return Missing(text, rid if isinstance(rid, str) else None)
+
+
+def _step(value, key, text):
+    """One step; returns _MISS for absence, raises EvalError for reading into a scalar."""
+    t = type(value)
+    if t is dict:
+        if type(key) is int:
+            raise EvalError(f"{text}: cannot index an object with a number")
+        return value.get(key, _MISS)
+    if t is list:
+        if type(key) is int:
+            return value[key] if -len(value) <= key < len(value) else _MISS
+        raise EvalError(f"{text}: '{key}' read from a list; use [*] to project over its elements")
+    if value is None:
+        return _MISS
+    raise EvalError(f"{text}: cannot read '{key}' of a {type_name(value)}")
+
+
+def compile_path(steps: tuple, text: str):
+    """steps: tuple of str/int keys and PROJECT markers. Returns get(root) -> value | Missing."""
+    if PROJECT in steps:
+        return _projection(steps, text)
+    if len(steps) == 1:
+        (k,) = steps
+
+        def get1(root):
+            if type(root) is dict and type(k) is str:
+                v = root.get(k, _MISS)
+            else:
+                v = _step(root, k, text)
+            return _miss(text, root) if v is _MISS else v
+        return get1
+    if len(steps) == 2 and all(type(k) is str for k in steps):
+        k1, k2 = steps
+
+        def get2(root):
+            if type(root) is dict:
+                v = root.get(k1, _MISS)
+                if type(v) is dict:
+                    v = v.get(k2, _MISS)
+                    return _miss(text, root) if v is _MISS else v
+            else:
+                v = _step(root, k1, text)
+            if v is _MISS:
+                return _miss(text, root)
+            v = _step(v, k2, text)
+            return _miss(text, root) if v is _MISS else v
+        return get2
+
+    def getn(root):
+        v = root
+        for k in steps:
+            v = v.get(k, _MISS) if type(v) is dict and type(k) is str else _step(v, k, text)
+            if v is _MISS:
+                return _miss(text, root)
+        return v
+    return getn
+
+
+def _projection(steps: tuple, text: str):
+    cut = steps.index(PROJECT)
+    head = compile_path(steps[:cut], text) if cut else None
+    rest = steps[cut + 1:]
+    tail = compile_path(rest, text) if rest else None
+
+    def get(root):
+        seq = head(root) if head else root
+        if isinstance(seq, Missing):
+            return seq
+        if type(seq) is not list:
+            if seq is None:
+                return _miss(text, root)
+            raise EvalError(f"{text}: [*] needs a list, got {type_name(seq)}")
+        out = []
+        for item in seq:
+            v = tail(item) if tail else item
+            if isinstance(v, Missing):
+                continue
+            if type(v) is list:
+                out.extend(v)
+            else:
+                out.append(v)
+        return out
+    return get

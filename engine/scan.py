@@ -1,0 +1,110 @@
+"""`argus scan`: rules x snapshot -> findings in the chosen formats, and an exit code.
+
+In: flags (rules, policy, parameters, snapshots, formats/outputs, --fail-on). Out: rendered reports on stdout
+or in files (written atomically) and the exit code: 0 nothing failed at or above --fail-on, 1 failing
+findings, 2 usage/rule/policy/input error or a rule that errored during evaluation.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from . import formats, report, snapshot
+from .diagnostics import DiagnosticError
+from .errors import UserError, atomic_write
+from .model import SEVERITIES, SEVERITY_RANK
+from .policies import load_policy
+from .session import ROOT, parse_param_flags, prepare
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXAMPLE_SNAPSHOT = ROOT / "examples" / "estate"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--rules", action="append", metavar="PATH", help="rule file or directory (repeatable); default: the policy's rules")
+    p.add_argument("--policies", metavar="FILE", help="policies file (default: ./policies.yaml, else the bundled one)")
+    p.add_argument("--policy", metavar="NAME", help="policy set to run (default: the file's default_policy)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter value (repeatable)")
+    p.add_argument("--snapshot", action="append", metavar="FILE", help="snapshot file or directory (repeatable); default: the bundled example estate")
+    p.add_argument("--format", action="append", choices=sorted(formats.FORMATS), help="output format (repeatable; default text)")
+    p.add_argument("--output", action="append", metavar="FILE", help="output file for the format in the same position (repeatable)")
+    p.add_argument("--fail-on", choices=SEVERITIES + ("never",), default="info", help="lowest severity of a failing finding that makes the exit code 1 (default: info, i.e. any)")
+    p.add_argument("--include-passed", action="store_true", help="include passing and skipped results in SARIF")
+
+
+def default_policies_file() -> str | None:
+    for candidate in ("policies.yaml", ROOT / "policies.yaml"):
+        if os.path.isfile(candidate):
+            return str(candidate)
+    return None
+
+
+def _outputs(args) -> list[tuple[str, str | None]]:
+    fmts = args.format or ["text"]
+    outs = args.output or []
+    if len(outs) > len(fmts):
+        raise UserError(f"{len(outs)} --output given for {len(fmts)} --format; pair each --output with a --format")
+    pairs = [(f, outs[i] if i < len(outs) else None) for i, f in enumerate(fmts)]
+    if sum(1 for _, o in pairs if o is None) > 1:
+        raise UserError("only one format can go to stdout; give --output FILE for the others")
+    return pairs
+
+
+def load_inputs(args):
+    """Policy, session and snapshot for scan-like commands; raises UserError/DiagnosticError on bad input."""
+    policy_file = args.policies or default_policies_file()
+    policy = load_policy(policy_file, args.policy) if policy_file else None
+    if args.policy and not policy_file:
+        raise UserError("--policy given but no policies.yaml found; pass --policies FILE")
+    rule_paths = args.rules or (policy.rules if policy else [str(ROOT / "rules")])
+    session = prepare(rule_paths, policy, parse_param_flags(args.param))
+    paths = args.snapshot or [str(EXAMPLE_SNAPSHOT)]
+    if not args.snapshot:
+        print(f"argus: no --snapshot given; scanning the bundled example estate ({os.path.relpath(EXAMPLE_SNAPSHOT)})", file=sys.stderr)
+    return policy, session, snapshot.load(paths)
+
+
+def exit_code(doc: dict, fail_on: str) -> int:
+    if any(f["status"] == "error" for f in doc["findings"]):
+        return EXIT_ERROR
+    if fail_on == "never":
+        return EXIT_OK
+    floor = SEVERITY_RANK[fail_on]
+    for f in doc["findings"]:
+        if f["status"] == "fail" and SEVERITY_RANK[f["severity"]] >= floor and not f.get("waiver", {}).get("active"):
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def run(args) -> int:
+    pairs = _outputs(args)
+    started, t0 = report.now_iso(), time.perf_counter()
+    try:
+        policy, session, snap = load_inputs(args)
+    except DiagnosticError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    for d in session.diagnostics:
+        print(d.render(session.sources), file=sys.stderr)
+    findings = session.evaluate(snap)
+    doc = report.build(
+        findings=findings, rules=[session.infos[r.node.id] for r in session.rules], rule_files=session.rule_files,
+        snapshot=snap, parameters=session.params, diagnostics=session.diagnostics,
+        policy=policy.name if policy else None, started_at=started, finished_at=report.now_iso(),
+        duration_ms=(time.perf_counter() - t0) * 1000)
+    # ---- post-processing (waivers, baselines, history) goes here, before rendering ----
+    for fmt, out in pairs:
+        options = {}
+        if fmt == "text":
+            from .textout import want_color
+            options["color"] = out is None and want_color(sys.stdout)
+        elif fmt == "sarif":
+            options["include_passed"] = args.include_passed
+        text = formats.render(fmt, doc, **options)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            atomic_write(out, text)
+    return exit_code(doc, args.fail_on)

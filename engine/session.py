@@ -1,0 +1,97 @@
+"""Session: what `scan`, `test` and `explain` share between reading rules and evaluating them.
+
+In: rule paths, an optional Policy, `--param` values. Out: a Session holding the compiled plan, the rules the
+policy selects (with severity overrides applied), resolved parameter values, and warnings; or a
+DiagnosticError carrying every error (syntax, semantics, unknown rule ids or parameters, missing values).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .compiler import CompiledRule, Plan, compile_program
+from .diagnostics import Diagnostic, DiagnosticError, did_you_mean, has_errors
+from .evaluator import evaluate, rule_info
+from .loader import load_rules
+from .model import Finding, RuleInfo
+from .policies import Policy, convert, select_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Session:
+    plan: Plan
+    rules: list[CompiledRule]
+    infos: dict[str, RuleInfo]
+    params: dict
+    diagnostics: list[Diagnostic]
+    rule_files: list[str] = field(default_factory=list)
+
+    def evaluate(self, snapshot) -> list[Finding]:
+        return evaluate(self.plan, self.rules, snapshot, self.params, self.infos)
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return self.plan.program.sources
+
+
+def parse_param_flags(flags: list[str]) -> dict[str, str]:
+    out = {}
+    for flag in flags or []:
+        key, sep, value = flag.partition("=")
+        if not sep or not key.strip():
+            from .errors import UserError
+            raise UserError(f"--param {flag!r}: expected NAME=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dict | None = None) -> Session:
+    program, diags = load_rules(rule_paths)
+    sources = program.sources
+    if has_errors(diags):
+        raise DiagnosticError(diags, sources)
+    plan = compile_program(program)
+    ids = [r.id for r in program.rules]
+    selected = set(ids)
+    if policy is not None:
+        selected, policy_diags = select_rules(policy, ids)
+        diags += policy_diags
+    overrides = {rid.casefold(): sev for rid, sev in (policy.severity.items() if policy else ())}
+    rules = [cr for cr in plan.rules if cr.node.id in selected]
+    infos = {}
+    for cr in rules:
+        sev = overrides.get(cr.node.id.casefold())
+        infos[cr.node.id] = rule_info(cr.node, {cr.node.id: sev} if sev else None)
+    params, param_diags = _resolve_params(plan, rules, policy, cli_params or {})
+    diags += param_diags
+    if has_errors(diags):
+        raise DiagnosticError(diags, sources)
+    files = [f.path for f in program.files]
+    return Session(plan, rules, infos, params, [d for d in diags if d.severity == "warning"], files)
+
+
+def _resolve_params(plan: Plan, rules, policy: Policy | None, cli: dict) -> tuple[dict, list[Diagnostic]]:
+    declared = plan.program.params
+    diags: list[Diagnostic] = []
+    values: dict = {}
+    given = [(k, v, policy.span("parameters", k) if policy else None, "policies.yaml") for k, v in (policy.parameters.items() if policy else ())]
+    given += [(k, v, None, "--param") for k, v in cli.items()]
+    for name, raw, span, origin in given:
+        decl = declared.get(name)
+        if decl is None:
+            diags.append(Diagnostic("E203", span, f"{origin}: unknown parameter '{name}'{did_you_mean(name, declared)}"))
+            continue
+        try:
+            values[name] = convert(raw, decl.type_name)
+        except ValueError as exc:
+            diags.append(Diagnostic("E205", span, f"{origin}: parameter '{name}' ({decl.type_name}): {exc}"))
+    for name in sorted(plan.params_used(rules)):
+        decl = declared[name]
+        if decl.default is None and name not in values:
+            where = f"policies.{policy.name}.parameters in {os.path.basename(policy.file)}" if policy and policy.file else "policies.yaml"
+            diags.append(Diagnostic("E204", decl.span, f"parameter '{name}' has no value and no default; set it in {where} or pass --param {name}=VALUE"))
+    return values, diags

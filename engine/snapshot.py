@@ -1,0 +1,261 @@
+"""Snapshot loading: ARG export files -> one Snapshot of tables of plain dicts.
+
+In: paths (files or directories) in any shape ARG exports come in: an object of tables (optionally with a
+`header`), `az graph query -o json` output, bare row arrays, ARG REST/SDK responses (object arrays or the
+`{columns, rows}` table form, single or a list of pages), JSON Lines. Out: `Snapshot` with rows routed to tables
+(by the table key, else by `type`), `type` lower-cased, nothing else touched. Anything that is not ARG rows,
+or that says it is incomplete, is refused with a located UserError.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+import orjson
+
+from .errors import UserError
+from .model import Origin
+from .values import Missing
+
+KNOWN_TABLES = (
+    "resources", "resourcecontainers", "dnsresources", "advisorresources", "alertsmanagementresources",
+    "appserviceresources", "authorizationresources", "computeresources", "extensibilityresources",
+    "guestconfigurationresources", "healthresources", "kubernetesconfigurationresources", "maintenanceresources",
+    "migrateresources", "networkresources", "patchassessmentresources", "policyresources",
+    "recoveryservicesresources", "securityresources", "servicehealthresources", "spotresources",
+    "appliance",
+)
+_CONTAINER_TYPES = ("microsoft.resources/subscriptions", "microsoft.resources/subscriptions/resourcegroups",
+                    "microsoft.management/managementgroups")
+_DNS_PREFIXES = ("microsoft.network/privatednszones/", "microsoft.network/dnszones/")
+_DNS_EXCLUDE = ("microsoft.network/privatednszones/virtualnetworklinks",)
+# Keys that sit inside `properties` in ARG rows; at top level they betray CLI output with properties flattened.
+_FLATTENED_HINTS = ("provisioningState", "primaryEndpoints", "networkRuleSet", "privateLinkServiceConnections",
+                    "addressSpace", "subnets", "peerings", "serviceProviderProvisioningState", "gatewayType",
+                    "ipConfigurations", "createdTime", "changedTime")
+
+
+@dataclass(slots=True)
+class SnapshotFile:
+    path: str
+    sha256: str
+    rows: int
+    collected_at: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "sha256": self.sha256, "collected_at": self.collected_at, "rows": self.rows}
+
+
+@dataclass
+class Snapshot:
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    files: list[SnapshotFile] = field(default_factory=list)
+    _origins: list[tuple[str, int, int, int]] = field(default_factory=list)  # (table, start, end, file index)
+    _origin_index: dict[int, Origin] | None = None
+
+    def table(self, name: str):
+        rows = self.tables.get(name.lower())
+        if rows is None:
+            return Missing(f"table '{name}' is not in the snapshot", static=True)
+        return rows
+
+    def add(self, table: str, rows: list[dict], file_index: int) -> None:
+        bucket = self.tables.setdefault(table, [])
+        self._origins.append((table, len(bucket), len(bucket) + len(rows), file_index))
+        bucket.extend(rows)
+        self._origin_index = None
+
+    def origin(self, row) -> Origin | None:
+        """Which file (and row index within it) a row came from; the index is built on first use."""
+        if self._origin_index is None:
+            index: dict[int, Origin] = {}
+            per_file: dict[int, int] = {}
+            for table, start, end, fidx in self._origins:
+                rows = self.tables[table]
+                base = per_file.get(fidx, 0)
+                path = self.files[fidx].path
+                for i in range(start, end):
+                    index[id(rows[i])] = Origin(path, base + i - start)
+                per_file[fidx] = base + end - start
+            self._origin_index = index
+        return self._origin_index.get(id(row))
+
+    @property
+    def collected_at(self) -> str | None:
+        times = sorted(f.collected_at for f in self.files if f.collected_at)
+        return times[0] if times else None
+
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.tables.values())
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            found = sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith((".json", ".jsonl", ".ndjson")))
+            if not found:
+                raise UserError(f"{p}: directory holds no .json/.jsonl files")
+            out.extend(found)
+        elif os.path.isfile(p):
+            out.append(p)
+        else:
+            raise UserError(f"{p}: no such snapshot file or directory")
+    return out
+
+
+def load(paths: list[str]) -> Snapshot:
+    """Load and merge snapshot files. The garbage collector is paused while parsing: big snapshots allocate
+    millions of containers and the collector's passes over them triple the load time."""
+    snap = Snapshot()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for path in expand_paths(paths):
+            _load_file(snap, path)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return snap
+
+
+def _load_file(snap: Snapshot, path: str) -> None:
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    digest = hashlib.sha256(raw).hexdigest()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    tables, collected_at = _parse(path, raw)
+    fidx = len(snap.files)
+    total = 0
+    for table, rows in tables:
+        snap.add(table, rows, fidx)
+        total += len(rows)
+    snap.files.append(SnapshotFile(path, digest, total, collected_at))
+
+
+def _parse(path: str, raw: bytes) -> tuple[list[tuple[str, list]], str | None]:
+    if path.endswith((".jsonl", ".ndjson")):
+        return _route(path, _jsonl(path, raw)), None
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if raw.lstrip().startswith(b"{") and b"\n{" in raw:
+            try:
+                return _route(path, _jsonl(path, raw)), None
+            except UserError:
+                pass
+        raise UserError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    return _dispatch(path, doc)
+
+
+def _jsonl(path: str, raw: bytes) -> list:
+    rows = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            raise UserError(f"{path}:{n}:{exc.colno}: invalid JSON line: {exc.msg}") from None
+    return rows
+
+
+def _dispatch(path: str, doc) -> tuple[list[tuple[str, list]], str | None]:
+    if isinstance(doc, list):
+        if doc and all(isinstance(p, dict) and "data" in p for p in doc):
+            return _route(path, _pages(path, doc)), None
+        return _route(path, doc), None
+    if not isinstance(doc, dict):
+        raise UserError(f"{path}: expected a JSON object or array of ARG rows, got {type(doc).__name__}")
+    if "data" in doc:
+        return _route(path, _pages(path, [doc])), None
+    if "value" in doc and isinstance(doc["value"], list):
+        raise UserError(f"{path}: this is an ARM list response ('value'), not ARG rows; export with "
+                        "`az graph query -q ... -o json` or `argus collect`")
+    header = doc.get("header") if isinstance(doc.get("header"), dict) else None
+    tables = []
+    for name, rows in doc.items():
+        if name == "header":
+            continue
+        if not isinstance(rows, list):
+            if len(doc) == 1 or "id" in doc or "type" in doc:
+                raise UserError(f"{path}: a single resource object is not a snapshot; wrap rows in a list or "
+                                "an object of tables")
+            raise UserError(f"{path}: table '{name}' must be a list of rows, got {type(rows).__name__}")
+        _check_rows(path, rows, name)
+        tables.append((name.lower(), _lower_types(rows)))
+    return tables, (header or {}).get("collected_at")
+
+
+def _pages(path: str, pages: list[dict]) -> list:
+    rows: list = []
+    for n, page in enumerate(pages, 1):
+        truncated = page.get("resultTruncated", page.get("result_truncated"))
+        if str(truncated).lower() == "true":
+            raise UserError(f"{path}: page {n} says resultTruncated: true — ARG cut this result; re-run the query "
+                            "with paging (argus collect does) instead of evaluating a partial snapshot")
+        data = page["data"]
+        if isinstance(data, dict) and "columns" in data and "rows" in data:
+            names = [c["name"] for c in data["columns"]]
+            rows.extend(dict(zip(names, r)) for r in data["rows"])
+        elif isinstance(data, list):
+            rows.extend(data)
+        else:
+            raise UserError(f"{path}: page {n}: 'data' must be an array of rows or a {{columns, rows}} table")
+    last = pages[-1]
+    token = last.get("$skipToken") or last.get("skip_token") or last.get("skipToken")
+    total = last.get("totalRecords", last.get("total_records"))
+    if token or (isinstance(total, int) and len(pages) == 1 and total > len(rows)):
+        raise UserError(f"{path}: incomplete export: {len(rows)} rows of {total} with more pages to fetch "
+                        "(skip token set); fetch every page or use `argus collect`")
+    return rows
+
+
+def _route(path: str, rows: list) -> list[tuple[str, list]]:
+    _check_rows(path, rows, None)
+    buckets: dict[str, list] = {}
+    for row in _lower_types(rows):
+        buckets.setdefault(table_for_type(row.get("type", "")), []).append(row)
+    return list(buckets.items())
+
+
+def table_for_type(rtype: str) -> str:
+    if rtype in _CONTAINER_TYPES:
+        return "resourcecontainers"
+    if rtype.startswith(_DNS_PREFIXES) and rtype not in _DNS_EXCLUDE:
+        return "dnsresources"
+    if rtype == "argus/appliance":
+        return "appliance"
+    return "resources"
+
+
+def _lower_types(rows: list) -> list:
+    for i, row in enumerate(rows):
+        t = row.get("type")
+        if isinstance(t, str) and not t.islower():
+            row = dict(row)  # copy-on-write: the caller's parsed object stays as it was read
+            row["type"] = t.lower()
+            rows[i] = row
+    return rows
+
+
+def _check_rows(path: str, rows: list, table: str | None) -> None:
+    where = f" table '{table}'" if table else ""
+    for n, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise UserError(f"{path}:{where} row {n}: expected an object, got {type(row).__name__}")
+        if "Properties" in row or "ResourceId" in row:
+            raise UserError(f"{path}:{where} row {n}: PowerShell Get-AzResource shape (PascalCase 'Properties'); "
+                            "export ARG rows with Search-AzGraph or `az graph query` instead")
+        if "properties" not in row and table in (None, "resources", "resourcecontainers", "dnsresources"):
+            flat = [k for k in _FLATTENED_HINTS if k in row]
+            if flat:
+                raise UserError(f"{path}:{where} row {n} ({row.get('id', '?')}): properties are flattened to the top "
+                                f"level ({', '.join(flat[:3])}) — this is `az resource list`/`az ... show` output, not "
+                                "ARG rows; export with `az graph query -q ... -o json` or `argus collect`")
+        if table is None and not isinstance(row.get("type"), str):
+            raise UserError(f"{path}: row {n}: no 'type', so it cannot be routed to an ARG table")

@@ -1,0 +1,70 @@
+"""Runtime values beyond plain JSON: the Missing marker and evaluation errors.
+
+In: nothing. Out: `Missing` (absent data, carrying what was missing and where — never equal to anything, so
+comparisons with it are unknown, not false) and `EvalError` (a type error in a rule, reported as an `error`
+finding). Rows themselves stay the parsed dicts of the snapshot; they are never wrapped or copied.
+"""
+
+from __future__ import annotations
+
+
+class Missing:
+    """Absent data. `static` marks absence that does not depend on the row under test (a parameter without a
+    value, a table not in the snapshot): such absence poisons a whole set rather than one element of it."""
+
+    __slots__ = ("what", "resource", "static")
+
+    def __init__(self, what: str, resource: str | None = None, static: bool = False):
+        self.what = what
+        self.resource = resource
+        self.static = static
+
+    def describe(self) -> str:
+        where = f" on {self.resource}" if self.resource else ""
+        return f"{self.what}{where}"
+
+    def __repr__(self) -> str:
+        return f"Missing({self.describe()!r})"
+
+    def __bool__(self) -> bool:
+        raise TypeError("Missing has no truth value; check `is True` explicitly")
+
+
+class EvalError(Exception):
+    """A type error while evaluating a rule: the finding gets status `error` with this message."""
+
+    def __init__(self, message: str, span=None):
+        super().__init__(message)
+        self.span = span
+
+
+def type_name(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, Missing):
+        return "missing"
+    return type(value).__name__
+
+
+def short(value, limit: int = 80) -> str:
+    """A one-line rendering of a value for messages."""
+    if isinstance(value, Missing):
+        return "<missing>"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, dict) and "id" in value and isinstance(value.get("id"), str):
+        text = value["id"]
+    else:
+        import json
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
