@@ -1,0 +1,240 @@
+"""`argus appliance-facts`: build the `appliance` facts table for one on-premises appliance.
+
+In: appliance.json (as the installer writes it: UTF-8 with BOM, values mostly the strings
+"true"/"false"), the proxy address, bypass lists as Windows and the appliance UI store them, and the
+host names to resolve (live, or answers from a file). Out: a snapshot file ``{"appliance": [row]}``
+(or the row merged into an existing snapshot file with ``--append``), the row shaped as
+docs/architecture.md fixes it and checked against schemas/appliance-facts.schema.json before writing.
+Everything a run could not establish is a UserError or a warning on stderr, never a silent default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from . import bypass, dnsfacts
+from .errors import UserError, atomic_write
+
+KINDS = ("vmware-agentless", "agent-based")
+ROW_TYPE = "argus/appliance"
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "appliance-facts.schema.json"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_BYPASS_FLAGS = (("appliance", "bypass_appliance"), ("wininet", "bypass_wininet"), ("winhttp", "bypass_winhttp"))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", required=True, help="appliance name (the row id is appliance/NAME)")
+    parser.add_argument("--kind", required=True, choices=KINDS, help="which appliance this is")
+    parser.add_argument("--appliance-json", metavar="PATH",
+                        help="C:/ProgramData/MicrosoftAzure/Config/appliance.json (required for vmware-agentless)")
+    proxy = parser.add_mutually_exclusive_group(required=True)
+    proxy.add_argument("--proxy-address", metavar="URL", help="the proxy the appliance uses, e.g. http://proxy:8080")
+    proxy.add_argument("--no-proxy", action="store_true", help="the appliance connects directly (no proxy)")
+    for origin, dest in _BYPASS_FLAGS:
+        separators = "';'" if origin == "appliance" else "';' or spaces"
+        parser.add_argument(f"--bypass-{origin}", dest=dest, action="append", default=[], metavar="LIST",
+                            help=f"{origin} bypass list as stored, {separators} between entries; repeatable")
+    parser.add_argument("--resolve", action="append", default=[], metavar="HOST",
+                        help="host name to resolve; repeatable")
+    parser.add_argument("--dns-answers", metavar="FILE",
+                        help="YAML/JSON map host -> {addresses, cname_chain} instead of live lookups")
+    parser.add_argument("--nameserver", action="append", default=[], metavar="IP[:PORT]",
+                        help="DNS server for live lookups (default: the system's); repeatable")
+    parser.add_argument("--dns-timeout", type=float, default=5.0, metavar="SECONDS",
+                        help="per-lookup time limit (default 5)")
+    parser.add_argument("--collected-at", metavar="TIMESTAMP", help="ISO 8601 time with zone (default: now, UTC)")
+    parser.add_argument("--output", "-o", default="-", metavar="FILE", help="facts file to write (default: stdout)")
+    parser.add_argument("--append", action="store_true",
+                        help="merge the row into the existing snapshot FILE's appliance table (same id is replaced)")
+
+
+def run(args: argparse.Namespace) -> int:
+    warnings: list[str] = []
+    row = build_row(args, warnings)
+    _check_against_schema({"appliance": [row]})
+    if args.append:
+        document = _merged(args.output, row, warnings)
+    else:
+        document = {"appliance": [row]}
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    for warning in warnings:
+        print(f"argus appliance-facts: warning: {warning}", file=sys.stderr)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        atomic_write(args.output, text)
+        print(f"argus appliance-facts: wrote {row['id']} ({len(row['proxy']['bypass'])} bypass entries, "
+              f"{len(row['dns'])} DNS names) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def build_row(args: argparse.Namespace, warnings: list[str]) -> dict:
+    """The appliance row from parsed arguments; ``warnings`` collects what the caller should print."""
+    name = _name(args.name)
+    if args.append and args.output == "-":
+        raise UserError("--append needs --output FILE (the snapshot file to merge into)")
+    if args.appliance_json is None and args.kind == "vmware-agentless":
+        raise UserError("--appliance-json is required for a vmware-agentless appliance "
+                        "(its proxy bypass switch lives there)")
+    config = read_appliance_json(args.appliance_json) if args.appliance_json else None
+    entries = _bypass_entries(args, warnings)
+    switched_on = str((config or {}).get("EnableProxyBypassList")).lower() == "true"
+    if any(e["origin"] == "appliance" for e in entries) and not switched_on:
+        warnings.append("appliance bypass entries given, but appliance.json does not set EnableProxyBypassList "
+                        "to \"true\": the appliance UI does not offer its bypass list then")
+    address = None if args.no_proxy else _proxy_address(args.proxy_address)
+    return {
+        "id": f"appliance/{name}",
+        "type": ROW_TYPE,
+        "name": name,
+        "kind": args.kind,
+        "collected_at": _collected_at(args.collected_at),
+        "config": config,
+        "proxy": {"enabled": address is not None, "address": address, "bypass": entries},
+        "dns": _dns(args, warnings),
+    }
+
+
+def read_appliance_json(path: str) -> dict:
+    """Parse appliance.json: BOM (UTF-8 or UTF-16, as Notepad may save it) tolerated, must be an object."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read appliance.json {path}: {exc.strerror}") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding, skip = "utf-16", 0  # the codec reads the BOM itself
+    else:
+        encoding, skip = "utf-8", 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = raw[skip:].decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not {encoding.upper()} text (byte {skip + exc.start}): {exc.reason}") from None
+    config = _parse_json(path, text)
+    if not isinstance(config, dict):
+        raise UserError(f"{path}:1:1: appliance.json must be a JSON object, found {type(config).__name__}")
+    return config
+
+
+def _parse_json(path: str, text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+
+
+def _name(text: str) -> str:
+    name = text.strip()
+    if not _NAME.match(name):
+        raise UserError(f"--name {text!r}: use letters, digits, '-', '_' or '.', starting with a letter or digit")
+    return name
+
+
+def _bypass_entries(args: argparse.Namespace, warnings: list[str]) -> list[dict]:
+    entries = []
+    for origin, dest in _BYPASS_FLAGS:
+        for text in getattr(args, dest):
+            for entry in bypass.split_list(text, origin):
+                try:
+                    bypass.check_entry(entry, origin)
+                except ValueError as exc:
+                    raise UserError(f"--bypass-{origin}: {exc}") from None
+                warnings.extend(f"--bypass-{origin}: {w}" for w in bypass.entry_warnings(entry, origin))
+                entries.append({"entry": entry, "origin": origin})
+    return entries
+
+
+def _proxy_address(text: str) -> str:
+    address = text.strip()
+    parts = urlsplit(address)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        raise UserError(f"--proxy-address {text!r}: the port is not a number from 0 to 65535") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise UserError(f"--proxy-address {text!r}: write it as the appliance UI takes it, http://HOST[:PORT]")
+    return address
+
+
+def _collected_at(text: str | None) -> str:
+    if text is None:
+        moment = _now()
+    else:
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise UserError(f"--collected-at {text!r}: not an ISO 8601 time such as 2026-11-20T09:12:00Z") from None
+        if moment.tzinfo is None:
+            raise UserError(f"--collected-at {text!r}: give the time zone (e.g. a trailing Z for UTC)")
+    moment = moment.astimezone(timezone.utc)
+    fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _dns(args: argparse.Namespace, warnings: list[str]) -> dict:
+    if args.dns_answers:
+        if args.nameserver:
+            raise UserError("--nameserver is for live lookups; it cannot be combined with --dns-answers")
+        facts = dnsfacts.load_answers(args.dns_answers, args.resolve)
+    elif args.resolve:
+        if args.dns_timeout <= 0:
+            raise UserError("--dns-timeout must be more than 0 seconds")
+        servers = [dnsfacts.parse_nameserver(text) for text in args.nameserver]
+        facts = dnsfacts.resolve_live(args.resolve, servers, args.dns_timeout)
+    else:
+        warnings.append("no --resolve or --dns-answers: the row carries no DNS answers "
+                        "(rules that need them cannot run)")
+        return {}
+    warnings.extend(facts.notes)
+    return facts.answers
+
+
+def _merged(path: str, row: dict, warnings: list[str]) -> dict:
+    """The snapshot at ``path`` with ``row`` added to (or replacing its id in) the appliance table."""
+    if not os.path.exists(path):
+        return {"appliance": [row]}
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    document = _parse_json(path, text)
+    if not isinstance(document, dict) or any(not isinstance(v, list) for k, v in document.items() if k != "header"):
+        raise UserError(f"{path}: --append needs a snapshot of tables ({{\"table\": [rows], ...}}); "
+                        "write a separate file instead")
+    table = document.setdefault("appliance", [])
+    key = row["id"].casefold()
+    same = [i for i, old in enumerate(table) if isinstance(old, dict) and str(old.get("id", "")).casefold() == key]
+    if same:
+        warnings.append(f"{path}: replaced the earlier row {row['id']}")
+        table[same[0]] = row
+        for index in reversed(same[1:]):
+            del table[index]
+    else:
+        table.append(row)
+    return document
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _check_against_schema(document: dict) -> None:
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path)
+        raise UserError(f"the appliance row does not fit {SCHEMA_PATH.name} at {where or '(root)'}: {error.message}")
