@@ -198,7 +198,7 @@ class Compiler(Ops):
             if i.__class__ is Missing:
                 return i
             if type(o) is dict and isinstance(i, str):
-                return o[i] if i in o else Missing(text, o.get("id") if isinstance(o.get("id"), str) else None, static=not obj.deps)
+                return o[i] if i in o else Missing(f"{text} (no entry '{i}')", o.get("id") if isinstance(o.get("id"), str) else None, static=not obj.deps)
             if type(o) is list and type(i) is int:
                 return o[i] if -len(o) <= i < len(o) else Missing(text)
             raise EvalError(f"{text}: cannot index a {type_name(o)} with a {type_name(i)}")
@@ -215,7 +215,14 @@ class Compiler(Ops):
             value = [i.value for i in node.items]
             return C(lambda env: value)
         fns = [i.fn for i in items]
-        return C(lambda env: [f(env) for f in fns], frozenset().union(*(i.deps for i in items)))
+
+        def fn(env):
+            out = [f(env) for f in fns]
+            for v in out:
+                if v.__class__ is Missing and v.static:
+                    return v  # e.g. [project_rg] where the parameter has no value: the list itself is unknown
+            return out
+        return C(fn, frozenset().union(*(i.deps for i in items)))
 
 
 def _join_rel(base_rel: str | None, steps) -> str:

@@ -129,11 +129,48 @@ def _first(xs):
     return xs[0] if xs else Missing("first(): the list is empty")
 
 
-def _only(xs):
+def _only(xs, what="value"):
     xs = _list("only", xs)
     if len(xs) == 1:
         return xs[0]
-    return Missing(f"exactly one value expected, found {len(xs)}", static=True)
+    return Missing(f"exactly one {what} expected, found {len(xs)}", static=True)
+
+
+def _nonempty(xs, what):
+    xs = _list("nonempty", xs)
+    return xs if xs else Missing(f"no {what} in the snapshot")
+
+
+def _resource(ctx, rid):
+    if rid is None:
+        return Missing("resource(): the id is null")
+    row = ctx.snapshot.by_id(_s("resource", rid))
+    return row if row is not None else Missing(f"{rid} is not in the snapshot")
+
+
+def _private_link_connections(pe):
+    """Automatic and manual private-link connections of a private endpoint, in one list."""
+    if not isinstance(pe, dict):
+        raise EvalError(f"private_link_connections() needs a private endpoint row, got {type_name(pe)}")
+    props = pe.get("properties") or {}
+    out = []
+    for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
+        value = props.get(key) or []
+        if not isinstance(value, list):
+            raise EvalError(f"private_link_connections(): properties.{key} is a {type_name(value)}")
+        out.extend(value)
+    return out
+
+
+def _each(fn):
+    """Apply a string function to a value or, element-wise, to a list (missing elements are dropped)."""
+    def impl(v, *rest):
+        if isinstance(v, list):
+            out = [fn(x, *rest) for x in v]
+            return [x for x in out if not isinstance(x, Missing)]
+        return fn(v, *rest)
+    impl.__doc__ = fn.__doc__
+    return impl
 
 
 def _distinct(xs):
@@ -225,8 +262,8 @@ def _bypass(name: str):
 
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in (
-    Function("lower", ("string",), _lower, "lower-case a string", returns="string"),
-    Function("upper", ("string",), _upper, "upper-case a string", returns="string"),
+    Function("lower", ("string",), _each(_lower), "lower-case a string", returns="string"),
+    Function("upper", ("string",), _each(_upper), "upper-case a string", returns="string"),
     Function("len", ("any",), _len, "length of a list, string or object", returns="number"),
     Function("count", ("list",), lambda xs: len(_list("count", xs)), "number of elements in a set or list", returns="number"),
     Function("empty", ("list",), lambda xs: not _list("empty", xs), "true when a set or list has no elements", returns="bool"),
@@ -234,19 +271,22 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     Function("default", ("any", "any"), _default, "the value, or the fallback when it is missing or null", takes_missing=True),
     Function("coalesce", ("any",), _coalesce, "the first argument that is present and not null", variadic=True, takes_missing=True),
     Function("first", ("list",), _first, "the first element; missing when the list is empty"),
-    Function("only", ("list",), _only, "the single element; missing unless there is exactly one"),
+    Function("only", ("list", "string"), _only, "the single element; missing (naming what, e.g. only(xs, \"migrate project\")) unless there is exactly one", variadic=True),
+    Function("nonempty", ("list", "string"), _nonempty, "the list, or missing data ('no <what> in the snapshot') when it is empty: all() over it can then never pass vacuously"),
+    Function("resource", ("string",), _resource, "the row with this ARM id (any table, ignoring case); missing when the snapshot does not hold it", needs_context=True),
+    Function("private_link_connections", ("object",), _private_link_connections, "a private endpoint's automatic and manual private-link connections", returns="list"),
     Function("distinct", ("list",), _distinct, "elements without duplicates (strings compared ignoring case)", returns="list"),
     Function("flatten", ("list",), _flatten, "one level of nested lists flattened", returns="list"),
     Function("keys", ("object",), _keys, "the keys of an object", returns="list"),
     Function("split", ("string", "string"), _split, "split a string by a separator", returns="list"),
     Function("join", ("list", "string"), _join, "join list elements with a separator", returns="string"),
-    Function("normalize_location", ("string",), _normalize_location, "'West Europe' -> 'westeurope'", returns="string"),
-    Function("parent_id", ("string",), parent_id, "ARM id of the parent resource (subnet -> VNet, top-level -> resource group)", returns="string"),
-    Function("resource_group_id", ("string",), resource_group_id, "ARM id of the resource group holding an id", returns="string"),
-    Function("subscription_id", ("string",), subscription_id, "subscription GUID of an ARM id", returns="string"),
-    Function("id_prefix", ("string", "string"), id_prefix, "the id up to the name after a type segment: id_prefix(subnet_id, \"virtualNetworks\") is the VNet id", returns="string"),
-    Function("id_segment", ("string", "string"), id_segment, "the name after a type segment: id_segment(subnet_id, \"virtualNetworks\") is the VNet name", returns="string"),
-    Function("id_name", ("string",), id_name, "last segment of an ARM id", returns="string"),
+    Function("normalize_location", ("string",), _each(_normalize_location), "'West Europe' -> 'westeurope'", returns="string"),
+    Function("parent_id", ("string",), _each(parent_id), "ARM id of the parent resource (subnet -> VNet, top-level -> resource group)", returns="string"),
+    Function("resource_group_id", ("string",), _each(resource_group_id), "ARM id of the resource group holding an id", returns="string"),
+    Function("subscription_id", ("string",), _each(subscription_id), "subscription GUID of an ARM id", returns="string"),
+    Function("id_prefix", ("string", "string"), _each(id_prefix), "the id up to the name after a type segment: id_prefix(subnet_id, \"virtualNetworks\") is the VNet id", returns="string"),
+    Function("id_segment", ("string", "string"), _each(id_segment), "the name after a type segment: id_segment(subnet_id, \"virtualNetworks\") is the VNet name", returns="string"),
+    Function("id_name", ("string",), _each(id_name), "last segment of an ARM id", returns="string"),
     Function("cidr_contains", ("string", "string"), cidr_contains, "true when the IP address lies in the CIDR block", returns="bool"),
     Function("jsonpath", ("any", "string"), _jsonpath, "all values a JSONPath (jsonpath-ng extended syntax) selects", literal=(1,), prepare=_prepare_jsonpath, returns="list"),
     Function("table", ("string",), _table, "a snapshot table by name, for tables the language has no name for", needs_context=True, literal=(0,), returns="list"),

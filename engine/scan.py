@@ -19,7 +19,7 @@ from .policies import load_policy
 from .session import ROOT, parse_param_flags, prepare
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-EXAMPLE_SNAPSHOT = ROOT / "examples" / "estate"
+EXAMPLE_SNAPSHOT = [ROOT / "examples" / "estate", ROOT / "examples" / "appliance" / "contoso-mig-app01.facts.json"]
 
 
 def add_arguments(p) -> None:
@@ -60,9 +60,9 @@ def load_inputs(args):
         raise UserError("--policy given but no policies.yaml found; pass --policies FILE")
     rule_paths = args.rules or (policy.rules if policy else [str(ROOT / "rules")])
     session = prepare(rule_paths, policy, parse_param_flags(args.param))
-    paths = args.snapshot or [str(EXAMPLE_SNAPSHOT)]
+    paths = args.snapshot or [os.path.relpath(p) for p in EXAMPLE_SNAPSHOT]
     if not args.snapshot:
-        print(f"argus: no --snapshot given; scanning the bundled example estate ({os.path.relpath(EXAMPLE_SNAPSHOT)})", file=sys.stderr)
+        print(f"argus: no --snapshot given; scanning the bundled example estate ({', '.join(paths)})", file=sys.stderr)
     return policy, session, snapshot.load(paths)
 
 

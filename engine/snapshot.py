@@ -55,6 +55,7 @@ class Snapshot:
     files: list[SnapshotFile] = field(default_factory=list)
     _origins: list[tuple[str, int, int, int]] = field(default_factory=list)  # (table, start, end, file index)
     _origin_index: dict[int, Origin] | None = None
+    _id_index: dict[str, dict] | None = None
 
     def table(self, name: str):
         rows = self.tables.get(name.lower())
@@ -62,11 +63,23 @@ class Snapshot:
             return Missing(f"table '{name}' is not in the snapshot", static=True)
         return rows
 
+    def by_id(self, rid: str):
+        """The row with this ARM id (case-folded), from any table; index built on first use."""
+        if self._id_index is None:
+            index: dict[str, dict] = {}
+            for rows in self.tables.values():
+                for row in rows:
+                    key = row.get("id")
+                    if isinstance(key, str):
+                        index.setdefault(key.casefold(), row)
+            self._id_index = index
+        return self._id_index.get(rid.casefold())
+
     def add(self, table: str, rows: list[dict], file_index: int) -> None:
         bucket = self.tables.setdefault(table, [])
         self._origins.append((table, len(bucket), len(bucket) + len(rows), file_index))
         bucket.extend(rows)
-        self._origin_index = None
+        self._origin_index = self._id_index = None
 
     def origin(self, row) -> Origin | None:
         """Which file (and row index within it) a row came from; the index is built on first use."""
