@@ -135,6 +135,15 @@ def load(paths: list[str]) -> Snapshot:
     return snap
 
 
+def add_document(snap: Snapshot, name: str, doc) -> None:
+    """Add an already-parsed snapshot document (any accepted shape) under the display name `name`."""
+    tables, collected_at = _dispatch(name, doc)
+    fidx = len(snap.files)
+    for table, rows in tables:
+        snap.add(table, rows, fidx)
+    snap.files.append(SnapshotFile(name, "0" * 64, sum(len(r) for _, r in tables), collected_at))
+
+
 def _load_file(snap: Snapshot, path: str) -> None:
     with open(path, "rb") as fh:
         raw = fh.read()
