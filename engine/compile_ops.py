@@ -71,13 +71,26 @@ class Ops:
     def _Compare(self, node: A.Compare, scopes, rec):
         op = OPERATORS[node.op]
         L, R = self.expr(node.left, scopes, False), self.expr(node.right, scopes, False)
-        fn = _compare_fn(op, L.fn, R.fn, L.proj, R.proj and node.op not in _MEMBERSHIP,
-                         node.right.value if isinstance(node.right, A.Literal) and id(node.right) not in self.program.prepared else None)
+        literal = node.right.value if isinstance(node.right, A.Literal) and id(node.right) not in self.program.prepared else None
+        rproj = R.proj and node.op not in _MEMBERSHIP
         deps = L.deps | R.deps
-        if rec:
-            site = Site(self.text(node.span), node.op, L.rel, L.root, f"{node.op} {R.text or self.text(node.right.span)}")
-            fn = self._record(site, fn, L.fn)
-        return C(fn, deps)
+        if not rec:
+            return C(_compare_fn(op, L.fn, R.fn, L.proj, rproj, literal), deps)
+        site = Site(self.text(node.span), node.op, L.rel, L.root, f"{node.op} {R.text or self.text(node.right.span)}")
+        core = _compare_core(op, L.proj, rproj, literal)
+        lf, rf, root = L.fn, R.fn, L.root
+        if isinstance(node.right, A.Literal):
+            rvalue = self.program.prepared.get(id(node.right), node.right.value)
+            rf = None
+
+        def recorded(env):
+            a = lf(env)
+            r = a if a.__class__ is Missing else core(a, rf(env) if rf is not None else rvalue)
+            ev = env[EVIDENCE]
+            if ev is not None:
+                ev.append((site, a, env[root] if root is not None else None, r))
+            return r
+        return C(recorded, deps)
 
     def _Arith(self, node: A.Arith, scopes, rec):
         L, R = self.expr(node.left, scopes, False), self.expr(node.right, scopes, False)
@@ -137,19 +150,7 @@ class Ops:
         prepared = [self.program.prepared.get(id(a)) if i in spec.literal else None for i, a in enumerate(node.args)]
         fns = [(lambda env, p=p: p) if p is not None else a.fn for a, p in zip(args, prepared)]
         impl, takes_missing, needs_ctx, text = spec.impl, spec.takes_missing, spec.needs_context, self.text(node.span)
-
-        def fn(env):
-            vals = [f(env) for f in fns]
-            if not takes_missing:
-                for v in vals:
-                    if v.__class__ is Missing:
-                        return v
-            try:
-                return impl(env[CTX], *vals) if needs_ctx else impl(*vals)
-            except EvalError:
-                raise
-            except (TypeError, ValueError, AttributeError) as exc:
-                raise EvalError(f"{text}: {exc}") from None
+        fn = _call_fn(fns, impl, takes_missing, needs_ctx, text)
         deps = frozenset().union(*(a.deps for a in args)) if args else frozenset()
         if rec:
             first = args[0] if args else None
@@ -157,23 +158,23 @@ class Ops:
             fn = self._record(site, fn, first.fn if first else None)
         return C(fn, deps)
 
+
     # ---- quantifiers
     def _Quant(self, node: A.Quant, scopes, rec):
         src = self.expr(node.source, scopes, False)
-        slot = self.slot()
+        slot = self.slot(element=True)
         body = self.expr(node.body, [{node.var: slot}] + scopes, False)
-        fn = _quant_fn(node.kind, src.fn, body.fn, slot, self.text(node.source.span), body.text)
         deps = src.deps | (body.deps - {slot})
+        site = None
         if rec:
             site = Site(self.text(node.span), node.kind, src.rel, src.root,
                         {"any": "at least one match", "all": "every element matches", "none": "no element matches"}[node.kind])
-            fn = self._record(site, fn, _quant_summary(src.fn, body.fn, slot))
-        return C(fn, deps)
+        return C(_quant_fn(node.kind, src.fn, body.fn, slot, self.text(node.source.span), body.text, site), deps)
 
     # ---- filters and joins
     def _Where(self, node: A.Where, scopes, rec):
         src = self.expr(node.source, scopes, False)
-        row = self.slot()
+        row = self.slot(element=True)
         inner = [{"\0row": row}] + scopes
         conjuncts = _conjuncts(node.pred)
         join = None
@@ -187,6 +188,8 @@ class Ops:
         deps = src.deps | frozenset().union(*(c.deps for c in rest)) - {row} if rest else src.deps
         if join:
             deps |= join[1].deps
+        if join:
+            join = join + (self._row_getter(join[3], inner, row),)
         fn = _where_fn(src.fn, row, [c.fn for c in rest], join, _source_key(node.source, self))
         if not deps:
             fn = _memoized(id(node), fn)
@@ -198,7 +201,16 @@ class Ops:
         for key_node, probe_node in ((cj.left, cj.right), (cj.right, cj.left)):
             K, P = self.expr(key_node, inner, False), self.expr(probe_node, inner, False)
             if K.root == row and K.deps == {row} and row not in P.deps:
-                return (K, P, cj.op == "=~")
+                return (K, P, cj.op == "=~", key_node)
+        return None
+
+    def _row_getter(self, key_node, inner, row):
+        """A getter taking the row itself (no frame), used to build join indexes in one tight loop."""
+        from .paths import compile_path
+        base, steps = self._path_chain(key_node)
+        slot, lead = self._element_root(base, inner)
+        if slot == row and (lead + steps):
+            return compile_path(lead + steps, self.text(key_node.span))
         return None
 
 
@@ -230,7 +242,7 @@ def _fold(v):
 
 def _where_fn(src, row, preds, join, source_key):
     if join:
-        K, P, fold = join
+        K, P, fold, _node, direct = join
         key_fn, probe_fn = K.fn, P.fn
         index_key = ("index", source_key, K.rel, fold)
 
@@ -241,7 +253,7 @@ def _where_fn(src, row, preds, join, source_key):
                 rows = src(env)
                 if rows.__class__ is Missing:
                     return rows
-                index = ctx.memo[index_key] = _build_index(rows, key_fn, row, env, fold)
+                index = ctx.memo[index_key] = _build_index(rows, key_fn, row, env, fold, direct)
             want = probe_fn(env)
             if want.__class__ is Missing:
                 return want
@@ -253,7 +265,7 @@ def _where_fn(src, row, preds, join, source_key):
                             seen.add(id(r))
                             out.append(r)
                 return out
-            return index.get(_fold(want) if fold else _hashable(want), ())
+            return index.get(_fold(want) if fold else _hashable(want), _EMPTY)
     else:
         candidates = src
 
@@ -264,7 +276,7 @@ def _where_fn(src, row, preds, join, source_key):
         if rows.__class__ is not list and rows.__class__ is not tuple:
             raise EvalError(f"'where' filters a set or list, got {type_name(rows)}")
         if not preds:
-            return list(rows)
+            return rows  # sets are never mutated, so an index bucket can be handed out as it is
         out = []
         for r in rows:
             env[row] = r
@@ -284,17 +296,34 @@ def _hashable(v):
     return v if not isinstance(v, (list, dict)) else repr(v)
 
 
-def _build_index(rows, key_fn, row, env, fold) -> dict:
+_EMPTY: list = []
+
+
+def _build_index(rows, key_fn, row, env, fold, direct=None) -> dict:
     if rows.__class__ is not list:
         raise EvalError(f"'where' filters a set or list, got {type_name(rows)}")
     index: dict = {}
     for r in rows:
-        env[row] = r
-        k = key_fn(env)
-        if k.__class__ is Missing:
+        if direct is not None:
+            k = direct(r)
+        else:
+            env[row] = r
+            k = key_fn(env)
+        if k.__class__ is str:
+            key = k.casefold() if fold else k
+            bucket = index.get(key)
+            if bucket is None:
+                index[key] = [r]
+            elif bucket[-1] is not r:
+                bucket.append(r)
             continue
-        for key in (k if k.__class__ is list else (k,)):
-            key = _fold(key) if fold else _hashable(key)
+        if k.__class__ is list:
+            keys = [_fold(x) if fold else _hashable(x) for x in k]
+        elif k.__class__ is Missing:
+            continue
+        else:
+            keys = (_hashable(k),)
+        for key in keys:
             bucket = index.get(key)
             if bucket is None:
                 index[key] = [r]
@@ -352,40 +381,109 @@ def _iter_source(xs, text):
     raise EvalError(f"quantifier needs a set or list, but `{text}` is a {type_name(xs)}")
 
 
-def _quant_fn(kind, src, body, slot, src_text, body_text):
-    want = kind != "all"   # any/none look for a true body; all looks for a false one
+def _quant_fn(kind, src, body, slot, src_text, body_text, site):
+    """any/all/none in one pass; with a Site, the outcome and where it was decided go to the evidence list."""
+    want = kind != "all"   # any/none stop at a true body; all stops at a false one
+    decided = {"any": True, "all": False, "none": False}[kind]
+    root = site.root if site else None
 
     def fn(env):
         xs = src(env)
         if xs.__class__ is Missing:
-            return xs
-        unknown = None
-        for x in _iter_source(xs, src_text):
-            env[slot] = x
-            v = _truth(body(env), body_text)
-            if v is want:
-                return {"any": True, "all": False, "none": False}[kind]
-            if v.__class__ is Missing:
-                if v.static:
-                    return v
-                unknown = unknown or v
-        if unknown is not None:
-            return unknown
-        return kind != "any"
+            result, summary = xs, xs
+        else:
+            result, summary = None, None
+            unknown = None
+            items = _iter_source(xs, src_text)
+            for i, x in enumerate(items):
+                env[slot] = x
+                v = _truth(body(env), body_text)
+                if v is want:
+                    result = decided
+                    summary = f"element {i + 1} of {len(items)} {'matches' if want else 'does not match'}"
+                    break
+                if v.__class__ is Missing:
+                    if v.static:
+                        result = summary = v
+                        break
+                    unknown = unknown or v
+            if result is None:
+                result = unknown if unknown is not None else kind != "any"
+                summary = f"{len(items)} element{'s' * (len(items) != 1)}, " + (
+                    "some unknown" if unknown is not None else ("none matches" if want else "all match"))
+        if site is not None:
+            ev = env[EVIDENCE]
+            if ev is not None:
+                ev.append((site, summary, env[root] if root is not None else None, result))
+        return result
     return fn
 
 
-def _quant_summary(src, body, slot):
-    def summary(env):
-        xs = src(env)
-        if xs.__class__ is Missing or xs.__class__ is not list:
-            return xs
-        hits = 0
-        for x in xs:
-            env[slot] = x
+def _call_fn(fns, impl, takes_missing, needs_ctx, text):
+    def guard(call):
+        try:
+            return call()
+        except EvalError:
+            raise
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise EvalError(f"{text}: {exc}") from None
+
+    if len(fns) == 1 and not needs_ctx:
+        (f1,) = fns
+
+        def call1(env):
+            a = f1(env)
+            if a.__class__ is Missing and not takes_missing:
+                return a
             try:
-                hits += body(env) is True
+                return impl(a)
             except EvalError:
-                pass
-        return f"{hits} of {len(xs)} matched"
-    return summary
+                raise
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise EvalError(f"{text}: {exc}") from None
+        return call1
+
+    if len(fns) == 2 and not needs_ctx:
+        f1, f2 = fns
+
+        def call2(env):
+            a, b = f1(env), f2(env)
+            if not takes_missing:
+                if a.__class__ is Missing:
+                    return a
+                if b.__class__ is Missing:
+                    return b
+            try:
+                return impl(a, b)
+            except EvalError:
+                raise
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise EvalError(f"{text}: {exc}") from None
+        return call2
+
+    def call(env):
+        vals = [f(env) for f in fns]
+        if not takes_missing:
+            for v in vals:
+                if v.__class__ is Missing:
+                    return v
+        return guard(lambda: impl(env[CTX], *vals) if needs_ctx else impl(*vals))
+    return call
+
+
+def _compare_core(op, lproj: bool, rproj: bool, literal=None):
+    impl, neg = op.impl, op.negated
+    if op.token == "==" and not lproj and not rproj and literal is not None and not isinstance(literal, (list, dict)):
+        return lambda a, b: a == literal
+
+    def core(a, b):
+        if b.__class__ is Missing:
+            return b
+        if lproj:
+            hit = any(impl(x, b) for x in a)
+        elif rproj:
+            hit = any(impl(a, y) for y in b)
+        else:
+            hit = impl(a, b)
+        return not hit if neg else hit
+    return core

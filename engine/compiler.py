@@ -18,7 +18,7 @@ from typing import Callable
 
 from . import ast as A
 from .compile_ops import CTX, FIRST_VAR, C, Ops
-from .paths import PROJECT, compile_path
+from .paths import PROJECT, compile_path, compile_slot_path
 from .values import EvalError, Missing, type_name
 
 
@@ -67,6 +67,7 @@ class Compiler(Ops):
         self.nslots = FIRST_VAR
         self.used: set[str] = set()
         self.templates: dict[int, list] = {}
+        self.element_slots: set[int] = set()  # for/where/quantifier variables: always a value, never Missing
 
     # ---- units
     def unit(self, node) -> tuple[Unit, set]:
@@ -85,7 +86,7 @@ class Compiler(Ops):
                 other = self.expr(stmt.otherwise.subject, scopes, rec=False) if stmt.otherwise and stmt.otherwise.subject else None
                 if stmt.otherwise:
                     self.templates[id(stmt.otherwise.message)] = self.template(stmt.otherwise.message, scopes)
-                slot = self.slot()
+                slot = self.slot(element=True)
                 scopes[0][stmt.var] = slot
                 compiled = CompiledRule(rule, stmt.var, slot, source, self.text(stmt.source.span), steps, 0, other)
             elif isinstance(stmt, A.Let):
@@ -107,8 +108,10 @@ class Compiler(Ops):
         return [p if isinstance(p, str) else self.expr(p, scopes_for_rule, rec=False).fn for p in tpl.parts]
 
     # ---- helpers
-    def slot(self) -> int:
+    def slot(self, element: bool = False) -> int:
         self.nslots += 1
+        if element:
+            self.element_slots.add(self.nslots - 1)
         return self.nslots - 1
 
     def text(self, span: A.Span) -> str:
@@ -171,8 +174,13 @@ class Compiler(Ops):
 
     def _path(self, node, scopes, rec):
         base_node, steps = self._path_chain(node)
-        base = self.expr(base_node, scopes, rec=False)
         text = self.text(node.span)
+        slot, lead = self._element_root(base_node, scopes)
+        if slot is not None and steps:
+            full = lead + steps
+            return C(compile_slot_path(slot, full, text), frozenset((slot,)), root=slot,
+                     rel=_join_rel("", full), proj=PROJECT in full)
+        base = self.expr(base_node, scopes, rec=False)
         get = compile_path(steps, text)
         bfn = base.fn
 
@@ -181,6 +189,25 @@ class Compiler(Ops):
             return b if b.__class__ is Missing else get(b)
         rel = _join_rel(base.rel, steps) if base.root is not None else None
         return C(fn, base.deps, root=base.root, rel=rel, proj=PROJECT in steps or base.proj)
+
+    def _element_root(self, node, scopes) -> tuple[int | None, tuple]:
+        """(slot, leading steps) when a path starts at an element variable, `it`, or a bare field of the row."""
+        if isinstance(node, A.It):
+            return self.lookup("\0row", scopes), ()
+        if isinstance(node, A.Name):
+            slot = self.lookup(node.name, scopes)
+            if isinstance(slot, int):
+                return (slot, ()) if slot in self.element_slots else (None, ())
+            if self._global_kind(node.name) is None:
+                return self.lookup("\0row", scopes), (node.name,)
+        return None, ()
+
+    def _global_kind(self, name: str):
+        prog = self.program
+        from .snapshot import KNOWN_TABLES
+        if name in prog.params or name in prog.lets or name in prog.data or name in KNOWN_TABLES:
+            return "global"
+        return None
 
     _Attr = _path
     _Project = _path

@@ -9,12 +9,14 @@ warn > pass, so absent data never passes and never fails. An error in one subjec
 
 from __future__ import annotations
 
+import gc
+
 
 from . import ast as A
 from .compile_ops import CTX, FIRST_VAR
 from .compiler import CompiledRule, Plan
 from .model import Evidence, Finding, RuleInfo, Subject
-from .values import EvalError, Missing, short
+from .values import EvalError, Missing, short, type_name
 
 _UNSET = object()
 _RELATED_CAP = 25
@@ -28,6 +30,11 @@ class Context:
         self.snapshot = snapshot
         self.params = params
         self.memo: dict = {}
+        for table, types in getattr(snapshot, "by_type", {}).items():
+            # `T where type == "..."` (or =~: types are lower-case on load) is a lookup in the snapshot's
+            # type partition, the same index the join planner would otherwise build on first use
+            for fold in (False, True):
+                self.memo[("index", ("global", table), "type", fold)] = types
         self.values: dict = {}
         self._busy: set[str] = set()
 
@@ -75,21 +82,40 @@ def rule_info(rule: A.Rule, overrides: dict | None = None) -> RuleInfo:
 
 
 def evaluate(plan: Plan, rules: list[CompiledRule], snapshot, params: dict, infos: dict[str, RuleInfo]) -> list[Finding]:
+    """Run every rule. The garbage collector is paused meanwhile: evaluation allocates a frame and a finding
+    per subject and creates no reference cycles worth collecting, while the collector's passes over a big
+    snapshot's millions of containers would dominate the run time."""
     ctx = Context(plan, snapshot, params)
     findings: list[Finding] = []
-    for cr in rules:
-        findings.extend(RuleRun(ctx, cr, infos[cr.node.id]).run())
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for cr in rules:
+            findings.extend(RuleRun(ctx, cr, infos[cr.node.id]).run())
+    finally:
+        if was_enabled:
+            gc.enable()
     return findings
 
 
 class RuleRun:
     def __init__(self, ctx: Context, cr: CompiledRule, info: RuleInfo):
         self.ctx, self.cr, self.info = ctx, cr, info
+        self.pass_message = f"{info.title}: satisfied"
+        self.let_slots = [step.slot for step in cr.steps if step.slot is not None]
 
     def finding(self, status: str, subject, message: str, frame=None) -> Finding:
-        evidence, related = ([], []) if frame is None else (_evidence(frame[1]), _related(frame[2], subject))
-        origin = self.ctx.snapshot.origin(subject) if isinstance(subject, dict) else None
-        return Finding(self.info, status, _subject(subject), message, evidence, related, origin)
+        snapshot, let_slots = self.ctx.snapshot, self.let_slots
+
+        def details():
+            origin = snapshot.origin(subject) if isinstance(subject, dict) else None
+            if frame is None:
+                return _subject(subject), [], [], origin
+            related: list = []
+            for slot in let_slots:
+                _collect_related(related, frame[slot])
+            return _subject(subject), _evidence(frame[1]), _related(related, subject), origin
+        return Finding(self.info, status, None, message, details=details)
 
     def run(self) -> list[Finding]:
         cr = self.cr
@@ -101,7 +127,7 @@ class RuleRun:
         if subjects.__class__ is Missing:
             return [self.finding("not_evaluated", None, f"not evaluated: {subjects.describe()}")]
         if subjects.__class__ is not list:
-            return [self.finding("error", None, f"error: `{cr.source_text}` is a {type(subjects).__name__}, not a set")]
+            return [self.finding("error", None, f"error: `{cr.source_text}` is a {type_name(subjects)}, not a set")]
         if not subjects:
             return [self.empty(frame)]
         return [self.subject(row) for row in subjects]
@@ -122,42 +148,42 @@ class RuleRun:
         return self.finding(other.level if other.level != "skip" else "skip", subject, message)
 
     def subject(self, row) -> Finding:
-        frame = _frame(self.ctx, self.cr.nslots, record=True)
-        frame[self.cr.var_slot] = row
-        worst, warn, missing = None, None, None
-        for step in self.cr.steps:
+        cr = self.cr
+        frame = [None] * cr.nslots
+        frame[0], frame[1] = self.ctx, []
+        frame[cr.var_slot] = row
+        warn = missing = None
+        for step in cr.steps:
             try:
                 v = step.fn(frame)
-                if step.kind == "let":
-                    frame[step.slot] = v
-                    _collect_related(frame[2], v)
+                slot = step.slot
+                if slot is not None:           # let: bind; its rows join the related ids when details are read
+                    frame[slot] = v
                     continue
                 if v is True:
                     continue
+                if v is False:
+                    if step.kind == "when":
+                        return self.finding("skip", row, f"not applicable: `{step.text}` is false", frame)
+                    if step.node.level == "warn":
+                        warn = warn or self.message(step, frame)
+                        continue
+                    return self.finding("fail", row, self.message(step, frame), frame)
                 if v.__class__ is Missing:
                     if v.static or step.kind == "when":
                         return self.finding("not_evaluated", row, f"not evaluated: {v.describe()}", frame)
                     missing = missing or (v, step)
-                elif v is not False:
-                    raise EvalError(f"`{step.text}` is a {type(v).__name__}, not true/false")
-                elif step.kind == "when":
-                    return self.finding("skip", row, f"not applicable: `{step.text}` is false", frame)
-                elif step.node.level == "warn":
-                    warn = warn or self.message(step, frame)
-                else:
-                    worst = self.message(step, frame)
-                    break
+                    continue
+                raise EvalError(f"`{step.text}` is a {type_name(v)}, not true/false")
             except EvalError as exc:
                 loc = f"{step.node.span.file}:{step.node.span.line}"
                 return self.finding("error", row, f"error in `{step.text}` ({loc}): {exc}", frame)
-        if worst is not None:
-            return self.finding("fail", row, worst, frame)
         if missing is not None:
             v, step = missing
             return self.finding("not_evaluated", row, f"not evaluated: {v.describe()} (needed by `{step.text}`)", frame)
         if warn is not None:
             return self.finding("warn", row, warn, frame)
-        return self.finding("pass", row, f"{self.info.title}: satisfied", frame)
+        return self.finding("pass", row, self.pass_message, frame)
 
     def message(self, step, frame) -> str:
         if step.node.message is None:
@@ -179,8 +205,10 @@ class RuleRun:
 
 
 def _subject(value) -> Subject:
-    if isinstance(value, dict):
-        return Subject(str(value.get("id") or ""), str(value.get("name") or ""), str(value.get("type") or ""))
+    if value.__class__ is dict:
+        rid, name, rtype = value.get("id"), value.get("name"), value.get("type")
+        return Subject(rid if rid.__class__ is str else str(rid or ""), name if name.__class__ is str else str(name or ""),
+                       rtype if rtype.__class__ is str else str(rtype or ""))
     if value is None:
         return Subject("", "", "")
     if isinstance(value, str):

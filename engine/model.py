@@ -7,7 +7,7 @@ that SARIF, JUnit, Markdown, baselines and history all read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 STATUSES = ("pass", "fail", "warn", "skip", "not_evaluated", "error")
@@ -69,15 +69,48 @@ class RuleInfo:
         }
 
 
-@dataclass(slots=True)
 class Finding:
-    rule: RuleInfo
-    status: str
-    subject: Subject
-    message: str
-    evidence: list[Evidence] = field(default_factory=list)
-    related: list[str] = field(default_factory=list)
-    origin: Origin | None = None
+    """One verdict. Subject, evidence, related ids and origin may be given directly, or be left to `details`,
+    a function returning (subject, evidence, related, origin) that runs on first access: most findings of a
+    big scan are never rendered in detail, so they never pay for it."""
+
+    __slots__ = ("rule", "status", "message", "_subject", "_evidence", "_related", "_origin", "_details")
+
+    def __init__(self, rule: RuleInfo, status: str, subject: Subject | None, message: str,
+                 evidence: list[Evidence] | None = None, related: list[str] | None = None,
+                 origin: Origin | None = None, details=None):
+        self.rule, self.status, self.message = rule, status, message
+        self._subject = subject
+        self._evidence, self._related, self._origin = evidence or [], related or [], origin
+        self._details = details
+
+    def _resolve(self) -> None:
+        if self._details is not None:
+            details, self._details = self._details, None
+            self._subject, self._evidence, self._related, self._origin = details()
+
+    @property
+    def subject(self) -> Subject:
+        self._resolve()
+        return self._subject
+
+    @property
+    def evidence(self) -> list[Evidence]:
+        self._resolve()
+        return self._evidence
+
+    @property
+    def related(self) -> list[str]:
+        self._resolve()
+        return self._related
+
+    @property
+    def origin(self) -> Origin | None:
+        self._resolve()
+        return self._origin
+
+    def __repr__(self) -> str:
+        return f"Finding({self.rule.id} {self.status} {self.subject.id!r}: {self.message!r})"
 
     def to_dict(self) -> dict:
         return {

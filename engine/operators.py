@@ -28,6 +28,9 @@ def _need_str(op: str, *vals) -> None:
 
 def _order(op: str, fn: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     def impl(a, b):
+        ta, tb = a.__class__, b.__class__
+        if (ta is int or ta is float) and (tb is int or tb is float):
+            return fn(a, b)
         num = (int, float)
         if isinstance(a, num) and isinstance(b, num) and not isinstance(a, bool) and not isinstance(b, bool):
             return fn(a, b)

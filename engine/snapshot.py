@@ -56,6 +56,7 @@ class Snapshot:
     _origins: list[tuple[str, int, int, int]] = field(default_factory=list)  # (table, start, end, file index)
     _origin_index: dict[int, Origin] | None = None
     _id_index: dict[str, dict] | None = None
+    by_type: dict[str, dict[str, list]] = field(default_factory=dict)  # table -> type -> rows, built on load
 
     def table(self, name: str):
         rows = self.tables.get(name.lower())
@@ -79,6 +80,14 @@ class Snapshot:
         bucket = self.tables.setdefault(table, [])
         self._origins.append((table, len(bucket), len(bucket) + len(rows), file_index))
         bucket.extend(rows)
+        types = self.by_type.setdefault(table, {})
+        for row in rows:
+            t = row.get("type")
+            group = types.get(t)
+            if group is None:
+                types[t] = [row]
+            else:
+                group.append(row)
         self._origin_index = self._id_index = None
 
     def origin(self, row) -> Origin | None:
