@@ -111,12 +111,16 @@ class Ops:
         lf, rf, lt, rt = L.fn, R.fn, L.text, R.text
 
         def fn(env):
-            a = _truth(lf(env), lt)
+            a = lf(env)
             if a is False:
                 return False
-            b = _truth(rf(env), rt)
+            if a is not True:
+                _truth(a, lt)
+            b = rf(env)
             if b is False:
                 return False
+            if b is not True:
+                _truth(b, rt)
             return a if a is not True else b
         return C(fn, L.deps | R.deps)
 
@@ -125,12 +129,16 @@ class Ops:
         lf, rf, lt, rt = L.fn, R.fn, L.text, R.text
 
         def fn(env):
-            a = _truth(lf(env), lt)
+            a = lf(env)
             if a is True:
                 return True
-            b = _truth(rf(env), rt)
+            if a is not False:
+                _truth(a, lt)
+            b = rf(env)
             if b is True:
                 return True
+            if b is not False:
+                _truth(b, rt)
             return a if a is not False else b
         return C(fn, L.deps | R.deps)
 
@@ -332,6 +340,31 @@ def _build_index(rows, key_fn, row, env, fold, direct=None) -> dict:
     return index
 
 
+def _quant_plain(want, decided, otherwise, src, body, slot, src_text, body_text):
+    other = not want
+
+    def quant(env):
+        xs = src(env)
+        if xs.__class__ is Missing:
+            return xs
+        if xs.__class__ is not list and xs.__class__ is not tuple:
+            _iter_source(xs, src_text)
+        unknown = None
+        for x in xs:
+            env[slot] = x
+            v = body(env)
+            if v is want:
+                return decided
+            if v is not other:
+                if v.__class__ is not Missing:
+                    _truth(v, body_text)
+                if v.static:
+                    return v
+                unknown = unknown or v
+        return unknown if unknown is not None else otherwise
+    return quant
+
+
 def _compare_fn(op, lf, rf, lproj: bool, rproj: bool, literal):
     impl, neg = op.impl, op.negated
     if not lproj and not rproj:
@@ -386,6 +419,8 @@ def _quant_fn(kind, src, body, slot, src_text, body_text, site):
     want = kind != "all"   # any/none stop at a true body; all stops at a false one
     decided = {"any": True, "all": False, "none": False}[kind]
     root = site.root if site else None
+    if site is None:
+        return _quant_plain(want, decided, kind != "any", src, body, slot, src_text, body_text)
 
     def fn(env):
         xs = src(env)
