@@ -76,7 +76,8 @@ class Ops:
         deps = L.deps | R.deps
         if not rec:
             return C(_compare_fn(op, L.fn, R.fn, L.proj, rproj, literal), deps)
-        site = Site(self.text(node.span), node.op, L.rel, L.root, f"{node.op} {R.text or self.text(node.right.span)}")
+        site = Site(self.text(node.span), node.op, L.rel if L.root is not None else L.text or self.text(node.left.span),
+                    L.root, f"{node.op} {R.text or self.text(node.right.span)}")
         core = _compare_core(op, L.proj, rproj, literal)
         lf, rf, root = L.fn, R.fn, L.root
         if isinstance(node.right, A.Literal):

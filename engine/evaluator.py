@@ -99,8 +99,9 @@ def evaluate(plan: Plan, rules: list[CompiledRule], snapshot, params: dict, info
 
 
 class RuleRun:
-    def __init__(self, ctx: Context, cr: CompiledRule, info: RuleInfo):
+    def __init__(self, ctx: Context, cr: CompiledRule, info: RuleInfo, trace: list | None = None):
         self.ctx, self.cr, self.info = ctx, cr, info
+        self.trace = trace  # explain: receives (step, value or EvalError, evidence records) per clause run
         self.pass_message = f"{info.title}: satisfied"
         self.let_slots = [step.slot for step in cr.steps if step.slot is not None]
 
@@ -114,7 +115,7 @@ class RuleRun:
             related: list = []
             for slot in let_slots:
                 _collect_related(related, frame[slot])
-            return _subject(subject), _evidence(frame[1]), _related(related, subject), origin
+            return _subject(subject), evidence_records(frame[1]), _related(related, subject), origin
         return Finding(self.info, status, None, message, details=details)
 
     def run(self) -> list[Finding]:
@@ -153,9 +154,13 @@ class RuleRun:
         frame[0], frame[1] = self.ctx, []
         frame[cr.var_slot] = row
         warn = missing = None
+        trace = self.trace
         for step in cr.steps:
             try:
+                mark = len(frame[1])
                 v = step.fn(frame)
+                if trace is not None:
+                    trace.append((step, v, frame[1][mark:]))
                 slot = step.slot
                 if slot is not None:           # let: bind; its rows join the related ids when details are read
                     frame[slot] = v
@@ -176,6 +181,8 @@ class RuleRun:
                     continue
                 raise EvalError(f"`{step.text}` is a {type_name(v)}, not true/false")
             except EvalError as exc:
+                if trace is not None:
+                    trace.append((step, exc, frame[1][mark:]))
                 loc = f"{step.node.span.file}:{step.node.span.line}"
                 return self.finding("error", row, f"error in `{step.text}` ({loc}): {exc}", frame)
         if missing is not None:
@@ -255,7 +262,7 @@ def _related(ids: list, subject) -> list[str]:
     return out[:_RELATED_CAP]
 
 
-def _evidence(records: list) -> list[Evidence]:
+def evidence_records(records: list) -> list[Evidence]:
     out, seen = [], set()
     for site, actual, root, result in records:
         resource = root.get("id") if isinstance(root, dict) and isinstance(root.get("id"), str) else None
