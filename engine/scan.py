@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
+from datetime import datetime, timezone
 
-from . import formats, report, snapshot
+from . import baseline, formats, history, report, snapshot, waivers
 from .diagnostics import DiagnosticError
 from .errors import UserError, atomic_write
 from .model import SEVERITIES, SEVERITY_RANK
@@ -32,6 +34,15 @@ def add_arguments(p) -> None:
     p.add_argument("--output", action="append", metavar="FILE", help="output file for the format in the same position (repeatable)")
     p.add_argument("--fail-on", choices=SEVERITIES + ("never",), default="info", help="lowest severity of a failing finding that makes the exit code 1 (default: info, i.e. any)")
     p.add_argument("--include-passed", action="store_true", help="include passing and skipped results in SARIF")
+    live = p.add_argument_group("live collection (--live)")
+    live.add_argument("--live", action="store_true", help="collect a snapshot from Azure Resource Graph first, then scan it")
+    live.add_argument("--save-snapshot", metavar="FILE", help="with --live: keep the collected snapshot in FILE")
+    from .collect import add_source_arguments
+    add_source_arguments(p)
+    p.add_argument("--waivers", metavar="FILE", help="waivers file (YAML/JSON), added to the policies file's waivers")
+    p.add_argument("--baseline", metavar="PREVIOUS", help="earlier JSON or SARIF output: mark findings new/unchanged/updated, list absent ones")
+    p.add_argument("--fail-on-new", action="store_true", help="with --baseline: exit 1 only for failing findings the baseline did not have")
+    p.add_argument("--history", metavar="DB", help="append this scan to a SQLite history file (see `argus history DB`)")
 
 
 def default_policies_file() -> str | None:
@@ -60,20 +71,38 @@ def load_inputs(args):
         raise UserError("--policy given but no policies.yaml found; pass --policies FILE")
     rule_paths = args.rules or (policy.rules if policy else [str(ROOT / "rules")])
     session = prepare(rule_paths, policy, parse_param_flags(args.param))
+    if getattr(args, "live", False):
+        return policy, session, _collect_live(args)
     paths = args.snapshot or [os.path.relpath(p) for p in EXAMPLE_SNAPSHOT]
     if not args.snapshot:
         print(f"argus: no --snapshot given; scanning the bundled example estate ({', '.join(paths)})", file=sys.stderr)
     return policy, session, snapshot.load(paths)
 
 
-def exit_code(doc: dict, fail_on: str) -> int:
+def _collect_live(args):
+    from .collect import collect_snapshot
+    if args.snapshot:
+        raise UserError("--live collects its own snapshot; drop --snapshot (or scan the file without --live)")
+    if not (args.subscription or args.management_group):
+        raise UserError("--live needs --subscription ID or --management-group ID")
+    if args.save_snapshot:
+        collect_snapshot(args, args.save_snapshot)
+        return snapshot.load([args.save_snapshot])
+    with tempfile.TemporaryDirectory(prefix="argus-live-") as tmp:
+        path = os.path.join(tmp, "snapshot.json")
+        collect_snapshot(args, path)
+        return snapshot.load([path])
+
+
+def exit_code(doc: dict, fail_on: str, new_only: bool = False) -> int:
     if any(f["status"] == "error" for f in doc["findings"]):
         return EXIT_ERROR
     if fail_on == "never":
         return EXIT_OK
     floor = SEVERITY_RANK[fail_on]
     for f in doc["findings"]:
-        if f["status"] == "fail" and SEVERITY_RANK[f["severity"]] >= floor and not f.get("waiver", {}).get("active"):
+        if (f["status"] == "fail" and SEVERITY_RANK[f["severity"]] >= floor and not waivers.is_waived(f)
+                and (not new_only or baseline.is_new(f))):
             return EXIT_FINDINGS
     return EXIT_OK
 
@@ -95,6 +124,21 @@ def run(args) -> int:
         policy=policy.name if policy else None, started_at=started, finished_at=report.now_iso(),
         duration_ms=(time.perf_counter() - t0) * 1000)
     # ---- post-processing (waivers, baselines, history) goes here, before rendering ----
+    if args.fail_on_new and not args.baseline:
+        raise UserError("--fail-on-new needs --baseline PREVIOUS (an earlier JSON or SARIF output)")
+    listed = []
+    if policy is not None and policy.waivers:
+        lines = [policy.located.locate(("waivers", i))[0] for i in range(len(policy.waivers))] if policy.located else None
+        listed += waivers.load(policy.waivers, source=policy.file, lines=lines)
+    if args.waivers:
+        listed += waivers.load_file(args.waivers)
+    if listed:
+        waivers.apply(doc, listed, today=datetime.now(timezone.utc).date(),
+                      known_rule_ids={r.id for r in session.plan.program.rules})
+    if args.baseline:
+        baseline.apply(doc, baseline.load(args.baseline))
+    if args.history:
+        history.append(args.history, doc)
     for fmt, out in pairs:
         options = {}
         if fmt == "text":
@@ -107,4 +151,4 @@ def run(args) -> int:
             sys.stdout.write(text)
         else:
             atomic_write(out, text)
-    return exit_code(doc, args.fail_on)
+    return exit_code(doc, args.fail_on, new_only=args.fail_on_new)

@@ -1,0 +1,238 @@
+"""Scan history in SQLite, and the `argus history DB` command that shows its trend.
+
+In: report documents (append, called by `argus scan --history DB`); for the command, the DB path and
+options. Out: rows in the DB (one `scans` row with the run header, one `findings` row per finding), and
+the trend: problem counts (fail, warn, error, not_evaluated by default) per severity and per rule for
+each recorded scan, as text, JSON, or a chart (PNG, or HTML with the chart inline and the tables).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html
+import io
+import json
+import sqlite3
+import sys
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from .baseline import TRACKED
+from .errors import UserError, atomic_write
+from .model import SEVERITIES, STATUSES
+
+SCHEMA_VERSION = 1
+_SEVERITY_COLOR = {"critical": "#7b1fa2", "high": "#d32f2f", "medium": "#f57c00", "low": "#1976d2", "info": "#9e9e9e"}
+_DDL = """
+CREATE TABLE scans (
+  id INTEGER PRIMARY KEY,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  collected_at TEXT,
+  policy TEXT,
+  engine_version TEXT NOT NULL,
+  total INTEGER NOT NULL,
+  run_digest TEXT NOT NULL UNIQUE,  -- the same report recorded twice would double every count
+  run_json TEXT NOT NULL
+);
+CREATE TABLE findings (
+  scan_id INTEGER NOT NULL REFERENCES scans(id),
+  rule_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  status TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  subject_name TEXT NOT NULL,
+  subject_type TEXT NOT NULL,
+  message TEXT NOT NULL,
+  waived INTEGER NOT NULL,
+  baseline_state TEXT
+);
+CREATE INDEX findings_by_scan ON findings(scan_id, status);
+"""
+
+
+def append(db_path: str, doc: dict) -> None:
+    """Record one scan (run header and findings) in the history DB, creating the DB if needed."""
+    run_json = json.dumps(doc["run"], sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(run_json.encode()).hexdigest()
+    try:
+        with closing(sqlite3.connect(db_path, timeout=30)) as conn, conn:
+            _prepare(conn, db_path)
+            if conn.execute("SELECT 1 FROM scans WHERE run_digest = ?", (digest,)).fetchone():
+                raise UserError(f"{db_path}: this scan ({doc['run']['started_at']}) is already recorded")
+            run = doc["run"]
+            cursor = conn.execute(
+                "INSERT INTO scans (started_at, finished_at, collected_at, policy, engine_version, total,"
+                " run_digest, run_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run["started_at"], run["finished_at"], run.get("collected_at"), run.get("policy"),
+                 run["engine"]["version"], len(doc["findings"]), digest, run_json))
+            conn.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(cursor.lastrowid, f["rule_id"], f["title"], f["severity"], f["status"], f["subject"]["id"],
+                  f["subject"]["name"], f["subject"]["type"], f["message"], int(bool(f.get("waiver"))),
+                  f.get("baseline_state")) for f in doc["findings"]])
+    except sqlite3.Error as exc:
+        raise UserError(f"{db_path}: cannot record the scan in the history DB: {exc}") from exc
+
+
+def trend(db_path: str, *, last: int = 10, statuses: tuple[str, ...] = TRACKED,
+          rules: list[str] | None = None) -> dict:
+    """Counts per scan (oldest first) of findings with ``statuses``: by severity, by rule, and waived."""
+    if not Path(db_path).is_file():
+        raise UserError(f"{db_path}: no such history DB (`argus scan --history {db_path}` creates it)")
+    try:
+        with closing(sqlite3.connect(f"file:{quote(str(Path(db_path).resolve()))}?mode=ro", uri=True)) as conn:
+            _check(conn, db_path)
+            scans = [dict(zip(("id", "started_at", "collected_at", "policy", "total"), row)) for row in reversed(
+                conn.execute("SELECT id, started_at, collected_at, policy, total FROM scans"
+                             " ORDER BY started_at DESC, id DESC LIMIT ?", (last,)).fetchall())]
+            status_marks, scan_marks = ",".join("?" * len(statuses)), ",".join("?" * len(scans))
+            rows = conn.execute(
+                f"SELECT scan_id, severity, rule_id, waived, COUNT(*) FROM findings WHERE status IN ({status_marks})"
+                f" AND scan_id IN ({scan_marks}) GROUP BY scan_id, severity, rule_id, waived",
+                (*statuses, *(scan["id"] for scan in scans))).fetchall()
+    except sqlite3.Error as exc:
+        raise UserError(f"{db_path}: cannot read the history DB: {exc}") from exc
+    column = {scan["id"]: i for i, scan in enumerate(scans)}
+    wanted = set(rules) if rules else None
+    by_severity = {severity: [0] * len(scans) for severity in SEVERITIES}
+    by_rule: dict[str, list[int]] = {}
+    waived = [0] * len(scans)
+    for scan_id, severity, rule_id, is_waived, count in rows:
+        if wanted is not None and rule_id not in wanted:
+            continue
+        by_severity[severity][column[scan_id]] += count
+        by_rule.setdefault(rule_id, [0] * len(scans))[column[scan_id]] += count
+        waived[column[scan_id]] += count if is_waived else 0
+    return {"db": str(db_path), "statuses": list(statuses), "scans": scans, "by_severity": by_severity,
+            "by_rule": dict(sorted(by_rule.items())), "waived": waived,
+            "total": [sum(c[i] for c in by_severity.values()) for i in range(len(scans))]}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("db", metavar="DB", help="SQLite file written by `argus scan --history DB`")
+    parser.add_argument("--last", type=int, default=10, metavar="N", help="show the last N scans (default 10)")
+    parser.add_argument("--status", action="append", choices=STATUSES, metavar="STATUS",
+                        help="count findings with this status (repeatable; default fail, warn, error, not_evaluated)")
+    parser.add_argument("--rule", action="append", metavar="RULE_ID", help="only this rule (repeatable)")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default text)")
+    parser.add_argument("--chart", metavar="OUT", help="also draw the trend into OUT.png or OUT.html")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.last < 1:
+        raise UserError("--last must be at least 1")
+    if args.chart and Path(args.chart).suffix.lower() not in (".png", ".html", ".htm"):
+        raise UserError(f"--chart {args.chart}: the file name must end in .png or .html")
+    data = trend(args.db, last=args.last, statuses=tuple(args.status or TRACKED), rules=args.rule)
+    if args.chart:
+        write_chart(args.chart, data)
+    sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.format == "json" else render_text(data))
+    return 0
+
+
+def render_text(data: dict) -> str:
+    """The trend as plain-text tables, one column per scan, with the change since the previous scan."""
+    scans = data["scans"]
+    if not scans:
+        return f"{data['db']}: no scans recorded yet\n"
+    lines = [f"{len(scans)} scans in {data['db']}, counting {', '.join(data['statuses'])} findings", ""]
+    lines += [f"  #{i + 1:<3} {s['started_at']}  {s['policy'] or '-'}  {s['total']} findings"
+              for i, s in enumerate(scans)]
+    for title, table in _tables(data):
+        width = max([len(title), *(len(name) for name in table)])
+        lines += ["", f"{title:<{width}}" + "".join(f"{'#' + str(i + 1):>7}" for i in range(len(scans)))
+                  + f"{'change':>8}"]
+        for name, counts in table.items():
+            change = counts[-1] - counts[-2] if len(counts) > 1 else 0
+            lines.append(f"{name:<{width}}" + "".join(f"{c:>7}" for c in counts) + f"{change:>+8}")
+    return "\n".join(lines) + "\n"
+
+
+def _tables(data: dict) -> list[tuple[str, dict[str, list[int]]]]:
+    severity = {**data["by_severity"], "total": data["total"], "of which waived": data["waived"]}
+    return [("by severity", severity), ("by rule", data["by_rule"] or {"(none)": [0] * len(data["scans"])})]
+
+
+def write_chart(path: str, data: dict) -> None:
+    """Draw the trend (by severity, and by rule) into a PNG, or an HTML page with the chart and tables."""
+    if not data["scans"]:
+        raise UserError(f"{data['db']}: no scans recorded yet, nothing to chart")
+    figure = _figure(data)
+    if Path(path).suffix.lower() == ".png":
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100)
+        atomic_write(path, buffer.getvalue())
+        return
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    atomic_write(path, _html_page(data, buffer.getvalue()))
+
+
+def _figure(data: dict):
+    import matplotlib
+    matplotlib.use("Agg")  # no display on a scheduled runner
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    matplotlib.rcParams["svg.hashsalt"] = "argus"  # stable SVG ids from run to run
+    when = [datetime.fromisoformat(s["started_at"].replace("Z", "+00:00")) for s in data["scans"]]
+    figure = Figure(figsize=(10, 7), layout="constrained")
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    for severity, counts in data["by_severity"].items():
+        top.plot(when, counts, marker="o", label=severity, color=_SEVERITY_COLOR[severity])
+    top.set_title(f"{', '.join(data['statuses'])} findings by severity")
+    ranked = sorted(data["by_rule"].items(), key=lambda kv: (-max(kv[1]), kv[0]))
+    for rule_id, counts in ranked[:10]:
+        bottom.plot(when, counts, marker="o", label=rule_id)
+    if len(ranked) > 10:
+        rest = [sum(c[i] for _, c in ranked[10:]) for i in range(len(when))]
+        bottom.plot(when, rest, marker="o", linestyle="--", label=f"{len(ranked) - 10} other rules")
+    bottom.set_title("by rule")
+    for axes in (top, bottom):
+        axes.set_ylabel("findings")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylim(bottom=0)
+        axes.grid(alpha=0.3)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    figure.autofmt_xdate()
+    return figure
+
+
+def _html_page(data: dict, svg: str) -> str:
+    svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG sits inside HTML
+    heads = "".join(f"<th>#{i + 1}<br>{html.escape(s['started_at'])}</th>" for i, s in enumerate(data["scans"]))
+    tables = []
+    for title, table in _tables(data):
+        rows = "".join(f"<tr><th>{html.escape(name)}</th>" + "".join(f"<td>{c}</td>" for c in counts) + "</tr>"
+                       for name, counts in table.items())
+        tables.append(f"<h2>{html.escape(title)}</h2><table><tr><th></th>{heads}</tr>{rows}</table>")
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>argus history</title>"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}</style></head><body>"
+            f"<h1>argus history: {html.escape(data['db'])}</h1>"
+            f"<p>Counting {html.escape(', '.join(data['statuses']))} findings over {len(data['scans'])} scans.</p>"
+            f"{svg}{''.join(tables)}</body></html>\n")
+
+
+def _prepare(conn: sqlite3.Connection, db_path: str) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version == 0 and not tables:
+        conn.executescript(f"BEGIN; {_DDL} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        return
+    _check(conn, db_path)
+
+
+def _check(conn: sqlite3.Connection, db_path: str) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise UserError(f"{db_path}: history DB format {version} is newer than this argus reads ({SCHEMA_VERSION})")
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version != SCHEMA_VERSION or not {"scans", "findings"} <= tables:
+        raise UserError(f"{db_path}: not an argus history DB")

@@ -1,0 +1,382 @@
+"""SARIF 2.1.0 export of a report document, shaped for GitHub code scanning.
+
+In: the JSON report document (schemas/report.schema.json), optionally annotated by engine.waivers
+(`waiver` on findings) and engine.baseline (`baseline_state`). Out: the SARIF log as a string.
+
+GitHub rejects a whole upload when one result lacks a physical location, so every result gets one:
+the line of the subject's row in its snapshot file, or the rule's own file for findings without a
+source row. The snapshot files are read lazily (only when a result is emitted) and each file once.
+Pass and skip findings are left out unless asked for; at most ``max_results`` results are written
+(GitHub's per-run limit) and the log says how many were cut.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import html
+import json
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+from .model import SEVERITY_RANK
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+GITHUB_MAX_RESULTS = 25000
+GITHUB_MAX_TAGS = 20
+SRCROOT = "%SRCROOT%"
+
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
+SEVERITY_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "note": "recommendation"}
+LEVEL_RANK = {"error": 0, "warning": 1, "note": 2, "none": 3}
+# What a status says about the subject, in front of the finding's own message.
+STATUS_PHRASE = {"fail": "", "warn": "", "not_evaluated": "not evaluated: ", "error": "rule error: ",
+                 "pass": "passed: ", "skip": "not applicable: "}
+
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+_ID_KEY = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
+
+
+def render(doc: dict, *, include_passed: bool = False, repo_root: str | None = None,
+           max_results: int = GITHUB_MAX_RESULTS) -> str:
+    """The SARIF log for ``doc`` as indented JSON text."""
+    return json.dumps(build(doc, include_passed=include_passed, repo_root=repo_root, max_results=max_results),
+                      indent=2, ensure_ascii=False) + "\n"
+
+
+def build(doc: dict, *, include_passed: bool = False, repo_root: str | None = None,
+          max_results: int = GITHUB_MAX_RESULTS) -> dict:
+    """The SARIF log for ``doc`` as a dict (see render)."""
+    if max_results < 0:
+        raise ValueError("max_results must not be negative")
+    rules = _rule_list(doc)
+    rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
+    candidates = [f for f in doc["findings"] if include_passed or level_for(f) != "none"]
+    kept = _keep_most_severe(candidates, max_results)
+    locator = _Locator(repo_root, [s["path"] for s in doc["run"]["snapshots"]])
+    fingerprints = _Fingerprints()
+    results = [_result(f, rule_index[f["rule_id"]], locator, fingerprints) for f in kept]
+    run = {
+        "tool": {"driver": _driver(doc, rules)},
+        "automationDetails": {"id": f"argus/{doc['run'].get('policy') or 'default'}/"},
+        "invocations": [_invocation(doc, len(candidates) - len(kept), max_results, locator)],
+        "artifacts": _artifacts(doc, locator),
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+        "properties": {"policy": doc["run"].get("policy"), "collectedAt": doc["run"].get("collected_at"),
+                       "omittedResults": len(candidates) - len(kept)},
+    }
+    if repo_root:
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": Path(repo_root).resolve().as_uri().rstrip("/") + "/"}}
+    if "absent" in doc:
+        run["properties"]["absent"] = doc["absent"]
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def level_for(finding: dict) -> str:
+    """SARIF level of a finding: by severity for fail, warning for anything needing a look, else none."""
+    status = finding["status"]
+    if status == "fail":
+        return SEVERITY_LEVEL[finding["severity"]]
+    if status in ("warn", "not_evaluated", "error"):
+        return "warning"
+    return "none"
+
+
+def help_uri(rule: dict) -> str | None:
+    """The first web address in the rule's help, description or remediation text."""
+    for text in (rule.get("help", ""), rule.get("description", ""), rule.get("remediation", "")):
+        match = _URL.search(text or "")
+        if match:
+            return match.group(0).rstrip(".,;")
+    return None
+
+
+def _rule_list(doc: dict) -> list[dict]:
+    """The run's rules, plus a minimal entry for any rule a finding names that the header lacks."""
+    rules = list(doc["rules"])
+    known = {rule["id"] for rule in rules}
+    for f in doc["findings"]:
+        if f["rule_id"] not in known:
+            known.add(f["rule_id"])
+            rules.append({"id": f["rule_id"], "title": f["title"], "severity": f["severity"], "description": "",
+                          "remediation": "", "help": "", "tags": [], "location": f["rule_location"]})
+    return rules
+
+
+def _keep_most_severe(findings: list[dict], limit: int) -> list[dict]:
+    if len(findings) <= limit:
+        return findings
+    order = sorted(range(len(findings)), key=lambda i: (LEVEL_RANK[level_for(findings[i])],
+                                                        -SEVERITY_RANK[findings[i]["severity"]], i))
+    return [findings[i] for i in sorted(order[:limit])]
+
+
+def _driver(doc: dict, rules: list[dict]) -> dict:
+    version = doc["run"]["engine"]["version"]
+    return {"name": "argus", "fullName": f"argus {version}", "version": version, "semanticVersion": version,
+            "rules": [_descriptor(rule) for rule in rules]}
+
+
+def _descriptor(rule: dict) -> dict:
+    level = SEVERITY_LEVEL[rule["severity"]]
+    tags = list(dict.fromkeys(["security", *rule.get("tags", [])]))[:GITHUB_MAX_TAGS]
+    descriptor = {
+        "id": rule["id"],
+        "name": rule_name(rule),
+        "shortDescription": {"text": rule.get("title") or rule["id"]},
+        "fullDescription": {"text": rule.get("description") or rule.get("title") or rule["id"]},
+        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "defaultConfiguration": {"level": level},
+        "properties": {"tags": tags, "security-severity": SECURITY_SEVERITY[rule["severity"]],
+                       "precision": "high", "problem.severity": PROBLEM_SEVERITY[level], "severity": rule["severity"]},
+    }
+    uri = help_uri(rule)
+    if uri:
+        descriptor["helpUri"] = uri
+    return descriptor
+
+
+def rule_name(rule: dict) -> str:
+    """A readable identifier (PascalCase of the title) that differs from the rule id, as GitHub wants."""
+    words = re.findall(r"[A-Za-z0-9]+", rule.get("title") or "")
+    name = "".join(w[:1].upper() + w[1:] for w in words) or "Rule" + re.sub(r"[^A-Za-z0-9]", "", rule["id"])
+    return name if name != rule["id"] else name + "Rule"
+
+
+def _help_text(rule: dict) -> str:
+    parts = [rule.get("description", ""), f"Remediation: {rule['remediation']}" if rule.get("remediation") else "",
+             rule.get("help", ""), f"Severity: {rule['severity']}. Defined in {_where(rule)}."]
+    return "\n\n".join(p for p in parts if p)
+
+
+def _help_markdown(rule: dict) -> str:
+    # Rule text may hold Markdown on purpose, but `<cache account>` would vanish as an HTML tag.
+    text = {key: html.escape(rule.get(key) or "", quote=False) for key in ("description", "remediation", "help")}
+    parts = [text["description"], f"**Remediation:** {text['remediation']}" if text["remediation"] else "",
+             text["help"], f"**Severity:** {rule['severity']} · defined in `{_where(rule)}`"]
+    return "\n\n".join(p for p in parts if p)
+
+
+def _where(rule: dict) -> str:
+    location = rule.get("location") or {}
+    return f"{location.get('file') or '?'}:{location.get('line') or 0}"
+
+
+def _result(finding: dict, rule_index: int, locator: _Locator, fingerprints: _Fingerprints) -> dict:
+    subject = finding["subject"]
+    level = level_for(finding)
+    primary = _primary_location(finding, locator)
+    result = {
+        "ruleId": finding["rule_id"],
+        "ruleIndex": rule_index,
+        "level": level,
+        "message": {"text": message_text(finding)},
+        "locations": [primary],
+        "partialFingerprints": fingerprints.next(finding["rule_id"], subject["id"]),
+        "properties": {"status": finding["status"], "severity": finding["severity"], "subject": subject,
+                       "evidence": finding["evidence"]},
+    }
+    if level == "none":
+        result["kind"] = "pass" if finding["status"] == "pass" else "notApplicable"
+    related = _related_locations(finding, primary, locator)
+    if related:
+        result["relatedLocations"] = related
+    if finding.get("baseline_state"):
+        result["baselineState"] = finding["baseline_state"]
+    if finding.get("waiver"):
+        result["suppressions"] = [_suppression(finding["waiver"])]
+    return result
+
+
+def message_text(finding: dict) -> str:
+    """The result message: subject label, what the status means, and the finding's own message."""
+    phrase = STATUS_PHRASE[finding["status"]]
+    label = finding["subject"]["name"] or finding["subject"]["id"]
+    if label:
+        return f"{label}: {phrase}{finding['message']}"
+    text = f"{phrase}{finding['message']}"
+    return text[:1].upper() + text[1:]
+
+
+def _primary_location(finding: dict, locator: _Locator) -> dict:
+    subject_id = finding["subject"]["id"]
+    source = finding.get("source")
+    if source:
+        line, column = locator.line_of(source["file"], subject_id) or (1, None)
+        physical = locator.physical(source["file"], line, column)
+    else:  # a finding about the rule or snapshot as a whole: anchor it at the rule
+        rule_file = finding["rule_location"]["file"] or locator.fallback_file()
+        physical = locator.physical(rule_file, max(finding["rule_location"]["line"], 1), None)
+    location = {"physicalLocation": physical}
+    if subject_id:
+        location["logicalLocations"] = [{"name": finding["subject"]["name"] or subject_id,
+                                         "fullyQualifiedName": subject_id, "kind": "resource"}]
+    return location
+
+
+def _related_locations(finding: dict, primary: dict, locator: _Locator) -> list[dict]:
+    related = []
+    seen = {finding["subject"]["id"].casefold()}
+    for resource_id in finding["related"]:
+        if resource_id.casefold() in seen:
+            continue
+        seen.add(resource_id.casefold())
+        physical, note = locator.related(resource_id, finding.get("source")), ""
+        if physical is None:  # only the reference from the subject's row is known
+            physical, note = primary["physicalLocation"], " (not a row of the snapshot)"
+        related.append({"id": len(related) + 1, "message": {"text": resource_id + note},
+                        "physicalLocation": physical,
+                        "logicalLocations": [{"fullyQualifiedName": resource_id, "kind": "resource"}]})
+    return related
+
+
+def _suppression(waiver: dict) -> dict:
+    properties = {key: waiver[key] for key in ("owner", "expires", "ticket", "source") if waiver.get(key)}
+    return {"kind": "external", "status": "accepted", "justification": waiver["justification"],
+            "properties": properties}
+
+
+def _invocation(doc: dict, omitted: int, limit: int, locator: _Locator) -> dict:
+    notes = []
+    if omitted:
+        notes.append({"level": "warning", "message": {"text": (
+            f"{omitted} results were left out: GitHub code scanning accepts at most {limit} results per run. "
+            "The most severe were kept; the JSON report has them all.")}})
+    for path in locator.unreadable():
+        notes.append({"level": "warning", "message": {"text": (
+            f"snapshot file {path} could not be read; results from it point at its line 1")}})
+    config = [_diagnostic_notification(d, locator) for d in doc["diagnostics"]]
+    return {"executionSuccessful": not any(d["severity"] == "error" for d in doc["diagnostics"]),
+            "startTimeUtc": doc["run"]["started_at"], "endTimeUtc": doc["run"]["finished_at"],
+            "toolExecutionNotifications": notes, "toolConfigurationNotifications": config}
+
+
+def _diagnostic_notification(diag: dict, locator: _Locator) -> dict:
+    note = {"level": diag["severity"], "message": {"text": diag["message"]}, "descriptor": {"id": diag["code"]}}
+    if diag.get("file"):
+        note["locations"] = [{"physicalLocation": locator.physical(diag["file"], diag.get("line") or 1,
+                                                                   diag.get("col"))}]
+    return note
+
+
+def _artifacts(doc: dict, locator: _Locator) -> list[dict]:
+    run = doc["run"]
+    files = [(s, "analysisTarget") for s in run["snapshots"]] + [(r, "policy") for r in run["rule_files"]]
+    return [{"location": locator.artifact(f["path"]), "hashes": {"sha-256": f["sha256"]}, "roles": [role]}
+            for f, role in files]
+
+
+class _Fingerprints:
+    """partialFingerprints from rule id + case-folded subject id: stable across scans and line shifts."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def next(self, rule_id: str, subject_id: str) -> dict:
+        digest = hashlib.sha256(f"{rule_id}\x00{subject_id.casefold()}".encode()).hexdigest()
+        self._seen[digest] = occurrence = self._seen.get(digest, 0) + 1
+        return {"primaryLocationLineHash": f"{digest[:16]}:{occurrence}", "argusFinding/v1": f"{digest}:{occurrence}"}
+
+
+class _Locator:
+    """Where ids sit in snapshot files, and how file paths become SARIF artifact locations."""
+
+    def __init__(self, repo_root: str | None, snapshot_paths: list[str]) -> None:
+        self._root = Path(repo_root).resolve() if repo_root else None
+        self._snapshots = snapshot_paths
+        self._files: dict[str, _IdIndex | None] = {}
+
+    def line_of(self, path: str, resource_id: str) -> tuple[int, int] | None:
+        index = self._index(path)
+        return index.find(resource_id) if index and resource_id else None
+
+    def related(self, resource_id: str, source: dict | None) -> dict | None:
+        """The related resource's own row in any snapshot file, else its mention in the subject's file."""
+        for path in self._snapshots:
+            index = self._index(path)
+            position = index and index.find_row(resource_id)
+            if position:
+                return self.physical(path, *position)
+        position = source and self.line_of(source["file"], resource_id)
+        return self.physical(source["file"], *position) if position else None
+
+    def unreadable(self) -> list[str]:
+        return [path for path, index in self._files.items() if index is None]
+
+    def fallback_file(self) -> str:
+        return self._snapshots[0] if self._snapshots else "."
+
+    def physical(self, path: str, line: int, column: int | None) -> dict:
+        region = {"startLine": line}
+        if column:
+            region["startColumn"] = column
+        return {"artifactLocation": self.artifact(path), "region": region}
+
+    def artifact(self, path: str) -> dict:
+        candidate = Path(path)
+        if self._root is not None:
+            try:
+                relative = candidate.resolve().relative_to(self._root)
+                return {"uri": quote(relative.as_posix()), "uriBaseId": SRCROOT}
+            except ValueError:
+                pass
+        if candidate.is_absolute():
+            return {"uri": candidate.as_uri()}
+        return {"uri": quote(candidate.as_posix())}
+
+    def _index(self, path: str) -> _IdIndex | None:
+        if path not in self._files:
+            try:
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = None  # moved or unreadable: the result still gets a location, at line 1
+            self._files[path] = _IdIndex(text) if text is not None else None
+        return self._files[path]
+
+
+class _IdIndex:
+    """One file's text with the position of every `"id": "..."` key, found in a single pass.
+
+    An id also appears as a reference inside other rows (`"routeFilter": {"id": ...}`); the row's own
+    `id` key is the least indented (pretty-printed JSON) or nearest the line start (JSON Lines), so the
+    occurrence with the smallest column wins, the first one among equals.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        # lower() keeps offsets only for ASCII text, where it makes the fallback search a plain find
+        self._folded = text.lower() if text.isascii() else None
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._rows: dict[str, tuple[int, int]] = {}
+        for match in _ID_KEY.finditer(text):
+            value = match.group(1)
+            if "\\" in value:
+                try:
+                    value = json.loads(f'"{value}"')
+                except ValueError:
+                    pass
+            line, column = self._position(match.start())
+            key = value.casefold()
+            if key not in self._rows or column < self._rows[key][1]:
+                self._rows[key] = (line, column)
+
+    def find_row(self, resource_id: str) -> tuple[int, int] | None:
+        return self._rows.get(resource_id.casefold())
+
+    def find(self, resource_id: str) -> tuple[int, int] | None:
+        """The row whose id is ``resource_id``, else the first mention of it anywhere (any case)."""
+        found = self.find_row(resource_id)
+        if found:
+            return found
+        if self._folded is not None and resource_id.isascii():
+            offset = self._folded.find(resource_id.lower())
+            return self._position(offset) if offset >= 0 else None
+        match = re.search(re.escape(resource_id), self._text, re.IGNORECASE)
+        return self._position(match.start()) if match else None
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1

@@ -1,0 +1,159 @@
+"""Waivers: accepted exceptions that mark matching findings as waived until they expire.
+
+In: the raw `waivers` list of policies.yaml or of a separate waivers file (schemas/waivers.schema.json),
+then a report document. Out: Waiver records (load, load_file) and, in apply, the document annotated in
+place: each waived finding gets a `waiver` object and the document a top-level `waivers` list saying,
+for every waiver, whether it is active, expired or unused and how many findings it matched.
+
+A waiver applies to fail and warn findings of its rule whose subject id matches its `subject` (an id
+or a glob, case-insensitive). A waived finding keeps its status; it just no longer counts for
+--fail-on. Errors and not-evaluated findings are never waived: they mean missing data, not accepted
+risk. A waiver is valid through its `expires` day and expired from the day after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import fnmatch
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import jsonschema
+
+from . import yamlpos
+from .errors import UserError
+
+WAIVABLE = ("fail", "warn")
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    rule: str
+    subject: str
+    justification: str
+    owner: str
+    expires: dt.date
+    ticket: str | None = None
+    source: str = ""
+    entry: int = 0
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        """File, line and entry number, for messages."""
+        return _where(self.source, self.entry, self.line)
+
+    def matches(self, subject_id: str) -> bool:
+        return _glob(self.subject).fullmatch(subject_id.casefold()) is not None
+
+    def to_dict(self) -> dict:
+        origin = f"{self.source}:{self.line}" if self.line else f"{self.source} (waiver {self.entry})"
+        return {"rule": self.rule, "subject": self.subject, "justification": self.justification,
+                "owner": self.owner, "ticket": self.ticket, "expires": self.expires.isoformat(), "source": origin}
+
+
+def load(raw: list, *, source: str, lines: list[int] | None = None) -> list[Waiver]:
+    """Validate raw waiver entries (parsed YAML/JSON) and turn them into Waivers.
+
+    ``source`` names the file in messages; ``lines`` optionally gives each entry's line in it.
+    """
+    if not isinstance(raw, list):
+        raise UserError(f"{source}: waivers must be a list of entries, got {type(raw).__name__}")
+    validator = _validator()
+    waivers = []
+    for number, entry in enumerate(raw, start=1):
+        line = lines[number - 1] if lines and len(lines) >= number else None
+        entry = _dates_as_text(entry)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(entry))
+        if error is not None:
+            field = ".".join(str(p) for p in error.absolute_path)
+            raise UserError(f"{_where(source, number, line)}{_label(entry)}: {field + ': ' if field else ''}"
+                            f"{_explain(error)}")
+        waivers.append(Waiver(rule=entry["rule"], subject=entry["subject"], justification=entry["justification"],
+                              owner=entry["owner"], expires=dt.date.fromisoformat(entry["expires"]),
+                              ticket=entry.get("ticket"), source=source, entry=number, line=line))
+    return waivers
+
+
+def load_file(path: str) -> list[Waiver]:
+    """Read a waivers file: YAML or JSON, either a list of waivers or a mapping with a `waivers` list."""
+    located = yamlpos.load(path)
+    data, at = located.data, ()
+    if isinstance(data, dict):
+        if "waivers" not in data:
+            raise UserError(f"{path}: expected a list of waivers or a mapping with a 'waivers' key")
+        data, at = data["waivers"], ("waivers",)
+    if data is None:
+        return []
+    lines = [located.locate((*at, i))[0] for i in range(len(data))] if isinstance(data, list) else None
+    return load(data, source=path, lines=lines)
+
+
+def apply(doc: dict, waivers: list[Waiver], *, today: dt.date, known_rule_ids: set[str]) -> None:
+    """Mark waived findings in ``doc`` and add the top-level `waivers` section (mutates ``doc``)."""
+    for waiver in waivers:
+        if waiver.rule not in known_rule_ids:
+            close = difflib.get_close_matches(waiver.rule, sorted(known_rule_ids), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UserError(f"{waiver.where}: unknown rule {waiver.rule!r}{hint}")
+    by_rule: dict[str, list[dict]] = {}
+    for finding in doc["findings"]:
+        if finding["status"] in WAIVABLE:
+            by_rule.setdefault(finding["rule_id"], []).append(finding)
+    section = []
+    for waiver in waivers:
+        expired = today > waiver.expires
+        matched = [f for f in by_rule.get(waiver.rule, ()) if waiver.matches(f["subject"]["id"])]
+        if not expired:
+            for finding in matched:
+                finding.setdefault("waiver", waiver.to_dict())  # the first waiver listed wins
+        state = "expired" if expired else "active" if matched else "unused"
+        section.append({**waiver.to_dict(), "state": state, "matched": len(matched)})
+    doc["waivers"] = section
+
+
+def is_waived(finding: dict) -> bool:
+    """True when an active waiver covers the finding: it then does not count for --fail-on."""
+    return bool(finding.get("waiver"))
+
+
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(resources.files("engine").joinpath("schemas/waivers.schema.json").read_text("utf-8"))
+    item_schema = {**schema["$defs"]["waiver"], "$defs": schema["$defs"]}
+    return jsonschema.Draft202012Validator(item_schema, format_checker=jsonschema.FormatChecker())
+
+
+def _dates_as_text(entry: object) -> object:
+    """YAML reads `expires: 2026-12-31` as a date; the schema speaks JSON, where it is a string."""
+    if isinstance(entry, dict) and isinstance(entry.get("expires"), dt.date):
+        return {**entry, "expires": entry["expires"].isoformat()}
+    return entry
+
+
+def _where(source: str, entry: int, line: int | None) -> str:
+    return f"{source}:{line}: waiver {entry}" if line else f"{source}: waiver {entry}"
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    """The schema's message, said plainly where its wording would puzzle (regular expressions, lengths)."""
+    field = error.absolute_path[-1] if error.absolute_path else None
+    if field == "expires" and error.validator in ("format", "pattern"):
+        return f"{error.instance!r} is not a valid date written YYYY-MM-DD"
+    if field in ("justification", "owner") and error.validator in ("minLength", "pattern"):
+        return "must not be blank"
+    return error.message
+
+
+def _label(entry: object) -> str:
+    if isinstance(entry, dict) and isinstance(entry.get("rule"), str):
+        return f" (rule {entry['rule']})"
+    return ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _glob(pattern: str) -> re.Pattern:
+    return re.compile(fnmatch.translate(pattern.casefold()))

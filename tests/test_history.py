@@ -1,0 +1,165 @@
+"""Scan history: appending scans to SQLite and `argus history DB` (text, JSON, charts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from engine import baseline, history, waivers
+from engine.cli import main
+from engine.errors import UserError
+
+REPORTS = Path(__file__).resolve().parent / "data" / "reports"
+
+
+def report(name: str) -> dict:
+    return json.loads((REPORTS / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture()
+def db(tmp_path) -> str:
+    path = str(tmp_path / "history.db")
+    history.append(path, report("scan-2026-11-20.json"))
+    second = report("scan-2026-11-27.json")
+    baseline.apply(second, baseline.load(str(REPORTS / "scan-2026-11-20.json")))
+    waivers.apply(second, waivers.load([{"rule": "ARGUS-DNS-002", "subject": "*", "owner": "netops",
+                                         "justification": "planned", "expires": "2026-12-31"}], source="w.yaml"),
+                  today=dt.date(2026, 11, 27), known_rule_ids={r["id"] for r in second["rules"]})
+    history.append(path, second)
+    return path
+
+
+def test_append_records_run_header_and_findings(db):
+    with sqlite3.connect(db) as conn:
+        scans = conn.execute("SELECT id, started_at, collected_at, policy, engine_version, total FROM scans").fetchall()
+        assert scans == [(1, "2026-11-20T09:30:00Z", "2026-11-20T09:00:00Z", "contoso-migration", "0.1.0", 11),
+                         (2, "2026-11-27T09:30:00Z", "2026-11-27T09:00:00Z", "contoso-migration", "0.1.0", 12)]
+        run = json.loads(conn.execute("SELECT run_json FROM scans WHERE id = 1").fetchone()[0])
+        assert run == report("scan-2026-11-20.json")["run"]
+        rows = conn.execute("SELECT rule_id, subject_name, status, waived, baseline_state FROM findings"
+                            " WHERE scan_id = 2 AND status != 'pass' ORDER BY rowid").fetchall()
+    assert rows == [("ARGUS-PE-001", "lsacontoso01", "fail", 0, "unchanged"),
+                    ("ARGUS-PE-001", "lsacontoso03", "fail", 0, "new"),
+                    ("ARGUS-DNS-002", "privatelink.blob.core.windows.net", "fail", 1, "unchanged"),
+                    ("ARGUS-APP-004", "contoso-mig-app01", "fail", 0, "updated"),
+                    ("ARGUS-APP-004", "contoso-mig-app02", "not_evaluated", 0, "unchanged"),
+                    ("ARGUS-RF-005", "er-contoso-ams", "error", 0, "unchanged"),
+                    ("ARGUS-RF-005", "er-contoso-fra", "fail", 0, "new"),
+                    ("ARGUS-VAULT-006", "rsv-contoso-migrate", "warn", 0, "unchanged"),
+                    ("ARGUS-GW-007", "", "not_evaluated", 0, "unchanged")]
+
+
+def test_same_scan_twice_is_refused(db):
+    with pytest.raises(UserError, match=r"this scan \(2026-11-20T09:30:00Z\) is already recorded"):
+        history.append(db, report("scan-2026-11-20.json"))
+
+
+def test_trend_counts_problems_per_severity_and_rule(db):
+    data = history.trend(db)
+    assert [s["started_at"] for s in data["scans"]] == ["2026-11-20T09:30:00Z", "2026-11-27T09:30:00Z"]
+    assert data["by_severity"] == {"critical": [1, 0], "high": [3, 4], "medium": [2, 2], "low": [1, 2], "info": [1, 1]}
+    assert data["by_rule"] == {"ARGUS-APP-004": [2, 2], "ARGUS-DNS-002": [1, 1], "ARGUS-ER-003": [1, 0],
+                               "ARGUS-GW-007": [1, 1], "ARGUS-PE-001": [1, 2], "ARGUS-RF-005": [1, 2],
+                               "ARGUS-VAULT-006": [1, 1]}
+    assert (data["total"], data["waived"]) == ([8, 9], [0, 1])
+
+
+def test_trend_filters(db):
+    data = history.trend(db, last=1, statuses=("fail",), rules=["ARGUS-PE-001", "ARGUS-ER-003"])
+    assert [s["id"] for s in data["scans"]] == [2]
+    assert data["by_rule"] == {"ARGUS-PE-001": [2]}
+    assert data["by_severity"]["high"] == [2] and data["total"] == [2]
+
+
+def test_history_command_text(db, capsys):
+    assert main(["history", db]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:4] == [f"2 scans in {db}, counting fail, warn, error, not_evaluated findings", "",
+                       "  #1   2026-11-20T09:30:00Z  contoso-migration  11 findings",
+                       "  #2   2026-11-27T09:30:00Z  contoso-migration  12 findings"]
+    assert out[5:13] == [
+        "by severity         #1     #2  change",
+        "critical             1      0      -1",
+        "high                 3      4      +1",
+        "medium               2      2      +0",
+        "low                  1      2      +1",
+        "info                 1      1      +0",
+        "total                8      9      +1",
+        "of which waived      0      1      +1",
+    ]
+    assert "ARGUS-PE-001         1      2      +1" in out
+
+
+def test_history_command_json(db, capsys):
+    assert main(["history", db, "--format", "json", "--status", "fail", "--status", "warn"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["statuses"] == ["fail", "warn"]
+    assert data["by_rule"]["ARGUS-VAULT-006"] == [1, 1]
+    assert "ARGUS-GW-007" not in data["by_rule"]  # only ever not_evaluated
+    assert data["total"] == [5, 6]
+
+
+def test_chart_png(db, tmp_path, capsys):
+    out = tmp_path / "trend.png"
+    assert main(["history", db, "--chart", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+    with Image.open(out) as image:
+        assert image.size == (1000, 700)
+
+
+def test_chart_html(db, tmp_path, capsys):
+    out = tmp_path / "trend.html"
+    assert main(["history", db, "--chart", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and page.count("<svg") == 1
+    assert "<tr><th>ARGUS-PE-001</th><td>1</td><td>2</td></tr>" in page
+    assert "<tr><th>of which waived</th><td>0</td><td>1</td></tr>" in page
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--chart", "trend.svg"], "the file name must end in .png or .html"),
+    (["--last", "0"], "--last must be at least 1"),
+])
+def test_history_command_bad_flags(db, capsys, argv, message):
+    assert main(["history", db, *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_and_foreign_files(tmp_path, capsys):
+    assert main(["history", str(tmp_path / "nope.db")]) == 2
+    assert "no such history DB" in capsys.readouterr().err
+    assert not (tmp_path / "nope.db").exists()  # reading never creates a DB
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    assert main(["history", str(text)]) == 2
+    assert "file is not a database" in capsys.readouterr().err
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    assert main(["history", str(other)]) == 2
+    assert "not an argus history DB" in capsys.readouterr().err
+    with pytest.raises(UserError, match="not an argus history DB"):
+        history.append(str(other), report("scan-2026-11-20.json"))
+
+
+def test_newer_format_is_refused(tmp_path):
+    path = tmp_path / "future.db"
+    history.append(str(path), report("scan-2026-11-20.json"))
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 2")
+    with pytest.raises(UserError, match="history DB format 2 is newer than this argus reads"):
+        history.trend(str(path))
+
+
+def test_empty_history_has_nothing_to_chart(tmp_path, capsys):
+    path = tmp_path / "empty.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(history._DDL + "PRAGMA user_version = 1;")
+    assert main(["history", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}: no scans recorded yet\n"
+    assert main(["history", str(path), "--chart", str(tmp_path / "c.png")]) == 2

@@ -1,0 +1,148 @@
+"""Markdown summary for pull request comments and job summaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from engine import baseline, markdown, waivers
+
+REPORTS = Path(__file__).resolve().parent / "data" / "reports"
+SUB = "/subscriptions/0b1f6471-1bf0-4dda-aec3-5f2c9e1a7d40"
+
+
+def report(name: str = "scan-2026-11-27.json") -> dict:
+    return json.loads((REPORTS / name).read_text(encoding="utf-8"))
+
+
+def annotated() -> dict:
+    doc = report()
+    baseline.apply(doc, baseline.load(str(REPORTS / "scan-2026-11-20.json")))
+    waivers.apply(doc, waivers.load([
+        {"rule": "ARGUS-DNS-002", "subject": "*/privateDnsZones/*", "owner": "@contoso/netops",
+         "justification": "hub link planned for January", "ticket": "CHG-4711", "expires": "2026-12-31"},
+        {"rule": "ARGUS-PE-001", "subject": "*/lsacontoso99", "owner": "storage team",
+         "justification": "decommissioned", "expires": "2027-03-31"},
+        {"rule": "ARGUS-VAULT-006", "subject": "*", "owner": "backup team",
+         "justification": "private endpoint pending", "expires": "2026-11-26"},
+    ], source="waivers.yaml"), today=dt.date(2026, 11, 27), known_rule_ids={r["id"] for r in doc["rules"]})
+    return doc
+
+
+def section(text: str, title: str) -> str:
+    start = text.index(f"### {title}\n")
+    end = text.find("\n### ", start + 1)
+    return text[start:end if end > 0 else None]
+
+
+def test_heading_and_counts():
+    text = markdown.render(annotated())
+    assert text.startswith(
+        "## argus: contoso-migration\n\n"
+        "**5 fail · 1 warn · 1 error · 2 not evaluated · 3 pass** (1 waived) — 12 findings from 7 rules  \n"
+        "Snapshot `tests/data/reports/snapshots/contoso-2026-11-27.json` collected 2026-11-27T09:00:00Z · "
+        "scanned 2026-11-27T09:30:00Z · argus 0.1.0  \n"
+        f"Since the baseline `{REPORTS / 'scan-2026-11-20.json'}` (2026-11-20T09:30:00Z): "
+        "2 new · 1 updated · 6 unchanged · 1 absent\n\n")
+    assert ("| Severity | fail | warn | error | not evaluated | skip | pass |\n"
+            "|---|---:|---:|---:|---:|---:|---:|\n"
+            "| critical | 0 | 0 | 0 | 0 | 0 | 2 |\n"
+            "| high | 3 | 0 | 0 | 1 | 0 | 1 |\n"
+            "| medium | 1 | 0 | 0 | 1 | 0 | 0 |\n"
+            "| low | 1 | 0 | 1 | 0 | 0 | 0 |\n"
+            "| info | 0 | 1 | 0 | 0 | 0 | 0 |\n"
+            "| **total** | **5** | **1** | **1** | **2** | **0** | **3** |\n") in text
+
+
+def test_findings_to_act_on_grouped_by_rule_with_remediation_and_links():
+    part = section(markdown.render(annotated()), "Findings to act on")
+    headings = [line for line in part.splitlines() if line.startswith("#### ")]
+    assert headings == [
+        "#### [ARGUS-APP-004](https://learn.microsoft.com/azure/migrate/migrate-appliance) · high · "
+        "Appliance proxy bypass list covers the replication storage host",
+        "#### [ARGUS-PE-001](https://learn.microsoft.com/azure/migrate/replicate-using-expressroute) · high · "
+        "Replication storage account accepts traffic only through its private endpoint",
+        "#### [ARGUS-GW-007](https://learn.microsoft.com/azure/expressroute/expressroute-howto-linkvnet-portal-resource-manager)"
+        " · medium · Hub has an ExpressRoute gateway connection",
+        "#### [ARGUS-RF-005](https://learn.microsoft.com/azure/expressroute/how-to-routefilter-portal) · low · "
+        "Microsoft peering carries a route filter",
+        "#### ARGUS-VAULT-006 · info · Recovery Services vault refuses public network access",
+    ]
+    assert "**Remediation:** Set publicNetworkAccess to Disabled on the storage account" in part
+    assert "Rule: `rules/vault.argus:1`" in part  # no documentation link: point at the rule itself
+    assert ("| fail (new) | **lsacontoso03**<br>"
+            f"`{SUB}/resourceGroups/rg-migrate-weu/providers/Microsoft.Storage/storageAccounts/lsacontoso03` | "
+            "publicNetworkAccess is 'Enabled', expected 'Disabled' |") in part
+    assert "| not evaluated | (rule) | the snapshot has no microsoft.network/connections rows |" in part
+    assert "privatelink.blob" not in part  # waived: listed under Waived instead
+
+
+def test_markup_in_messages_is_escaped():
+    part = section(markdown.render(annotated()), "Findings to act on")
+    assert ("| fail (updated) | **contoso-mig-app01**<br>`appliance/contoso-mig-app01` | bypass list does not cover "
+            "lsacontoso01.blob.core.windows.net (entries: &lt;local&gt;, \\*.queue.core.windows.net) |") in part
+    assert "cannot compare list with string at properties.peerings\\[\\*\\].properties.routeFilter.id" in part
+
+
+@pytest.mark.parametrize("raw,escaped", [
+    ("a|b", "a\\|b"), ("<script>", "&lt;script&gt;"), ("@octocat", "&#64;octocat"), ("_x_ *y*", "\\_x\\_ \\*y\\*"),
+    ("two\nlines", "two<br>lines"), ("[link](http://x)", "\\[link\\](http://x)"), ("a & b", "a &amp; b"),
+])
+def test_md_escape(raw, escaped):
+    assert markdown.md(raw) == escaped
+
+
+def test_waived_waivers_to_review_and_absent():
+    text = markdown.render(annotated())
+    assert section(text, "Waived") == (
+        "### Waived\n\n| Rule | Subject | Status | Justification | Owner | Expires | Ticket |\n"
+        "|---|---|---|---|---|---|---|\n"
+        "| ARGUS-DNS-002 | privatelink.blob.core.windows.net | fail | hub link planned for January | "
+        "&#64;contoso/netops | 2026-12-31 | CHG-4711 |\n")
+    assert section(text, "Waivers to review") == (
+        "### Waivers to review\n\n"
+        "- **unused**: ARGUS-PE-001 `*/lsacontoso99` (waivers.yaml (waiver 2), owner storage team) "
+        "matched no fail or warn finding\n"
+        "- **expired** on 2026-11-26: ARGUS-VAULT-006 `*` (waivers.yaml (waiver 3), owner backup team); "
+        "findings it no longer waives: 1\n")
+    assert section(text, "Gone since the baseline") == (
+        "### Gone since the baseline\n\n| Rule | Subject | Was |\n|---|---|---|\n"
+        "| ARGUS-ER-003 | er-contoso-fra | fail: serviceProviderProvisioningState is 'NotProvisioned', "
+        "expected 'Provisioned' |\n")
+    assert section(text, "Diagnostics") == (
+        "### Diagnostics\n\n- `rules/expressroute.argus:24:5` warning W201: path "
+        "properties.peerings\\[\\*\\].properties.routeFilter matches no row in the snapshot\n")
+
+
+def test_plain_report_has_no_baseline_or_waiver_sections():
+    text = markdown.render(report("scan-2026-11-20.json"))
+    assert "Since the baseline" not in text
+    for title in ("Waived", "Waivers to review", "Gone since the baseline", "Diagnostics"):
+        assert f"### {title}\n" not in text
+
+
+def test_nothing_to_act_on():
+    doc = report()
+    doc["findings"] = [f for f in doc["findings"] if f["status"] == "pass"]
+    assert section(markdown.render(doc), "Findings to act on") == "### Findings to act on\n\nNone.\n"
+
+
+def test_long_reports_fit_a_comment_and_say_what_was_left_out():
+    doc = report()
+    template = doc["findings"][2]
+    doc["findings"] = []
+    for i in range(3000):
+        finding = json.loads(json.dumps(template))
+        finding["subject"]["id"] += f"-{i:04d}"
+        finding["subject"]["name"] = f"lsacontoso{i:04d}"
+        doc["findings"].append(finding)
+    text = markdown.render(doc)
+    assert len(text) <= markdown.COMMENT_LIMIT
+    shown = text.count("| fail | **lsacontoso")
+    assert 0 < shown < 3000
+    assert (f"**{3000 - shown} more findings are not shown** to keep this summary within GitHub's comment size; "
+            "the JSON and SARIF outputs list them all.") in text
+    assert "lsacontoso0000" in text and f"lsacontoso{shown - 1:04d}" in text and f"lsacontoso{shown:04d}" not in text
