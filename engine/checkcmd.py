@@ -16,11 +16,16 @@ from .session import ROOT
 def add_arguments(p) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="rule files or directories (default: the bundled rules/)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--snapshot", action="append", metavar="FILE", help="also warn about field paths that never occur in this snapshot (W506)")
 
 
 def run(args) -> int:
     program, diags = load_rules(args.paths or [str(ROOT / "rules")])
     sources = program.sources
+    if args.snapshot and not has_errors(diags):
+        from . import snapshot
+        from .lint import lint
+        diags = diags + lint(program, snapshot.load(args.snapshot))
     for d in sorted(diags, key=lambda d: (d.span.file, d.span.line, d.span.col) if d.span else ("", 0, 0)):
         print(d.render(sources), file=sys.stderr)
     errors = sum(d.severity == "error" for d in diags)

@@ -153,6 +153,8 @@ class Checker:
                 self.expr(stmt.cond, scopes)
             elif isinstance(stmt, A.Require):
                 self.expr(stmt.cond, scopes)
+                if _constant(stmt.cond):
+                    self.err("W505", stmt.cond.span, "this condition is constant, so the requirement can never fail (or never pass)")
                 if stmt.level == "skip":
                     self.err("E400", stmt.span, "a require clause can end in 'fail' or 'warn', not 'skip' (use 'when' for applicability)")
                 if stmt.message:
@@ -262,7 +264,7 @@ class Checker:
         n = len(node.args)
         if n < lo or (hi is not None and n > hi):
             want = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
-            self.err("E301", node.span, f"{node.func}() takes {want} argument{'s' if want != '1' else ''}, got {n}")
+            self.err("E301", node.span, f"{node.func}() takes {want} argument{'s' if (hi if hi is not None else lo) != 1 else ''}, got {n}")
             return None
         for pos in fn.literal:
             arg = node.args[pos]
@@ -280,8 +282,17 @@ class Checker:
 
     def _Quant(self, node: A.Quant, scopes):
         table = self.expr(node.source, scopes)
+        if node.kind == "all" and not self._never_empty(node.source, scopes):
+            self.err("W504", node.span, "all() over an empty set is true, so this passes when nothing is there; "
+                     f"use nonempty(..., \"what\") to make absence not_evaluated, or require count(...) > 0 first")
         self.expr(node.body, [{node.var: _Sym("var", node, table=table, used=True)}] + scopes)
         return None
+
+    def _never_empty(self, node, scopes) -> bool:
+        if isinstance(node, A.Name):
+            sym = self.lookup(node.name, scopes)
+            return sym is not None and sym.kind == "let" and self._never_empty(sym.node.value, scopes)
+        return _never_empty(node)
 
     def _Where(self, node: A.Where, scopes):
         table = self.expr(node.source, scopes)
@@ -303,9 +314,7 @@ class Checker:
                     self.err("E303", right.span, f"invalid regular expression {right.value!r}: {exc}")
             else:
                 self.program.prepared[id(right)] = compile_glob(right.value)
-        if node.op in ("<", "<=", ">", ">=") and all(isinstance(x, A.Literal) for x in (node.left, node.right)):
-            self.err("W505", node.span, "comparison of two literals is constant")
-        elif node.op in ("<", "<=", ">", ">="):
+        if node.op in ("<", "<=", ">", ">="):
             kinds = {_kind(x.value) for x in (node.left, node.right) if isinstance(x, A.Literal)}
             if kinds - {"number", "string"}:
                 self.err("E305", node.span, f"'{node.op}' compares numbers or strings, not {' or '.join(sorted(kinds - {'number', 'string'}))}")
@@ -340,6 +349,38 @@ class Checker:
     def _Not(self, node, scopes):
         self.expr(node.operand, scopes)
         return None
+
+
+def _never_empty(node) -> bool:
+    if isinstance(node, A.Call) and node.func == "nonempty":
+        return True
+    return isinstance(node, A.ListExpr) and bool(node.items)
+
+
+def _constant(node) -> bool:
+    """True for conditions whose value cannot depend on the snapshot."""
+    if isinstance(node, A.Literal):
+        return True
+    if isinstance(node, A.Compare):
+        if all(isinstance(x, (A.Literal, A.ListExpr)) for x in (node.left, node.right)):
+            return True
+        left, right = _strip(node.left), _strip(node.right)
+        return left is not None and left == right
+    if isinstance(node, A.Not):
+        return _constant(node.operand)
+    if isinstance(node, A.Or):
+        return (isinstance(node.left, A.Literal) and node.left.value is True) or (isinstance(node.right, A.Literal) and node.right.value is True)
+    return False
+
+
+def _strip(node):
+    """A position-free key for name/attribute chains (so `x.a == x.a` is seen as constant), else None."""
+    if isinstance(node, A.Name):
+        return ("name", node.name)
+    if isinstance(node, A.Attr):
+        inner = _strip(node.obj)
+        return None if inner is None else ("attr", inner, node.name)
+    return None
 
 
 def _kind(value) -> str:

@@ -81,7 +81,8 @@ def rule_info(rule: A.Rule, overrides: dict | None = None) -> RuleInfo:
                     meta.get("help", ""), tuple(meta.get("tags", ())), rule.span.file, rule.span.line)
 
 
-def evaluate(plan: Plan, rules: list[CompiledRule], snapshot, params: dict, infos: dict[str, RuleInfo]) -> list[Finding]:
+def evaluate(plan: Plan, rules: list[CompiledRule], snapshot, params: dict, infos: dict[str, RuleInfo],
+             trace: list | None = None) -> list[Finding]:
     """Run every rule. The garbage collector is paused meanwhile: evaluation allocates a frame and a finding
     per subject and creates no reference cycles worth collecting, while the collector's passes over a big
     snapshot's millions of containers would dominate the run time."""
@@ -91,7 +92,7 @@ def evaluate(plan: Plan, rules: list[CompiledRule], snapshot, params: dict, info
     gc.disable()
     try:
         for cr in rules:
-            findings.extend(RuleRun(ctx, cr, infos[cr.node.id]).run())
+            findings.extend(RuleRun(ctx, cr, infos[cr.node.id], trace).run())
     finally:
         if was_enabled:
             gc.enable()

@@ -30,8 +30,8 @@ class Session:
     diagnostics: list[Diagnostic]
     rule_files: list[str] = field(default_factory=list)
 
-    def evaluate(self, snapshot) -> list[Finding]:
-        return evaluate(self.plan, self.rules, snapshot, self.params, self.infos)
+    def evaluate(self, snapshot, trace: list | None = None) -> list[Finding]:
+        return evaluate(self.plan, self.rules, snapshot, self.params, self.infos, trace)
 
     @property
     def sources(self) -> dict[str, str]:

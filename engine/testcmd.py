@@ -28,6 +28,7 @@ from . import yamlpos
 def add_arguments(p) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="rule packs or fixture files (default: the bundled rules/)")
     p.add_argument("-v", "--verbose", action="store_true", help="list every case, not only failures")
+    p.add_argument("--coverage", action="store_true", help="report when/require clauses no fixture made true, or false")
 
 
 def find_fixtures(paths: list[str]) -> list[str]:
@@ -50,7 +51,7 @@ def pack_of(fixture: str) -> str:
     if "fixtures" not in parts:
         raise UserError(f"{fixture}: fixture files live in a 'fixtures' directory beside the rules they test")
     i = len(parts) - 1 - parts[::-1].index("fixtures")
-    return os.sep.join(parts[:i])
+    return os.path.relpath(os.sep.join(parts[:i]))
 
 
 def _merge_patch(target, patch):
@@ -126,6 +127,7 @@ class Runner:
         self.sessions: dict[tuple, object] = {}
         self.results: dict[str, Counter] = defaultdict(Counter)
         self.failures = 0
+        self.coverage: dict | None = None   # id(step) -> (rule id, step, set of outcomes seen)
 
     def session(self, pack: str, params: dict):
         key = (pack, tuple(sorted((k, repr(v)) for k, v in params.items())))
@@ -161,7 +163,10 @@ class Runner:
         if missing_rules:
             raise UserError(f"{where}: unknown rule {', '.join(missing_rules)} in {pack_of(path)}")
         snap = build_snapshot(base_dir, files, case, where)
-        findings = [f for f in session.evaluate(snap) if f.rule.id.casefold() in {r.casefold() for r in rules}]
+        trace: list | None = [] if self.coverage is not None else None
+        findings = [f for f in session.evaluate(snap, trace) if f.rule.id.casefold() in {r.casefold() for r in rules}]
+        if trace:
+            self.record(session, trace)
         self.compare(name, where, rules, expect, findings, default_rule)
 
     def compare(self, name, where, rules, expect, findings, default_rule) -> None:
@@ -186,12 +191,44 @@ class Runner:
         elif self.verbose:
             print(f"ok   {name}", file=self.out)
 
+    def record(self, session, trace) -> None:
+        for cr in session.rules:
+            for step in cr.steps:
+                if step.kind != "let":
+                    self.coverage.setdefault(_where(step), (cr.node.id, step, set()))
+        for step, value, _records in trace:
+            if step.kind == "let":
+                continue
+            outcome = "true" if value is True else "false" if value is False else "unknown" if value.__class__.__name__ == "Missing" else "error"
+            self.coverage.setdefault(_where(step), (None, step, set()))[2].add(outcome)
+
+    def coverage_report(self) -> int:
+        gaps = 0
+        print("coverage (clauses of the rules the fixtures test):", file=self.out)
+        tested = {r.upper() for r in self.results}
+        for rule_id, step, seen in sorted(self.coverage.values(), key=lambda e: (e[0] or "", e[1].node.span.line)):
+            if rule_id is None or rule_id.upper() not in tested:
+                continue
+            missing = [w for w in ("true", "false") if w not in seen]
+            if missing:
+                gaps += 1
+                span = step.node.span
+                print(f"  {rule_id}  {span.file}:{span.line}:{span.col}  {step.kind} {step.text}  never {' and never '.join(missing)}", file=self.out)
+        if not gaps:
+            print("  every when/require clause was both true and false in some case", file=self.out)
+        return gaps
+
     def summary(self) -> None:
         for rule in sorted(self.results):
             c = self.results[rule]
             total = c["passed"] + c["failed"]
             mark = "FAIL" if c["failed"] else "ok  "
             print(f"{mark} {rule}: {total} case{'s' * (total != 1)}, {c['passed']} passed, {c['failed']} failed", file=self.out)
+
+
+def _where(step) -> tuple:
+    span = step.node.span
+    return (span.file, span.line, span.col)
 
 
 def _as_list(v) -> list:
@@ -203,6 +240,8 @@ def run(args) -> int:
     if not fixtures:
         raise UserError(f"no fixture files found under {', '.join(args.paths or ['rules'])}")
     runner = Runner(verbose=args.verbose)
+    if args.coverage:
+        runner.coverage = {}
     try:
         for path in fixtures:
             runner.run_file(path)
@@ -210,5 +249,7 @@ def run(args) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     runner.summary()
+    if runner.coverage is not None:
+        runner.coverage_report()
     print(f"{len(fixtures)} fixture files, {len(runner.results)} rules; {runner.failures} failing case(s)", file=runner.out)
     return 1 if runner.failures else 0
