@@ -34,6 +34,7 @@ class Policy:
     severity: dict = field(default_factory=dict)
     waivers: list = field(default_factory=list)
     located: object = None
+    settings: dict = field(default_factory=dict)
 
     def span(self, *path) -> Span | None:
         if self.located is None or self.file is None:
@@ -83,7 +84,7 @@ def load_policy(path: str, name: str | None) -> Policy:
     rel = os.path.relpath(base)
     rules = [os.path.normpath(os.path.join(rel, r)) for r in p["rules"]]
     return Policy(name, path, rules, p.get("include"), p.get("exclude", []), dict(p.get("parameters", {})),
-                  dict(p.get("severity", {})), list(data.get("waivers", [])), doc)
+                  dict(p.get("severity", {})), list(data.get("waivers", [])), doc, dict(data.get("settings", {})))
 
 
 def select_rules(policy: Policy, rule_ids: list[str]) -> tuple[set[str], list[Diagnostic]]:

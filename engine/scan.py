@@ -17,6 +17,7 @@ from . import baseline, formats, history, report, snapshot, waivers
 from .diagnostics import DiagnosticError
 from .errors import UserError, atomic_write
 from .model import SEVERITIES, SEVERITY_RANK
+from . import settings
 from .policies import load_policy
 from .session import ROOT, parse_param_flags, prepare
 
@@ -32,7 +33,7 @@ def add_arguments(p) -> None:
     p.add_argument("--snapshot", action="append", metavar="FILE", help="snapshot file or directory (repeatable); default: the bundled example estate")
     p.add_argument("--format", action="append", choices=sorted(formats.FORMATS), help="output format (repeatable; default text)")
     p.add_argument("--output", action="append", metavar="FILE", help="output file for the format in the same position (repeatable)")
-    p.add_argument("--fail-on", choices=SEVERITIES + ("never",), default="info", help="lowest severity of a failing finding that makes the exit code 1 (default: info, i.e. any)")
+    p.add_argument("--fail-on", choices=SEVERITIES + ("never",), help="lowest severity of a failing finding that makes the exit code 1 (default: info, i.e. any); env ARGUS_FAIL_ON")
     p.add_argument("--include-passed", action="store_true", help="include passing and skipped results in SARIF")
     live = p.add_argument_group("live collection (--live)")
     live.add_argument("--live", action="store_true", help="collect a snapshot from Azure Resource Graph first, then scan it")
@@ -65,10 +66,12 @@ def _outputs(args) -> list[tuple[str, str | None]]:
 
 def load_inputs(args):
     """Policy, session and snapshot for scan-like commands; raises UserError/DiagnosticError on bad input."""
+    settings.resolve_early(args)
     policy_file = args.policies or default_policies_file()
     policy = load_policy(policy_file, args.policy) if policy_file else None
     if args.policy and not policy_file:
         raise UserError("--policy given but no policies.yaml found; pass --policies FILE")
+    settings.resolve(args, policy.settings if policy else None, os.path.basename(policy_file or "policies.yaml"))
     rule_paths = args.rules or (policy.rules if policy else [str(ROOT / "rules")])
     session = prepare(rule_paths, policy, parse_param_flags(args.param))
     if getattr(args, "live", False):
@@ -123,6 +126,7 @@ def run(args) -> int:
         snapshot=snap, parameters=session.params, diagnostics=session.diagnostics,
         policy=policy.name if policy else None, started_at=started, finished_at=report.now_iso(),
         duration_ms=(time.perf_counter() - t0) * 1000)
+    doc["run"]["settings"] = dict(getattr(args, "setting_sources", {}))
     # ---- post-processing (waivers, baselines, history) goes here, before rendering ----
     if args.fail_on_new and not args.baseline:
         raise UserError("--fail-on-new needs --baseline PREVIOUS (an earlier JSON or SARIF output)")

@@ -1,0 +1,74 @@
+"""Settings precedence: flag > ARGUS_* environment variable > policies.yaml settings > default."""
+
+import argparse
+
+import pytest
+
+from engine import settings
+from engine.errors import UserError
+
+
+def _args(**given):
+    ns = argparse.Namespace(policies=None, policy=None, rules=None, snapshot=None, fail_on=None, waivers=None,
+                            baseline=None, history=None, include_passed=False, fail_on_new=False, param=[])
+    for k, v in given.items():
+        setattr(ns, k, v)
+    return ns
+
+
+CASES = [
+    # (flags, environment, file settings, dest, expected value, expected source)
+    ({}, {}, {}, "fail_on", "info", None),
+    ({}, {}, {"fail_on": "high"}, "fail_on", "high", "policies.yaml settings"),
+    ({}, {"ARGUS_FAIL_ON": "critical"}, {"fail_on": "high"}, "fail_on", "critical", "ARGUS_FAIL_ON"),
+    ({"fail_on": "low"}, {"ARGUS_FAIL_ON": "critical"}, {"fail_on": "high"}, "fail_on", "low", "flag"),
+    ({}, {"ARGUS_SNAPSHOT": "a.json:exports"}, {}, "snapshot", ["a.json", "exports"], "ARGUS_SNAPSHOT"),
+    ({}, {}, {"snapshot": ["x.json"]}, "snapshot", ["x.json"], "policies.yaml settings"),
+    ({}, {"ARGUS_INCLUDE_PASSED": "true"}, {}, "include_passed", True, "ARGUS_INCLUDE_PASSED"),
+    ({}, {"ARGUS_HISTORY": ""}, {"history": "h.sqlite"}, "history", "h.sqlite", "policies.yaml settings"),
+]
+
+
+@pytest.mark.parametrize("flags,env,file_settings,dest,value,source", CASES)
+def test_precedence(flags, env, file_settings, dest, value, source):
+    args = _args(**flags)
+    settings.resolve(args, file_settings, environ=env)
+    assert getattr(args, dest) == value
+    assert args.setting_sources.get(dest) == source
+
+
+def test_policy_file_and_policy_resolve_early_from_environment():
+    args = _args()
+    settings.resolve_early(args, environ={"ARGUS_POLICIES": "p.yaml", "ARGUS_POLICY": "azure-migrate"})
+    assert (args.policies, args.policy) == ("p.yaml", "azure-migrate")
+
+
+def test_parameters_from_environment_yield_to_flags():
+    args = _args(param=["target_region=westeurope"])
+    settings.resolve(args, {}, environ={"ARGUS_PARAM_TARGET_REGION": "northeurope", "ARGUS_PARAM_CACHE_ACCOUNT": "lsa1"})
+    assert args.param == ["cache_account=lsa1", "target_region=westeurope"]
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"ARGUS_FAIL_ON": "bogus"}, "ARGUS_FAIL_ON=bogus: expected one of critical, high, medium, low, info, never, got 'bogus'"),
+    ({"ARGUS_FAIL_ON_NEW": "maybe"}, "ARGUS_FAIL_ON_NEW=maybe: expected true or false, got 'maybe'"),
+])
+def test_bad_environment_values_name_their_source(env, message):
+    with pytest.raises(UserError) as err:
+        settings.resolve(_args(), {}, environ=env)
+    assert str(err.value) == message
+
+
+def test_bad_file_setting_names_the_file():
+    with pytest.raises(UserError) as err:
+        settings.resolve(_args(), {"fail_on": "sometimes"}, file_name="policies.yaml", environ={})
+    assert str(err.value) == "policies.yaml settings.fail_on: expected one of critical, high, medium, low, info, never, got 'sometimes'"
+
+
+def test_scan_honours_environment_end_to_end(monkeypatch, capsys):
+    from engine.cli import main
+    monkeypatch.setenv("ARGUS_FAIL_ON", "never")
+    assert main(["scan", "--format", "json"]) == 0
+    monkeypatch.setenv("ARGUS_FAIL_ON", "high")
+    assert main(["scan", "--format", "json"]) == 1
+    capsys.readouterr()
