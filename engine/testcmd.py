@@ -122,8 +122,8 @@ def _key(status: str, subject: str, rule: str) -> tuple:
 
 
 class Runner:
-    def __init__(self, out=sys.stdout, verbose: bool = False):
-        self.out, self.verbose = out, verbose
+    def __init__(self, out=None, verbose: bool = False):
+        self.out, self.verbose = out or sys.stdout, verbose
         self.sessions: dict[tuple, object] = {}
         self.results: dict[str, Counter] = defaultdict(Counter)
         self.failures = 0
