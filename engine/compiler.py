@@ -71,12 +71,12 @@ class Compiler(Ops):
 
     # ---- units
     def unit(self, node) -> tuple[Unit, set]:
-        self.nslots, self.used = FIRST_VAR, set()
+        self.nslots, self.used, self.element_slots = FIRST_VAR, set(), set()
         c = self.expr(node, [], rec=False)
         return Unit(c.fn, self.nslots), self.used
 
     def rule(self, rule: A.Rule) -> CompiledRule:
-        self.nslots, self.used = FIRST_VAR, set()
+        self.nslots, self.used, self.element_slots = FIRST_VAR, set(), set()
         scopes: list[dict] = [{}]
         steps: list[Step] = []
         compiled = None
@@ -225,7 +225,7 @@ class Compiler(Ops):
             if i.__class__ is Missing:
                 return i
             if type(o) is dict and isinstance(i, str):
-                return o[i] if i in o else Missing(f"{text} (no entry '{i}')", o.get("id") if isinstance(o.get("id"), str) else None, static=not obj.deps)
+                return o[i] if i in o else Missing(f"{text} (no entry '{i}')", o.get("id") if isinstance(o.get("id"), str) else None, static=not (obj.deps or idx.deps))
             if type(o) is list and type(i) is int:
                 return o[i] if -len(o) <= i < len(o) else Missing(text)
             raise EvalError(f"{text}: cannot index a {type_name(o)} with a {type_name(i)}")

@@ -1,0 +1,31 @@
+"""Regressions found while building the rule pack, each with the smallest rule text that shows it."""
+
+from engine import snapshot
+from engine.session import prepare
+
+RULES = '''
+rule R-1 "first rule uses a quantifier" {
+  severity low
+  for a in resources where type == "x/y"
+  require any(t in a.properties.tags: t == "k")
+}
+data table from "table.yaml"
+rule R-2 "second rule reads a field of a let that is missing" {
+  severity low
+  for a in resources where type == "x/y"
+  let region = table.regions[a.location]
+  require region.code == "1"
+}
+'''
+
+
+def test_let_slot_is_not_mistaken_for_an_element_slot_of_an_earlier_rule(tmp_path):
+    # R-1's quantifier variable and R-2's let share a frame slot number; the let may hold Missing, which
+    # must make R-2 not_evaluated (naming the missing entry), not an error.
+    (tmp_path / "r.argus").write_text(RULES)
+    (tmp_path / "table.yaml").write_text("regions:\n  westeurope: {code: '1'}\n")
+    (tmp_path / "s.json").write_text('{"resources": [{"id": "/x/a", "name": "a", "type": "x/y", "location": "mars", "properties": {"tags": ["k"]}}]}')
+    session = prepare([str(tmp_path / "r.argus")])
+    found = {f.rule.id: (f.status, f.message) for f in session.evaluate(snapshot.load([str(tmp_path / "s.json")]))}
+    assert found["R-1"] == ("pass", "first rule uses a quantifier: satisfied")
+    assert found["R-2"] == ("not_evaluated", "not evaluated: table.regions[a.location] (no entry 'mars') (needed by `region.code == \"1\"`)")
