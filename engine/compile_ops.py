@@ -14,22 +14,12 @@ from typing import Callable
 from . import ast as A
 from .functions import FUNCTIONS
 from .operators import OPERATORS, arith
+from .joins import Filters
 from .values import EvalError, Missing, type_name
 
-CTX, EVIDENCE, RELATED, FIRST_VAR = 0, 1, 2, 3
+from .frame import CTX, EVIDENCE, C
 _MEMBERSHIP = ("in", "!in", "in~", "!in~")
 
-
-@dataclass(slots=True)
-class C:
-    """A compiled expression: its closure, the frame slots it reads, and (for paths) the row it reads from."""
-
-    fn: Callable
-    deps: frozenset = frozenset()
-    root: int | None = None
-    rel: str | None = None
-    proj: bool = False
-    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +43,7 @@ def _static_missing(v) -> bool:
     return v.__class__ is Missing and v.static
 
 
-class Ops:
+class Ops(Filters):
     def _record(self, site: Site, fn: Callable, value_of: Callable | None = None) -> Callable:
         """Wrap fn so its outcome lands in the frame's evidence list (when one is present)."""
         root = site.root
@@ -179,166 +169,6 @@ class Ops:
             site = Site(self.text(node.span), node.kind, src.rel, src.root,
                         {"any": "at least one match", "all": "every element matches", "none": "no element matches"}[node.kind])
         return C(_quant_fn(node.kind, src.fn, body.fn, slot, self.text(node.source.span), body.text, site), deps)
-
-    # ---- filters and joins
-    def _Where(self, node: A.Where, scopes, rec):
-        src = self.expr(node.source, scopes, False)
-        row = self.slot(element=True)
-        inner = [{"\0row": row}] + scopes
-        conjuncts = _conjuncts(node.pred)
-        join = None
-        if not src.deps:
-            for i, cj in enumerate(conjuncts):
-                join = self._join_key(cj, inner, row)
-                if join:
-                    conjuncts = conjuncts[:i] + conjuncts[i + 1:]
-                    break
-        rest = [self.expr(c, inner, False) for c in conjuncts]
-        deps = src.deps | frozenset().union(*(c.deps for c in rest)) - {row} if rest else src.deps
-        if join:
-            deps |= join[1].deps
-        if join:
-            join = join + (self._row_getter(join[3], inner, row),)
-        fn = _where_fn(src.fn, row, [c.fn for c in rest], join, _source_key(node.source, self))
-        if not deps:
-            fn = _memoized(id(node), fn)
-        return C(fn, deps)
-
-    def _join_key(self, cj, inner, row):
-        if not isinstance(cj, A.Compare) or cj.op not in ("==", "=~"):
-            return None
-        for key_node, probe_node in ((cj.left, cj.right), (cj.right, cj.left)):
-            K, P = self.expr(key_node, inner, False), self.expr(probe_node, inner, False)
-            if K.root == row and K.deps == {row} and row not in P.deps:
-                return (K, P, cj.op == "=~", key_node)
-        return None
-
-    def _row_getter(self, key_node, inner, row):
-        """A getter taking the row itself (no frame), used to build join indexes in one tight loop."""
-        from .paths import compile_path
-        base, steps = self._path_chain(key_node)
-        slot, lead = self._element_root(base, inner)
-        if slot == row and (lead + steps):
-            return compile_path(lead + steps, self.text(key_node.span))
-        return None
-
-
-def _conjuncts(pred) -> list:
-    if isinstance(pred, A.And):
-        return _conjuncts(pred.left) + _conjuncts(pred.right)
-    return [pred]
-
-
-def _source_key(source, compiler) -> tuple:
-    if isinstance(source, A.Name) and compiler.lookup(source.name, []) is None:
-        return ("global", source.name)
-    return ("node", id(source))
-
-
-def _memoized(key, fn):
-    def memo(env):
-        m = env[CTX].memo
-        v = m.get(key, m)
-        if v is m:
-            v = m[key] = fn(env)
-        return v
-    return memo
-
-
-def _fold(v):
-    return v.casefold() if v.__class__ is str else v
-
-
-def _where_fn(src, row, preds, join, source_key):
-    if join:
-        K, P, fold, _node, direct = join
-        key_fn, probe_fn = K.fn, P.fn
-        index_key = ("index", source_key, K.rel, fold)
-
-        def candidates(env):
-            ctx = env[CTX]
-            index = ctx.memo.get(index_key)
-            if index is None:
-                rows = src(env)
-                if rows.__class__ is Missing:
-                    return rows
-                index = ctx.memo[index_key] = _build_index(rows, key_fn, row, env, fold, direct)
-            want = probe_fn(env)
-            if want.__class__ is Missing:
-                return want
-            if want.__class__ is list:
-                out, seen = [], set()
-                for w in want:
-                    for r in index.get(_fold(w) if fold else _hashable(w), ()):
-                        if id(r) not in seen:
-                            seen.add(id(r))
-                            out.append(r)
-                return out
-            return index.get(_fold(want) if fold else _hashable(want), _EMPTY)
-    else:
-        candidates = src
-
-    def fn(env):
-        rows = candidates(env)
-        if rows.__class__ is Missing:
-            return rows
-        if rows.__class__ is not list and rows.__class__ is not tuple:
-            raise EvalError(f"'where' filters a set or list, got {type_name(rows)}")
-        if not preds:
-            return rows  # sets are never mutated, so an index bucket can be handed out as it is
-        out = []
-        for r in rows:
-            env[row] = r
-            for p in preds:
-                v = p(env)
-                if v is not True:
-                    if v.__class__ is Missing and v.static:
-                        return v
-                    break
-            else:
-                out.append(r)
-        return out
-    return fn
-
-
-def _hashable(v):
-    return v if not isinstance(v, (list, dict)) else repr(v)
-
-
-_EMPTY: list = []
-
-
-def _build_index(rows, key_fn, row, env, fold, direct=None) -> dict:
-    if rows.__class__ is not list:
-        raise EvalError(f"'where' filters a set or list, got {type_name(rows)}")
-    index: dict = {}
-    for r in rows:
-        if direct is not None:
-            k = direct(r)
-        else:
-            env[row] = r
-            k = key_fn(env)
-        if k.__class__ is str:
-            key = k.casefold() if fold else k
-            bucket = index.get(key)
-            if bucket is None:
-                index[key] = [r]
-            elif bucket[-1] is not r:
-                bucket.append(r)
-            continue
-        if k.__class__ is list:
-            keys = [_fold(x) if fold else _hashable(x) for x in k]
-        elif k.__class__ is Missing:
-            continue
-        else:
-            keys = (_hashable(k),)
-        for key in keys:
-            bucket = index.get(key)
-            if bucket is None:
-                index[key] = [r]
-            elif bucket[-1] is not r:
-                bucket.append(r)
-    return index
 
 
 def _quant_plain(want, decided, otherwise, src, body, slot, src_text, body_text):

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import ast as A
-from .compile_ops import CTX, FIRST_VAR, C, Ops
+from .compile_ops import Ops
+from .frame import CTX, FIRST_VAR, C
 from .paths import PROJECT, compile_path, compile_slot_path
 from .values import EvalError, Missing, type_name
 

@@ -13,7 +13,7 @@ import gc
 
 
 from . import ast as A
-from .compile_ops import CTX, FIRST_VAR
+from .frame import CTX, FIRST_VAR
 from .compiler import CompiledRule, Plan
 from .model import Evidence, Finding, RuleInfo, Subject
 from .values import EvalError, Missing, short, type_name

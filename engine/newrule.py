@@ -12,7 +12,7 @@ import os
 import re
 
 from .errors import UserError, atomic_write
-from .loader import find_rule_files, load_rules
+from .loader import load_rules
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*$")
 
