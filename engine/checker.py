@@ -284,7 +284,7 @@ class Checker:
         table = self.expr(node.source, scopes)
         if node.kind == "all" and not self._never_empty(node.source, scopes):
             self.err("W504", node.span, "all() over an empty set is true, so this passes when nothing is there; "
-                     f"use nonempty(..., \"what\") to make absence not_evaluated, or require count(...) > 0 first")
+                     "use nonempty(..., \"what\") to make absence not_evaluated, or require count(...) > 0 first")
         self.expr(node.body, [{node.var: _Sym("var", node, table=table, used=True)}] + scopes)
         return None
 
