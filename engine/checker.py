@@ -199,7 +199,7 @@ class Checker:
             return sym.table
         row = self._row_scope(scopes)
         if row is not None:
-            self._column(row, node.name, node.span)
+            self._column(row, node.name, node.span, self.visible(scopes))
             return None
         self.err("E200", node.span, f"undefined name '{node.name}'{did_you_mean(node.name, self.visible(scopes) + list(FUNCTIONS))}")
         return None
@@ -210,10 +210,11 @@ class Checker:
                 return scope["\0row"]
         return None
 
-    def _column(self, row: _Sym, column: str, span) -> None:
+    def _column(self, row: _Sym, column: str, span, names=()) -> None:
         cols = TABLE_COLUMNS.get(row.table or "")
         if cols and column not in cols:
-            self.err("E206", span, f"unknown column '{column}' for table {row.table}{did_you_mean(column, cols)}")
+            hint = did_you_mean(column, cols) or did_you_mean(column, [n for n in names if not n.startswith("\0")])
+            self.err("E206", span, f"unknown column '{column}' for table {row.table}{hint}")
 
     def _It(self, node, scopes):
         row = self._row_scope(scopes)

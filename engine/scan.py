@@ -72,6 +72,9 @@ def load_inputs(args):
     if args.policy and not policy_file:
         raise UserError("--policy given but no policies.yaml found; pass --policies FILE")
     settings.resolve(args, policy.settings if policy else None, os.path.basename(policy_file or "policies.yaml"))
+    if args.rules and not args.policy and policy is not None and policy.name == _default_name(policy):
+        # explicit --rules without --policy: the user's own rules, not the default policy's selection
+        policy = None
     rule_paths = args.rules or (policy.rules if policy else [str(ROOT / "rules")])
     session = prepare(rule_paths, policy, parse_param_flags(args.param))
     if getattr(args, "live", False):
@@ -80,6 +83,11 @@ def load_inputs(args):
     if not args.snapshot:
         print(f"argus: no --snapshot given; scanning the bundled example estate ({', '.join(paths)})", file=sys.stderr)
     return policy, session, snapshot.load(paths)
+
+
+def _default_name(policy) -> str | None:
+    data = policy.located.data if policy.located is not None else {}
+    return data.get("default_policy") or (next(iter(data.get("policies", {})), None) if len(data.get("policies", {})) == 1 else None)
 
 
 def _collect_live(args):

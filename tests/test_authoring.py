@@ -90,3 +90,32 @@ def test_coverage_names_clauses_never_false(tmp_path, capsys, monkeypatch):
     assert main(["test", "rules/custom", "--coverage"]) == 0
     out = capsys.readouterr().out
     assert "CUSTOM-ST-02  rules/custom/custom.argus:9:3  require storageaccount.properties.provisioningState == \"Succeeded\"  never false" in out
+
+
+OWN_RULE = '''param migration_subscription: string
+let storage = resources where type == "microsoft.storage/storageaccounts"
+rule ST-01 "No shared-key access on migration storage" {
+  severity high
+  for sa in storage where subscriptionId =~ migration_subscriptoin
+  require default(sa.properties.allowSharedKeyAccess, true) == false
+}
+'''
+
+
+def test_misspelled_parameter_used_as_a_bare_name_suggests_the_parameter(tmp_path, capsys):
+    rule = tmp_path / "own.argus"
+    rule.write_text(OWN_RULE)
+    assert main(["check", str(rule)]) == 2
+    err = capsys.readouterr().err
+    assert f"{rule}:5:45: E206: unknown column 'migration_subscriptoin' for table resources (did you mean 'migration_subscription'?)" in err
+
+
+def test_own_rules_without_policy_are_not_filtered_by_the_default_policy(tmp_path, capsys):
+    rule = tmp_path / "own.argus"
+    rule.write_text(OWN_RULE.replace("migration_subscriptoin", "migration_subscription"))
+    code = main(["scan", "--rules", str(rule), "--format", "json", "--param",
+                 "migration_subscription=a8d2e6f1-47c3-4b09-9e5a-2d6f8b1c3e74"] + _snapshots())
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["run"]["policy"] is None
+    assert sorted((f["rule_id"], f["status"], f["subject"]["name"]) for f in doc["findings"]) == [
+        ("ST-01", "fail", "gwsa4f8e2b1c9d"), ("ST-01", "fail", "lsa4f8e2b1c9d"), ("ST-01", "fail", "lsa7c1d0e93ab")]
