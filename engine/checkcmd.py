@@ -30,7 +30,7 @@ def run(args) -> int:
         print(d.render(sources), file=sys.stderr)
     errors = sum(d.severity == "error" for d in diags)
     warnings = len(diags) - errors
-    files = len(program.files)
-    print(f"{files} file{'s' * (files != 1)}, {len(program.rules)} rules: {errors} error{'s' * (errors != 1)}, "
+    files, rules = len(program.files), len(program.rules)
+    print(f"{files} file{'s' * (files != 1)}, {rules} rule{'s' * (rules != 1)}: {errors} error{'s' * (errors != 1)}, "
           f"{warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
     return 2 if has_errors(diags) or (args.strict and warnings) else 0

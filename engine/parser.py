@@ -250,7 +250,7 @@ def _syntax_diagnostic(file: str, exc: UnexpectedInput) -> Diagnostic:
         assert isinstance(exc, UnexpectedToken)
         msg = f"unexpected {_describe(exc.token)}; expected {_expected(exc.expected)}"
         if exc.token.type == "$END":
-            line, col = exc.token.line or line, exc.token.column or col
+            line, col = exc.token.end_line or line, exc.token.end_column or col  # just after the last token
     return Diagnostic("E100", A.Span(file, line, col, line, col + 1), msg)
 
 
@@ -268,10 +268,16 @@ def _run(file: str, text: str, start: str):
 
 
 def parse_file(path: str, text: str) -> tuple[A.RuleFile, list[Diagnostic]]:
-    """Parse a whole rule file, item by item, collecting every syntax error."""
+    """Parse a whole rule file, collecting every syntax error. A file that parses in one go is never cut (a
+    line of a triple-quoted string, or an unindented rule body, may begin with a declaration keyword); one
+    that does not is re-parsed item by item so that an error does not hide those in later items."""
+    try:
+        return A.RuleFile(path, text, tuple(_run(path, text, "start"))), []
+    except ParseFailure:
+        pass
     items: list = []
     diags: list[Diagnostic] = []
-    starts = [m.start() for m in _ITEM_START.finditer(text)]
+    starts = [m.start() for m in _ITEM_START.finditer(text) if text.count('"""', 0, m.start()) % 2 == 0]
     if not starts or text[: starts[0]].strip() and not _only_comments(text[: starts[0]]):
         starts = [0] + starts
     bounds = list(zip(starts, starts[1:] + [len(text)]))

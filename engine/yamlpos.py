@@ -18,6 +18,8 @@ class Located:
 
     def locate(self, path) -> tuple[int, int]:
         node = self._root
+        if node is None:  # an empty document: the error is at its start
+            return 1, 1
         best = node
         for step in path:
             nxt = None

@@ -1,0 +1,83 @@
+"""Checker: rule text -> exact located diagnostics (table in tests/cases/checker.yaml), rendering with the
+source line and a caret, data files, and one namespace across several files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.checker import check
+from engine.loader import load_rules
+from engine.parser import parse_file
+
+CASES = yaml.safe_load((Path(__file__).resolve().parent / "cases" / "checker.yaml").read_text(encoding="utf-8"))["cases"]
+
+
+def diagnose(text: str, path: str = "rules.argus"):
+    rule_file, syntax = parse_file(path, text)
+    assert syntax == [], syntax
+    program, diags = check([rule_file])
+    return program, sorted(diags, key=lambda d: (d.span.line, d.span.col, d.code))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"])
+def test_checker_diagnostics(case):
+    _, diags = diagnose(case["text"])
+    assert [f"{d.span}: {d.code}: {d.message}" for d in diags] == case["diagnostics"]
+
+
+def test_rendering_shows_the_source_line_and_a_caret_under_the_span():
+    text = 'rule T-1 "x" {\n  severity low\n  for a in resources\n  require lenn(a.name) > 3\n}\n'
+    program, diags = diagnose(text)
+    assert [d.render(program.sources) for d in diags] == [
+        "rules.argus:4:11: E300: unknown function 'lenn' (did you mean 'len'?)\n"
+        "    require lenn(a.name) > 3\n"
+        "            ^~~~~~~~~~~~"]
+
+
+def test_diagnostic_as_report_dict():
+    _, diags = diagnose('rule T-1 "x" {\n  severity low\n  for a in resources where id == "x"\n  require a.name == "y"\n}\n')
+    assert [d.to_dict() for d in diags] == [{
+        "code": "W500", "severity": "warning",
+        "message": "'id' is an Azure resource id, which is case-insensitive; compare with '=~'",
+        "file": "rules.argus", "line": 3, "col": 28}]
+
+
+def test_data_file_is_read_relative_to_the_rule_file(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "regions.yaml").write_text("- westeurope\n- northeurope\n", encoding="utf-8")
+    rules = tmp_path / "pack.argus"
+    rules.write_text('data regions from "data/regions.yaml"\n'
+                     'rule T-1 "x" {\n  severity low\n  for a in resources\n  require a.location in~ regions\n}\n',
+                     encoding="utf-8")
+    program, diags = load_rules([str(rules)])
+    assert diags == []
+    assert program.data == {"regions": ["westeurope", "northeurope"]}
+
+
+def test_invalid_yaml_data_file_is_located(tmp_path):
+    (tmp_path / "bad.yaml").write_text("a: [1, 2\nb: 3\n", encoding="utf-8")
+    rules = tmp_path / "pack.argus"
+    rules.write_text('data bad from "bad.yaml"\n'
+                     'rule T-1 "x" {\n  severity low\n  for a in resources\n  require a.name in bad\n}\n',
+                     encoding="utf-8")
+    _, diags = load_rules([str(rules)])
+    assert [(d.code, d.span.line, d.span.col, d.message) for d in diags] == [
+        ("E402", 1, 1, f"data file 'bad.yaml' is not valid YAML: {tmp_path / 'bad.yaml'}:2:2: "
+                       "expected ',' or ']', but got ':'")]
+
+
+def test_files_loaded_together_share_one_namespace(tmp_path):
+    (tmp_path / "common.argus").write_text(
+        'let accounts = resources where type == "microsoft.storage/storageaccounts"\n'
+        'rule T-1 "x" {\n  severity low\n  for a in accounts\n  require a.kind == "StorageV2"\n}\n', encoding="utf-8")
+    (tmp_path / "more.argus").write_text(
+        '\nlet accounts = 1\nrule T-1 "again" {\n  severity low\n  for a in accounts\n  require a.name == "x"\n}\n',
+        encoding="utf-8")
+    _, diags = load_rules([str(tmp_path)])
+    common, more = tmp_path / "common.argus", tmp_path / "more.argus"
+    assert [f"{d.span}: {d.code}: {d.message}" for d in diags] == [
+        f"{more}:2:1: E201: 'accounts' is already defined (first defined at {common}:1)",
+        f"{more}:3:6: E202: duplicate rule id 'T-1' (first defined at {common}:2)"]

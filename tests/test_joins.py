@@ -1,0 +1,222 @@
+"""Joins: `SET where <row path> =~|== <value not depending on the row>` over a SET that does not depend on the
+subject runs through a hash index built once per snapshot on the (case-folded) key, so N subjects x M rows
+cost O(N + M). Checked structurally, never with timings: how often the residual predicate runs, and the one
+index the evaluation context memoizes and hands to every subject.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import evaluator
+from engine.functions import FUNCTIONS, Function
+
+N_ACCOUNTS, UNKEYED, STRAY = 40, 15, 5
+SUB = "/subscriptions/0b1f6471-1bf0-4dda-aec3-5f2c9e1a7d40"
+
+
+def account_id(i: int) -> str:
+    return f"{SUB}/resourceGroups/rg-migrate/providers/Microsoft.Storage/storageAccounts/lsa{i:03d}"
+
+
+def estate() -> dict:
+    """Accounts 0..N-1; account i (i odd) has one private endpoint whose target id differs only in case.
+    Plus endpoints with no target at all and endpoints targeting accounts that are not in the snapshot."""
+    rows = [{"id": account_id(i), "name": f"lsa{i:03d}", "type": "Microsoft.Storage/storageAccounts", "properties": {}}
+            for i in range(N_ACCOUNTS)]
+    for i in range(1, N_ACCOUNTS, 2):
+        target = account_id(i).upper() if i % 4 == 1 else account_id(i).lower()
+        rows.append(pe(f"pe-{i:03d}", [target]))
+    rows += [pe(f"pe-unkeyed-{j}", None) for j in range(UNKEYED)]
+    rows += [pe(f"pe-stray-{j}", [account_id(1000 + j)]) for j in range(STRAY)]
+    return {"resources": rows}
+
+
+def pe(name: str, targets):
+    props = {} if targets is None else {"privateLinkServiceConnections": [
+        {"properties": {"privateLinkServiceId": t, "groupIds": ["blob"]}} for t in targets]}
+    return {"id": f"{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/privateEndpoints/{name}", "name": name,
+            "type": "microsoft.network/privateendpoints", "properties": props}
+
+
+COMMON = '''\
+let accounts = resources where type == "microsoft.storage/storageaccounts"
+let private_endpoints = resources where type == "microsoft.network/privateendpoints"
+'''
+
+JOIN = COMMON + '''\
+rule J-1 "Every account has a private endpoint" {
+  severity high
+  for account in accounts
+  let pes = private_endpoints
+      where visited(it) and properties.privateLinkServiceConnections[*].properties.privateLinkServiceId =~ account.id
+  require count(pes) > 0 else "{account.name} has no private endpoint"
+}
+'''
+
+
+@pytest.fixture
+def visits(monkeypatch):
+    """A built-in `visited(x)`: always true, counts its calls (the residual predicate's row visits) and notes
+    which join indexes the evaluation context holds at each call."""
+    seen = {"n": 0, "indexes": []}
+
+    def visited(ctx, _):
+        seen["n"] += 1
+        seen["indexes"].append(tuple(id(ix) for ix in join_indexes(ctx)))
+        return True
+    monkeypatch.setitem(FUNCTIONS, "visited", Function("visited", ("any",), visited, "counts calls", needs_context=True))
+    return seen
+
+
+@pytest.fixture
+def contexts(monkeypatch):
+    """The evaluation contexts `evaluate` creates, to look at what they memoized."""
+    made = []
+
+    class Recording(evaluator.Context):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+    monkeypatch.setattr(evaluator, "Context", Recording)
+    return made
+
+
+def join_indexes(ctx) -> list[dict]:
+    """Hash indexes in the context's memo keyed by resource ids (the per-type indexes are keyed by types)."""
+    return [v for v in ctx.memo.values()
+            if isinstance(v, dict) and any(isinstance(k, str) and k.casefold().startswith("/subscriptions/") for k in v)]
+
+
+def test_join_findings_fold_case(run_rules, visits):
+    found = run_rules(JOIN, estate())
+    assert len(found) == N_ACCOUNTS
+    for i, f in enumerate(found):
+        if i % 2:
+            assert (f["status"], f["related"]) == ("pass", [pe(f"pe-{i:03d}", None)["id"]]), i
+        else:
+            assert (f["status"], f["message"]) == ("fail", f"lsa{i:03d} has no private endpoint"), i
+
+
+ENDPOINTS = N_ACCOUNTS // 2 + UNKEYED + STRAY
+
+
+def test_residual_predicate_visits_only_the_matching_rows(run_rules, visits):
+    run_rules(JOIN, estate())
+    # `visited(it)` comes first in the filter, yet the index hands each account only its own endpoint
+    assert visits["n"] == N_ACCOUNTS // 2
+
+
+def test_without_an_index_every_subject_visits_every_row(run_rules, visits):
+    # the control: `startswith` cannot be a hash lookup, so the filter is a nested loop
+    found = run_rules(JOIN.replace("=~ account.id", "startswith account.id"), estate())
+    assert visits["n"] == N_ACCOUNTS * ENDPOINTS
+    assert [f["status"] for f in found] == ["fail", "pass"] * (N_ACCOUNTS // 2)
+
+
+def test_one_index_built_before_the_first_subject_is_reused_by_all(run_rules, visits, contexts):
+    run_rules(JOIN, estate())
+    assert len(set(visits["indexes"])) == 1 and len(visits["indexes"][0]) == 1
+    [ctx] = contexts
+    [index] = join_indexes(ctx)
+    assert visits["indexes"][0] == (id(index),)
+    # keyed by the case-folded target id; endpoints without a target are not in it
+    assert sorted(index) == sorted([account_id(i).casefold() for i in range(1, N_ACCOUNTS, 2)]
+                                   + [account_id(1000 + j).casefold() for j in range(STRAY)])
+    assert all(len(rows) == 1 for rows in index.values())
+
+
+def test_rules_with_the_same_join_share_the_index(compile_rules, make_snapshot, visits, contexts):
+    plan, _ = compile_rules(JOIN + JOIN.replace(COMMON, "").replace("J-1", "J-2"))
+    infos = {r.node.id: evaluator.rule_info(r.node) for r in plan.rules}
+    found = evaluator.evaluate(plan, plan.rules, make_snapshot(estate()), {}, infos)
+    assert len(found) == 2 * N_ACCOUNTS
+    assert len(set(visits["indexes"])) == 1
+    assert len(join_indexes(contexts[0])) == 1
+
+
+def test_each_snapshot_gets_its_own_index(compile_rules, make_snapshot, visits, contexts):
+    plan, _ = compile_rules(JOIN)
+    infos = {r.node.id: evaluator.rule_info(r.node) for r in plan.rules}
+    first = evaluator.evaluate(plan, plan.rules, make_snapshot(estate()), {}, infos)
+    smaller = {"resources": [r for r in estate()["resources"] if r["name"] != "pe-001"]}
+    second = evaluator.evaluate(plan, plan.rules, make_snapshot(smaller), {}, infos)
+    assert (first[1].to_dict()["status"], second[1].to_dict()["status"]) == ("pass", "fail")
+    one, two = (join_indexes(c) for c in contexts)
+    assert len(one) == len(two) == 1 and one[0] is not two[0]
+    assert account_id(1).casefold() in one[0] and account_id(1).casefold() not in two[0]
+
+
+CASES = [
+    pytest.param('private_endpoints where properties.privateLinkServiceConnections[*].properties.privateLinkServiceId == account.id',
+                 ["lsa003"], id="== is exact: only the endpoint whose target has the same case"),
+    pytest.param('private_endpoints where account.id =~ properties.privateLinkServiceConnections[*].properties.privateLinkServiceId',
+                 ["lsa001", "lsa003"], id="probe on the left"),
+    pytest.param('private_endpoints where type == "microsoft.network/privateendpoints" and '
+                 'properties.privateLinkServiceConnections[*].properties.privateLinkServiceId =~ account.id',
+                 ["lsa001", "lsa003"], id="join on a later conjunct"),
+]
+
+
+@pytest.mark.parametrize("expr, passing", CASES)
+def test_join_variants(expr, passing, run_rules, contexts):
+    text = COMMON + f'''\
+rule J-1 "x" {{
+  severity low
+  for account in accounts where name in ["lsa001", "lsa002", "lsa003"]
+  let pes = {expr}
+  require count(pes) > 0
+}}
+'''
+    rows = estate()["resources"]
+    for row in rows:  # make lsa003's endpoint target the id in its exact case
+        if row["name"] == "pe-003":
+            row["properties"]["privateLinkServiceConnections"][0]["properties"]["privateLinkServiceId"] = account_id(3)
+    found = run_rules(text, {"resources": rows})
+    assert [f["subject"]["name"] for f in found if f["status"] == "pass"] == passing
+    assert len(join_indexes(contexts[0])) == 1
+
+
+def test_a_list_probe_collects_every_match_once(run_rules, contexts):
+    text = COMMON + '''\
+rule J-1 "Endpoints of odd accounts" {
+  severity low
+  for one in resources where name == "lsa000"
+  let odd = accounts where name in ["lsa001", "lsa003", "lsa001"]
+  let pes = private_endpoints
+      where properties.privateLinkServiceConnections[*].properties.privateLinkServiceId =~ odd[*].id
+  require count(pes) == 0 else "{pes[*].name}"
+}
+'''
+    [f] = run_rules(text, estate())
+    assert (f["status"], f["message"]) == ("fail", "pe-001, pe-003")
+    assert len(join_indexes(contexts[0])) == 1
+
+
+def test_a_missing_probe_is_not_evaluated_not_an_empty_match(run_rules):
+    text = COMMON + '''\
+rule J-1 "x" {
+  severity low
+  for account in accounts where name == "lsa001"
+  let pes = private_endpoints where properties.privateLinkServiceConnections[*].properties.privateLinkServiceId =~ account.properties.homeId
+  require count(pes) > 0
+}
+'''
+    [f] = run_rules(text, estate())
+    assert (f["status"], f["message"]) == (
+        "not_evaluated", f"not evaluated: account.properties.homeId on {account_id(1)} (needed by `count(pes) > 0`)")
+
+
+def test_a_set_that_depends_on_the_subject_is_filtered_per_subject(run_rules, contexts):
+    text = COMMON + '''\
+rule J-1 "Connections of each endpoint" {
+  severity low
+  for p in private_endpoints where name startswith "pe-00"
+  let blob = p.properties.privateLinkServiceConnections where properties.privateLinkServiceId =~ p.properties.privateLinkServiceConnections[0].properties.privateLinkServiceId
+  require count(blob) == 1
+}
+'''
+    found = run_rules(text, estate())
+    assert [(f["subject"]["name"], f["status"]) for f in found] == [
+        ("pe-001", "pass"), ("pe-003", "pass"), ("pe-005", "pass"), ("pe-007", "pass"), ("pe-009", "pass")]
+    assert join_indexes(contexts[0]) == []
