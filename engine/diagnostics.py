@@ -41,6 +41,7 @@ CODES = {
     "W504": "quantifier over a possibly empty set",
     "W505": "constant condition",
     "W506": "path never occurs in snapshot",
+    "W507": "duplicate rows in snapshot",
 }
 
 

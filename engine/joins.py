@@ -28,12 +28,17 @@ class Filters:
                 i, join = next(((i, j) for i, j in joins if j[1].deps), joins[0])
                 conjuncts = conjuncts[:i] + conjuncts[i + 1:]
         rest = [self.expr(c, inner, False) for c in conjuncts]
+        # a compared value that comes from outside the element (the subject, a let) and is missing makes the
+        # whole set unknown, as it does when the filter runs through an index
+        outer = [side.fn for c in conjuncts if isinstance(c, A.Compare)
+                 for side in (self.expr(c.left, inner, False), self.expr(c.right, inner, False))
+                 if side.deps and row not in side.deps]
         deps = src.deps | frozenset().union(*(c.deps for c in rest)) - {row} if rest else src.deps
         if join:
             deps |= join[1].deps
         if join:
             join = join + (self._row_getter(join[3], inner, row),)
-        fn = _where_fn(src.fn, row, [c.fn for c in rest], join, _source_key(node.source, self))
+        fn = _where_fn(src.fn, row, [c.fn for c in rest], join, _source_key(node.source, self), outer)
         if not deps:
             fn = _memoized(id(node), fn)
         return C(fn, deps)
@@ -83,7 +88,7 @@ def _fold(v):
     return v.casefold() if v.__class__ is str else v
 
 
-def _where_fn(src, row, preds, join, source_key):
+def _where_fn(src, row, preds, join, source_key, outer=()):
     if join:
         K, P, fold, _node, direct = join
         key_fn, probe_fn = K.fn, P.fn
@@ -113,6 +118,10 @@ def _where_fn(src, row, preds, join, source_key):
         candidates = src
 
     def fn(env):
+        for value_of in outer:
+            v = value_of(env)
+            if v.__class__ is Missing:
+                return v
         rows = candidates(env)
         if rows.__class__ is Missing:
             return rows

@@ -40,13 +40,15 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """The snapshot file (and row index within it) a subject came from."""
+    """Where a subject's row was read: the snapshot file, the table, and the row's position in the file's
+    array for that table (for files without tables — exports, pages, JSON Lines — its position in the file)."""
 
     file: str
     index: int
+    table: str = "resources"
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "index": self.index}
+        return {"file": self.file, "index": self.index, "table": self.table}
 
 
 @dataclass(frozen=True, slots=True)

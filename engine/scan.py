@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timezone
 
 from . import baseline, formats, history, report, snapshot, waivers
-from .diagnostics import DiagnosticError
+from .diagnostics import Diagnostic, DiagnosticError
 from .errors import UserError, atomic_write
 from .model import SEVERITIES, SEVERITY_RANK
 from . import settings
@@ -85,6 +85,15 @@ def load_inputs(args):
     return policy, session, snapshot.load(paths)
 
 
+def snapshot_diagnostics(snap) -> list[Diagnostic]:
+    if not snap.duplicates:
+        return []
+    table, rid, source = snap.duplicates[0]
+    n = len(snap.duplicates)
+    return [Diagnostic("W507", None, f"snapshot: {n} row{'s' * (n != 1)} repeat an id already loaded (first: {rid} "
+                                     f"in {source}, table {table}); each resource is evaluated once, from the first file that has it")]
+
+
 def _default_name(policy) -> str | None:
     data = policy.located.data if policy.located is not None else {}
     return data.get("default_policy") or (next(iter(data.get("policies", {})), None) if len(data.get("policies", {})) == 1 else None)
@@ -126,12 +135,13 @@ def run(args) -> int:
     except DiagnosticError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ERROR
-    for d in session.diagnostics:
+    diagnostics = session.diagnostics + snapshot_diagnostics(snap)
+    for d in diagnostics:
         print(d.render(session.sources), file=sys.stderr)
     findings = session.evaluate(snap)
     doc = report.build(
         findings=findings, rules=[session.infos[r.node.id] for r in session.rules], rule_files=session.rule_files,
-        snapshot=snap, parameters=session.params, diagnostics=session.diagnostics,
+        snapshot=snap, parameters=session.params, diagnostics=diagnostics,
         policy=policy.name if policy else None, started_at=started, finished_at=report.now_iso(),
         duration_ms=(time.perf_counter() - t0) * 1000)
     doc["run"]["settings"] = dict(getattr(args, "setting_sources", {}))

@@ -53,10 +53,12 @@ class SnapshotFile:
 class Snapshot:
     tables: dict[str, list[dict]] = field(default_factory=dict)
     files: list[SnapshotFile] = field(default_factory=list)
-    _origins: list[tuple[str, int, int, int]] = field(default_factory=list)  # (table, start, end, file index)
+    _origins: list[tuple] = field(default_factory=list)  # (table, start, end, file index, positions in file)
     _origin_index: dict[int, Origin] | None = None
     _id_index: dict[str, dict] | None = None
     by_type: dict[str, dict[str, list]] = field(default_factory=dict)  # table -> type -> rows, built on load
+    duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (table, id, file) of rows skipped
+    _seen: dict[str, set] = field(default_factory=dict)
 
     def table(self, name: str):
         rows = self.tables.get(name.lower())
@@ -76,32 +78,42 @@ class Snapshot:
             self._id_index = index
         return self._id_index.get(rid.casefold())
 
-    def add(self, table: str, rows: list[dict], file_index: int) -> None:
+    def add(self, table: str, rows: list[dict], file_index: int, positions: list[int] | None = None, source: str = "") -> None:
+        """Append rows to a table, partition them by type, and skip rows whose id (case-folded) the table
+        already holds: the same resource exported twice must not be evaluated twice."""
         bucket = self.tables.setdefault(table, [])
-        self._origins.append((table, len(bucket), len(bucket) + len(rows), file_index))
-        bucket.extend(rows)
+        seen = self._seen.setdefault(table, set())
         types = self.by_type.setdefault(table, {})
-        for row in rows:
+        kept, kept_at = [], []
+        for i, row in enumerate(rows):
+            rid = row.get("id")
+            if rid.__class__ is str:
+                key = rid.casefold()
+                if key in seen:
+                    self.duplicates.append((table, rid, source))
+                    continue
+                seen.add(key)
+            kept.append(row)
+            kept_at.append(positions[i] if positions is not None else i)
             t = row.get("type")
             group = types.get(t)
             if group is None:
                 types[t] = [row]
             else:
                 group.append(row)
+        self._origins.append((table, len(bucket), len(bucket) + len(kept), file_index, kept_at))
+        bucket.extend(kept)
         self._origin_index = self._id_index = None
 
     def origin(self, row) -> Origin | None:
         """Which file (and row index within it) a row came from; the index is built on first use."""
         if self._origin_index is None:
             index: dict[int, Origin] = {}
-            per_file: dict[int, int] = {}
-            for table, start, end, fidx in self._origins:
+            for table, start, end, fidx, at in self._origins:
                 rows = self.tables[table]
-                base = per_file.get(fidx, 0)
                 path = self.files[fidx].path
                 for i in range(start, end):
-                    index[id(rows[i])] = Origin(path, base + i - start)
-                per_file[fidx] = base + end - start
+                    index[id(rows[i])] = Origin(path, at[i - start], table)
             self._origin_index = index
         return self._origin_index.get(id(row))
 
@@ -148,9 +160,9 @@ def add_document(snap: Snapshot, name: str, doc) -> None:
     """Add an already-parsed snapshot document (any accepted shape) under the display name `name`."""
     tables, collected_at = _dispatch(name, doc)
     fidx = len(snap.files)
-    for table, rows in tables:
-        snap.add(table, rows, fidx)
-    snap.files.append(SnapshotFile(name, "0" * 64, sum(len(r) for _, r in tables), collected_at))
+    for table, rows, positions in tables:
+        snap.add(table, rows, fidx, positions, name)
+    snap.files.append(SnapshotFile(name, "0" * 64, sum(len(r) for _, r, _ in tables), collected_at))
 
 
 def _load_file(snap: Snapshot, path: str) -> None:
@@ -162,8 +174,8 @@ def _load_file(snap: Snapshot, path: str) -> None:
     tables, collected_at = _parse(path, raw)
     fidx = len(snap.files)
     total = 0
-    for table, rows in tables:
-        snap.add(table, rows, fidx)
+    for table, rows, positions in tables:
+        snap.add(table, rows, fidx, positions, path)
         total += len(rows)
     snap.files.append(SnapshotFile(path, digest, total, collected_at))
 
@@ -218,7 +230,7 @@ def _dispatch(path: str, doc) -> tuple[list[tuple[str, list]], str | None]:
                                 "an object of tables")
             raise UserError(f"{path}: table '{name}' must be a list of rows, got {type(rows).__name__}")
         _check_rows(path, rows, name)
-        tables.append((name.lower(), _lower_types(rows)))
+        tables.append((name.lower(), _lower_types(rows), None))
     return tables, (header or {}).get("collected_at")
 
 
@@ -246,12 +258,15 @@ def _pages(path: str, pages: list[dict]) -> list:
     return rows
 
 
-def _route(path: str, rows: list) -> list[tuple[str, list]]:
+def _route(path: str, rows: list) -> list[tuple[str, list, list]]:
+    """Rows without a table go where ARG keeps their type; each keeps its position in the file."""
     _check_rows(path, rows, None)
-    buckets: dict[str, list] = {}
-    for row in _lower_types(rows):
-        buckets.setdefault(table_for_type(row.get("type", "")), []).append(row)
-    return list(buckets.items())
+    buckets: dict[str, tuple[list, list]] = {}
+    for i, row in enumerate(_lower_types(rows)):
+        rows_at = buckets.setdefault(table_for_type(row.get("type", "")), ([], []))
+        rows_at[0].append(row)
+        rows_at[1].append(i)
+    return [(table, rs, at) for table, (rs, at) in buckets.items()]
 
 
 def table_for_type(rtype: str) -> str:

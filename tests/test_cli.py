@@ -118,7 +118,7 @@ def test_json_report_validates_and_carries_run_facts(pack, argus):
     fail = doc["findings"][0]
     assert {k: fail[k] for k in ("rule_id", "status", "message", "rule_location", "source")} == {
         "rule_id": "CLI-1", "status": "fail", "message": "lsacontoso01 is Storage",
-        "rule_location": {"file": "cli.argus", "line": 1}, "source": {"file": "high-fail.json", "index": 0}}
+        "rule_location": {"file": "cli.argus", "line": 1}, "source": {"file": "high-fail.json", "index": 0, "table": "resources"}}
     assert fail["evidence"] == [{"resource": fail["subject"]["id"], "path": "kind", "actual": "Storage",
                                  "expected": '== "StorageV2"'}]
     assert doc["diagnostics"] == []
@@ -145,9 +145,9 @@ def test_several_snapshots_and_a_directory_are_merged(pack, argus):
         (str(estate / "02-containers.jsonl"), sha256(estate / "02-containers.jsonl"), 2),
         ("extra.jsonl", sha256(extra), 1)]
     assert [(f["rule_id"], f["status"], f["subject"]["name"], f["source"]) for f in doc["findings"]] == [
-        ("CLI-1", "pass", "lsacontoso01", {"file": str(estate / "01-resources.json"), "index": 0}),
-        ("CLI-1", "fail", "lsacontoso02", {"file": "extra.jsonl", "index": 0}),
-        ("CLI-2", "pass", "pe-lsacontoso01-blob", {"file": str(estate / "01-resources.json"), "index": 1})]
+        ("CLI-1", "pass", "lsacontoso01", {"file": str(estate / "01-resources.json"), "index": 0, "table": "resources"}),
+        ("CLI-1", "fail", "lsacontoso02", {"file": "extra.jsonl", "index": 0, "table": "resources"}),
+        ("CLI-2", "pass", "pe-lsacontoso01-blob", {"file": str(estate / "01-resources.json"), "index": 1, "table": "resources"})]
 
 
 def sha256(path: Path) -> str:

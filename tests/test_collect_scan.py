@@ -52,11 +52,11 @@ def scan(snapshot_path: Path, tmp_path: Path) -> dict:
     report = json.loads(out.read_text(encoding="utf-8"))
     # Row positions differ between files; name the row each finding came from by its id instead.
     loaded = snapshot.load([str(snapshot_path)])
-    rows = {(o.file, o.index): row["id"] for table in loaded.tables.values() for row in table
+    rows = {(o.file, o.table, o.index): row["id"] for table in loaded.tables.values() for row in table
             if (o := loaded.origin(row)) is not None}
     for finding in report["findings"]:
         source = finding.pop("source")
-        finding["source_row"] = rows[(source["file"], source["index"])] if source else None
+        finding["source_row"] = rows[(source["file"], source["table"], source["index"])] if source else None
     return {"findings": report["findings"], "summary": report["summary"], "diagnostics": report["diagnostics"]}
 
 

@@ -29,3 +29,33 @@ def test_let_slot_is_not_mistaken_for_an_element_slot_of_an_earlier_rule(tmp_pat
     found = {f.rule.id: (f.status, f.message) for f in session.evaluate(snapshot.load([str(tmp_path / "s.json")]))}
     assert found["R-1"] == ("pass", "first rule uses a quantifier: satisfied")
     assert found["R-2"] == ("not_evaluated", "not evaluated: table.regions[a.location] (no entry 'mars') (needed by `region.code == \"1\"`)")
+
+
+JOIN_RULES = '''
+let pes = resources where type == "n/pe"
+rule J-1 "indexed join" {
+  severity low
+  for a in resources where type == "s/a"
+  let mine = pes where target =~ a.properties.homeId
+  require count(mine) > 0
+}
+rule J-2 "same filter, not indexable" {
+  severity low
+  for a in resources where type == "s/a"
+  let mine = pes where target startswith a.properties.homeId
+  require count(mine) > 0
+}
+'''
+
+
+def test_a_missing_subject_value_makes_indexed_and_unindexed_filters_agree(tmp_path):
+    (tmp_path / "r.argus").write_text(JOIN_RULES)
+    (tmp_path / "s.json").write_text('{"resources": ['
+                                     '{"id": "/a/1", "name": "a1", "type": "s/a", "properties": {}},'
+                                     '{"id": "/pe/1", "name": "p1", "type": "n/pe", "target": "/a/1"}]}')
+    session = prepare([str(tmp_path / "r.argus")])
+    found = sorted((f.rule.id, f.status, f.message) for f in session.evaluate(snapshot.load([str(tmp_path / "s.json")])))
+    assert found == [
+        ("J-1", "not_evaluated", "not evaluated: a.properties.homeId on /a/1 (needed by `count(mine) > 0`)"),
+        ("J-2", "not_evaluated", "not evaluated: a.properties.homeId on /a/1 (needed by `count(mine) > 0`)"),
+    ]

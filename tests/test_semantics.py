@@ -83,7 +83,7 @@ def test_a_finding_carries_rule_subject_and_location(findings):
     assert first["subject"] == {"id": SA, "name": "lsa01", "type": "microsoft.storage/storageaccounts"}
     assert first["rule_location"] == {"file": "rules.argus", "line": 5}
     assert findings[1]["rule_location"] == {"file": "rules.argus", "line": 14}
-    assert first["source"] == {"file": "snapshot.json", "index": 0}
+    assert first["source"] == {"file": "snapshot.json", "index": 0, "table": "resources"}
 
 
 def test_evidence_names_path_actual_and_expected(findings):

@@ -75,23 +75,26 @@ def test_columns_rows_form_becomes_objects():
 
 def test_several_files_and_a_directory_merge_in_order():
     snap = snapshot.load([str(DATA / "tables.json"), str(DATA / "estate"), str(DATA / "rest-objects.json")])
+    # the same resource exported in two files is loaded once (the first file wins) and reported as a duplicate
     assert names(snap) == {
         "resources": ["lsacontoso01", "pe-lsacontoso01-blob",            # tables.json
-                      "lsacontoso01", "pe-lsacontoso01-blob",            # estate/01-resources.json
-                      "pe-lsacontoso01-blob", "er-ams"],                 # rest-objects.json
-        "resourcecontainers": ["RG-Migrate", "Contoso Landing Zone", "RG-Migrate"],
+                      "er-ams"],                                         # rest-objects.json (its PE repeats)
+        "resourcecontainers": ["RG-Migrate", "Contoso Landing Zone"],
         "dnsresources": ["lsacontoso01"],
     }
+    assert [(table, Path(f).name) for table, _id, f in snap.duplicates] == [
+        ("resources", "01-resources.json"), ("resources", "01-resources.json"),
+        ("resourcecontainers", "02-containers.jsonl"), ("resources", "rest-objects.json")]
     assert [(Path(f.path).name, f.rows) for f in snap.files] == [
         ("tables.json", 4), ("01-resources.json", 2), ("02-containers.jsonl", 2), ("rest-objects.json", 2)]
     assert snap.collected_at == "2026-11-20T09:12:00Z"
-    assert snap.row_count() == 10
+    assert snap.row_count() == 6
 
 
 def test_source_of_a_row_is_its_file_and_index():
     snap = snapshot.load([str(DATA / "tables.json"), str(DATA / "rest-pages.json")])
     er = snap.tables["resources"][-1]
-    assert (er["name"], snap.origin(er).to_dict()) == ("er-ams", {"file": str(DATA / "rest-pages.json"), "index": 2})
+    assert (er["name"], snap.origin(er).to_dict()) == ("er-ams", {"file": str(DATA / "rest-pages.json"), "index": 2, "table": "resources"})
 
 
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
