@@ -36,13 +36,13 @@ let pes = resources where type == "n/pe"
 rule J-1 "indexed join" {
   severity low
   for a in resources where type == "s/a"
-  let mine = pes where target =~ a.properties.homeId
+  let mine = pes where properties.target =~ a.properties.homeId
   require count(mine) > 0
 }
 rule J-2 "same filter, not indexable" {
   severity low
   for a in resources where type == "s/a"
-  let mine = pes where target startswith a.properties.homeId
+  let mine = pes where properties.target startswith a.properties.homeId
   require count(mine) > 0
 }
 '''
@@ -52,7 +52,7 @@ def test_a_missing_subject_value_makes_indexed_and_unindexed_filters_agree(tmp_p
     (tmp_path / "r.argus").write_text(JOIN_RULES)
     (tmp_path / "s.json").write_text('{"resources": ['
                                      '{"id": "/a/1", "name": "a1", "type": "s/a", "properties": {}},'
-                                     '{"id": "/pe/1", "name": "p1", "type": "n/pe", "target": "/a/1"}]}')
+                                     '{"id": "/pe/1", "name": "p1", "type": "n/pe", "properties": {"target": "/a/1"}}]}')
     session = prepare([str(tmp_path / "r.argus")])
     found = sorted((f.rule.id, f.status, f.message) for f in session.evaluate(snapshot.load([str(tmp_path / "s.json")])))
     assert found == [
