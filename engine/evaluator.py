@@ -62,6 +62,8 @@ class Context:
             return Missing(f"parameter '{name}' has no value (set it in policies.yaml or with --param {name}=...)", static=True)
         v = unit.fn(_frame(self, unit.nslots, record=False))
         if name in prog.params and v.__class__ is Missing:
+            if v.what.startswith("parameter '"):
+                return v  # defaults to another parameter without a value: that one is what to set
             return Missing(f"parameter '{name}' has no value: {v.what} (set it in policies.yaml or with --param {name}=...)", static=True)
         return v
 
@@ -206,9 +208,10 @@ class RuleRun:
                 continue
             v = part(frame)
             if isinstance(v, list):
-                out.append(", ".join(short(x) for x in v) if v else "(none)")
+                # ARM ids run past 150 characters; a message cut mid-name would name the wrong resource
+                out.append(", ".join(short(x, 400) for x in v) if v else "(none)")
             else:
-                out.append(short(v, 200) if v is not None else "null")
+                out.append(short(v, 400) if v is not None else "null")
         return "".join(out)
 
 
