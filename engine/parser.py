@@ -196,6 +196,10 @@ def parse_template(file: str, body: str, line: int, col: int, span: A.Span) -> A
     i, buf = 0, []
     while i < len(body):
         ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            buf.append(body[i:i + 2])  # an escape, e.g. \{ for a literal brace: unescape() resolves it below
+            i += 2
+            continue
         if body.startswith("{{", i) or body.startswith("}}", i):
             buf.append(ch)
             i += 2

@@ -90,7 +90,7 @@ def snapshot_diagnostics(snap) -> list[Diagnostic]:
         return []
     table, rid, source = snap.duplicates[0]
     n = len(snap.duplicates)
-    return [Diagnostic("W507", None, f"snapshot: {n} row{'s' * (n != 1)} repeat an id already loaded (first: {rid} "
+    return [Diagnostic("W507", None, f"snapshot: {n} row{'s' * (n != 1)} {'repeat' if n != 1 else 'repeats'} an id already loaded (first: {rid} "
                                      f"in {source}, table {table}); each resource is evaluated once, from the first file that has it")]
 
 
@@ -136,8 +136,9 @@ def run(args) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_ERROR
     diagnostics = session.diagnostics + snapshot_diagnostics(snap)
-    for d in diagnostics:
-        print(d.render(session.sources), file=sys.stderr)
+    if not any(fmt == "text" and out is None for fmt, out in pairs):  # text output lists them itself
+        for d in diagnostics:
+            print(d.render(session.sources), file=sys.stderr)
     findings = session.evaluate(snap)
     doc = report.build(
         findings=findings, rules=[session.infos[r.node.id] for r in session.rules], rule_files=session.rule_files,

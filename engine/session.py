@@ -78,7 +78,8 @@ def _resolve_params(plan: Plan, rules, policy: Policy | None, cli: dict) -> tupl
     declared = plan.program.params
     diags: list[Diagnostic] = []
     values: dict = {}
-    given = [(k, v, policy.span("parameters", k) if policy else None, "policies.yaml") for k, v in (policy.parameters.items() if policy else ())]
+    label = os.path.basename(policy.file) if policy and policy.file else "policies.yaml"
+    given = [(k, v, policy.span("parameters", k) if policy else None, label) for k, v in (policy.parameters.items() if policy else ())]
     given += [(k, v, None, "--param") for k, v in cli.items()]
     for name, raw, span, origin in given:
         decl = declared.get(name)

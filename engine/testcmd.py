@@ -251,5 +251,6 @@ def run(args) -> int:
     runner.summary()
     if runner.coverage is not None:
         runner.coverage_report()
-    print(f"{len(fixtures)} fixture files, {len(runner.results)} rules; {runner.failures} failing case(s)", file=runner.out)
+    nf, nr = len(fixtures), len(runner.results)
+    print(f"{nf} fixture file{'s' * (nf != 1)}, {nr} rule{'s' * (nr != 1)}; {runner.failures} failing case{'s' * (runner.failures != 1)}", file=runner.out)
     return 1 if runner.failures else 0
