@@ -19,6 +19,7 @@ from .functions import FUNCTIONS
 from .model import SEVERITIES
 from .operators import OPERATORS, compile_glob, compile_regex
 from .snapshot import KNOWN_TABLES
+from .values import type_name
 
 ARG_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
                "managedBy", "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation")
@@ -277,8 +278,8 @@ class Checker:
                 except ValueError as exc:
                     self.err("E304", arg.span, f"invalid JSONPath {arg.value!r}: {exc}")
         for arg, kind in zip(node.args, fn.params + (fn.params[-1:] * n if fn.variadic else ())):
-            if isinstance(arg, A.Literal) and kind not in ("any",) and _kind(arg.value) not in (kind, "null"):
-                self.err("E302", arg.span, f"{node.func}() expects a {kind} here, got {_kind(arg.value)}")
+            if isinstance(arg, A.Literal) and kind not in ("any",) and type_name(arg.value) not in (kind, "null"):
+                self.err("E302", arg.span, f"{node.func}() expects a {kind} here, got {type_name(arg.value)}")
         return tables[0] if node.func in ("first", "only", "distinct") and tables else None
 
     def _Quant(self, node: A.Quant, scopes):
@@ -307,7 +308,7 @@ class Checker:
         right = node.right
         if op.pattern and isinstance(right, A.Literal):
             if not isinstance(right.value, str):
-                self.err("E305", right.span, f"'{node.op}' needs a string pattern, got {_kind(right.value)}")
+                self.err("E305", right.span, f"'{node.op}' needs a string pattern, got {type_name(right.value)}")
             elif op.pattern == "regex":
                 try:
                     self.program.prepared[id(right)] = compile_regex(right.value)
@@ -316,7 +317,7 @@ class Checker:
             else:
                 self.program.prepared[id(right)] = compile_glob(right.value)
         if node.op in ("<", "<=", ">", ">="):
-            kinds = {_kind(x.value) for x in (node.left, node.right) if isinstance(x, A.Literal)}
+            kinds = {type_name(x.value) for x in (node.left, node.right) if isinstance(x, A.Literal)}
             if kinds - {"number", "string"}:
                 self.err("E305", node.span, f"'{node.op}' compares numbers or strings, not {' or '.join(sorted(kinds - {'number', 'string'}))}")
         self._case_warnings(node)
@@ -382,16 +383,6 @@ def _strip(node):
         inner = _strip(node.obj)
         return None if inner is None else ("attr", inner, node.name)
     return None
-
-
-def _kind(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {str: "string", list: "list", dict: "object"}.get(type(value), "any")
 
 
 def _last_name(node) -> str | None:

@@ -97,41 +97,30 @@ class Ops(Filters):
         return C(fn, L.deps | R.deps)
 
     # ---- logic
-    def _And(self, node: A.And, scopes, rec):
+    def _junction(self, node, scopes, rec, stop: bool):
+        """and (stop=False) / or (stop=True) in Kleene logic: the stopping value wins over unknown."""
         L, R = self.expr(node.left, scopes, rec), self.expr(node.right, scopes, rec)
-        lf, rf, lt, rt = L.fn, R.fn, L.text, R.text
+        lf, rf, lt, rt, go = L.fn, R.fn, L.text, R.text, not stop
 
         def fn(env):
             a = lf(env)
-            if a is False:
-                return False
-            if a is not True:
+            if a is stop:
+                return stop
+            if a is not go:
                 _truth(a, lt)
             b = rf(env)
-            if b is False:
-                return False
-            if b is not True:
+            if b is stop:
+                return stop
+            if b is not go:
                 _truth(b, rt)
-            return a if a is not True else b
+            return a if a is not go else b
         return C(fn, L.deps | R.deps)
+
+    def _And(self, node: A.And, scopes, rec):
+        return self._junction(node, scopes, rec, stop=False)
 
     def _Or(self, node: A.Or, scopes, rec):
-        L, R = self.expr(node.left, scopes, rec), self.expr(node.right, scopes, rec)
-        lf, rf, lt, rt = L.fn, R.fn, L.text, R.text
-
-        def fn(env):
-            a = lf(env)
-            if a is True:
-                return True
-            if a is not False:
-                _truth(a, lt)
-            b = rf(env)
-            if b is True:
-                return True
-            if b is not False:
-                _truth(b, rt)
-            return a if a is not False else b
-        return C(fn, L.deps | R.deps)
+        return self._junction(node, scopes, rec, stop=True)
 
     def _Not(self, node: A.Not, scopes, rec):
         X = self.expr(node.operand, scopes, rec)
