@@ -220,7 +220,9 @@ def _compare_fn(op, lf, rf, lproj: bool, rproj: bool, literal):
         b = rf(env)
         if b.__class__ is Missing:
             return b
-        if lproj:
+        if lproj and rproj:  # projections on both sides: some pair of elements matches
+            hit = any(impl(x, y) for x in a for y in b)
+        elif lproj:
             hit = any(impl(x, b) for x in a)
         else:
             hit = any(impl(a, y) for y in b)
@@ -334,7 +336,9 @@ def _compare_core(op, lproj: bool, rproj: bool, literal=None):
     def core(a, b):
         if b.__class__ is Missing:
             return b
-        if lproj:
+        if lproj and rproj:
+            hit = any(impl(x, y) for x in a for y in b)
+        elif lproj:
             hit = any(impl(x, b) for x in a)
         elif rproj:
             hit = any(impl(a, y) for y in b)

@@ -59,3 +59,20 @@ def test_a_missing_subject_value_makes_indexed_and_unindexed_filters_agree(tmp_p
         ("J-1", "not_evaluated", "not evaluated: a.properties.homeId on /a/1 (needed by `count(mine) > 0`)"),
         ("J-2", "not_evaluated", "not evaluated: a.properties.homeId on /a/1 (needed by `count(mine) > 0`)"),
     ]
+
+
+def test_projections_on_both_sides_match_when_some_pair_matches(tmp_path):
+    (tmp_path / "r.argus").write_text('''
+rule P-1 "shared value" {
+  severity low
+  for a in resources where type == "x/a"
+  let b = first(resources where type == "x/b")
+  require a.properties.ips[*].v == b.properties.ips[*].v
+}''')
+    (tmp_path / "s.json").write_text('{"resources": ['
+        '{"id": "/a/1", "name": "a1", "type": "x/a", "properties": {"ips": [{"v": "1"}, {"v": "2"}]}},'
+        '{"id": "/a/2", "name": "a2", "type": "x/a", "properties": {"ips": [{"v": "9"}]}},'
+        '{"id": "/b/1", "name": "b1", "type": "x/b", "properties": {"ips": [{"v": "2"}, {"v": "3"}]}}]}')
+    session = prepare([str(tmp_path / "r.argus")])
+    found = sorted((f.subject.name, f.status) for f in session.evaluate(snapshot.load([str(tmp_path / "s.json")])))
+    assert found == [("a1", "pass"), ("a2", "fail")]
