@@ -186,7 +186,6 @@ def _quant_plain(want, decided, otherwise, src, body, slot, src_text, body_text)
 
 
 def _compare_fn(op, lf, rf, lproj: bool, rproj: bool, literal):
-    impl, neg = op.impl, op.negated
     if not lproj and not rproj:
         if op.token == "=~" and isinstance(literal, str):
             folded = literal.casefold()
@@ -203,31 +202,12 @@ def _compare_fn(op, lf, rf, lproj: bool, rproj: bool, literal):
                 return a if a.__class__ is Missing else a == literal
             return eq
 
-        def plain(env):
-            a = lf(env)
-            if a.__class__ is Missing:
-                return a
-            b = rf(env)
-            if b.__class__ is Missing:
-                return b
-            return (not impl(a, b)) if neg else impl(a, b)
-        return plain
+    core = _compare_core(op, lproj, rproj)
 
-    def projected(env):
+    def general(env):
         a = lf(env)
-        if a.__class__ is Missing:
-            return a
-        b = rf(env)
-        if b.__class__ is Missing:
-            return b
-        if lproj and rproj:  # projections on both sides: some pair of elements matches
-            hit = any(impl(x, y) for x in a for y in b)
-        elif lproj:
-            hit = any(impl(x, b) for x in a)
-        else:
-            hit = any(impl(a, y) for y in b)
-        return not hit if neg else hit
-    return projected
+        return a if a.__class__ is Missing else core(a, rf(env))
+    return general
 
 
 def _iter_source(xs, text):

@@ -61,20 +61,19 @@ def compile_glob(pattern: str) -> re.Pattern:
     return re.compile(fnmatch.translate(pattern), re.IGNORECASE)
 
 
-def _matches(a, b):
-    _need_str("matches", a)
-    pattern = b if isinstance(b, re.Pattern) else compile_regex(b) if isinstance(b, str) else None
-    if pattern is None:
-        raise EvalError(f"'matches' needs a regular expression string, got {type_name(b)}")
-    return pattern.search(a) is not None
+def _pattern(op: str, kind: str, compile_text, matches):
+    """A pattern operator: the right side is a pattern, pre-compiled when it was a literal."""
+    def impl(a, b):
+        _need_str(op, a)
+        pattern = b if isinstance(b, re.Pattern) else compile_text(b) if isinstance(b, str) else None
+        if pattern is None:
+            raise EvalError(f"'{op}' needs a {kind} string, got {type_name(b)}")
+        return matches(pattern, a)
+    return impl
 
 
-def _like(a, b):
-    _need_str("like", a)
-    pattern = b if isinstance(b, re.Pattern) else compile_glob(b) if isinstance(b, str) else None
-    if pattern is None:
-        raise EvalError(f"'like' needs a glob pattern string, got {type_name(b)}")
-    return pattern.fullmatch(a) is not None
+_matches = _pattern("matches", "regular expression", compile_regex, lambda p, a: p.search(a) is not None)
+_like = _pattern("like", "glob pattern", compile_glob, lambda p, a: p.fullmatch(a) is not None)
 
 
 def _contains(a, b):
