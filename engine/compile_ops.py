@@ -201,6 +201,17 @@ def _compare_fn(op, lf, rf, lproj: bool, rproj: bool, literal):
                 a = lf(env)
                 return a if a.__class__ is Missing else a == literal
             return eq
+        impl, neg = op.impl, op.negated
+
+        def plain(env):  # the common case, one call level less than `general`
+            a = lf(env)
+            if a.__class__ is Missing:
+                return a
+            b = rf(env)
+            if b.__class__ is Missing:
+                return b
+            return (not impl(a, b)) if neg else impl(a, b)
+        return plain
 
     core = _compare_core(op, lproj, rproj)
 
