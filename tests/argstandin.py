@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import pytest
+
 ARG_PATH = "/providers/Microsoft.ResourceGraph/resources"
 ARG_API_VERSION = "2021-03-01"
 ZONE_GROUP_API_VERSION = "2024-05-01"
@@ -134,7 +136,7 @@ class ArgStandIn:
         if "$skipToken" in options:
             offset = _read_token(options["$skipToken"], context)
             if offset is None:
-                return self._reject(400, "BadRequest", f"skip token not issued for this query and scope")
+                return self._reject(400, "BadRequest", "skip token not issued for this query and scope")
         size = min(options["$top"], self.page_size or options["$top"])
         record["page"] = offset // size
         scripted = self._scripted(record)
@@ -287,3 +289,19 @@ class FakeClock:
 
     def monotonic(self) -> float:
         return self.now
+
+
+@pytest.fixture
+def standin_token(monkeypatch):
+    """The collector takes ARGUS_ACCESS_TOKEN instead of DefaultAzureCredential; the stand-in checks it."""
+    monkeypatch.setenv("ARGUS_ACCESS_TOKEN", "standin-token")
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    """Retries and quota pacing wait on a fake clock: instant, and every wait is recorded."""
+    from engine import argclient
+    fake = FakeClock()
+    monkeypatch.setattr(argclient, "pause", fake.sleep)
+    monkeypatch.setattr(argclient, "monotonic", fake.monotonic)
+    return fake

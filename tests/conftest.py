@@ -13,6 +13,9 @@ import pytest
 from engine import cli
 from engine import snapshot as snapshot_mod
 from engine.checker import check
+
+# the ARG stand-in's fixtures (standin_token, clock) for the collector tests
+pytest_plugins = ("argstandin",)
 from engine.compiler import compile_program
 from engine.diagnostics import has_errors
 from engine.evaluator import evaluate, rule_info

@@ -10,14 +10,10 @@ import pytest
 
 from engine import baseline, sarif
 from engine.errors import UserError
+from reportdata import REPORTS, report
 
 REPO = Path(__file__).resolve().parents[1]
-REPORTS = REPO / "tests" / "data" / "reports"
 FIRST = str(REPORTS / "scan-2026-11-20.json")
-
-
-def report(name: str = "scan-2026-11-27.json") -> dict:
-    return json.loads((REPORTS / name).read_text(encoding="utf-8"))
 
 
 def states(doc: dict) -> list[tuple[str, str, str, str | None]]:

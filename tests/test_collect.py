@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import pytest
 from azure.core.credentials import AccessToken
 
-from argstandin import (SUB_HUB, SUB_MIGRATE, ArgStandIn, FakeClock, arg_request, load_estate, reply)
+from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, arg_request, load_estate, reply
 from engine import __version__, argclient, collect
 from engine.cli import main
 
@@ -70,16 +70,8 @@ def expected_tables(estate: dict, names: dict = EXPECTED_NAMES, zone_groups: boo
 
 
 @pytest.fixture(autouse=True)
-def token(monkeypatch):
-    monkeypatch.setenv("ARGUS_ACCESS_TOKEN", "standin-token")
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(argclient, "pause", fake.sleep)
-    monkeypatch.setattr(argclient, "monotonic", fake.monotonic)
-    return fake
+def _standin(standin_token, clock):
+    """Every test here talks to the stand-in with its token, on the fake clock."""
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import socket
 
 import pytest
 
-from argstandin import (SUB_HUB, SUB_MIGRATE, ArgStandIn, FakeClock, arg_request, arm_request, load_estate,
-                        reply)
+from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, arg_request, arm_request, load_estate, reply
 from engine import argclient, collect
 from engine.cli import main
 from test_collect import PE_BLOB, PE_MIGRATE, expected_tables
@@ -31,16 +30,8 @@ STORAGE, NETWORKS, CONTAINERS = "microsoft.storage/storageaccounts", "virtualnet
 
 
 @pytest.fixture(autouse=True)
-def token(monkeypatch):
-    monkeypatch.setenv("ARGUS_ACCESS_TOKEN", "standin-token")
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(argclient, "pause", fake.sleep)
-    monkeypatch.setattr(argclient, "monotonic", fake.monotonic)
-    return fake
+def _standin(standin_token, clock):
+    """Every test here talks to the stand-in with its token, on the fake clock."""
 
 
 SURVIVED = [

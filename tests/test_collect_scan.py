@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from argstandin import ArgStandIn, FakeClock
-from engine import argclient, snapshot
+from argstandin import ArgStandIn
+from engine import snapshot
 from engine.cli import main
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "estate"
@@ -17,11 +17,8 @@ ZONE_GROUP_TYPE = "microsoft.network/privateendpoints/privatednszonegroups"
 
 
 @pytest.fixture(autouse=True)
-def quiet_time(monkeypatch):
-    monkeypatch.setenv("ARGUS_ACCESS_TOKEN", "standin-token")
-    clock = FakeClock()
-    monkeypatch.setattr(argclient, "pause", clock.sleep)
-    monkeypatch.setattr(argclient, "monotonic", clock.monotonic)
+def quiet_time(standin_token, clock):
+    """Every test here talks to the stand-in with its token, on the fake clock."""
 
 
 def example_tables() -> dict:

@@ -5,19 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 
 from engine import baseline, history, waivers
 from engine.cli import main
 from engine.errors import UserError
-
-REPORTS = Path(__file__).resolve().parent / "data" / "reports"
-
-
-def report(name: str) -> dict:
-    return json.loads((REPORTS / name).read_text(encoding="utf-8"))
+from reportdata import REPORTS, report
 
 
 @pytest.fixture()

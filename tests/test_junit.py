@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 from engine import junit, waivers
-
-REPORTS = Path(__file__).resolve().parent / "data" / "reports"
-
-
-def report(name: str = "scan-2026-11-27.json") -> dict:
-    return json.loads((REPORTS / name).read_text(encoding="utf-8"))
+from reportdata import report
 
 
 def parse(doc: dict, tmp_path: Path) -> JUnitXml:

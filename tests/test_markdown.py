@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 
 from engine import baseline, markdown, waivers
-
-REPORTS = Path(__file__).resolve().parent / "data" / "reports"
-SUB = "/subscriptions/0b1f6471-1bf0-4dda-aec3-5f2c9e1a7d40"
-
-
-def report(name: str = "scan-2026-11-27.json") -> dict:
-    return json.loads((REPORTS / name).read_text(encoding="utf-8"))
+from reportdata import REPORTS, SUB, report
 
 
 def annotated() -> dict:

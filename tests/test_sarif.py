@@ -14,18 +14,13 @@ import jsonschema
 import pytest
 
 from engine import baseline, sarif, waivers
+from reportdata import REPORTS, SUB, report
 
 REPO = Path(__file__).resolve().parents[1]
-REPORTS = REPO / "tests" / "data" / "reports"
 SARIF_SCHEMA = REPO / ".." / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 REPORT_SCHEMA = REPO / "engine" / "schemas" / "report.schema.json"
 SNAP2 = "tests/data/reports/snapshots/contoso-2026-11-27.json"
-SUB = "/subscriptions/0b1f6471-1bf0-4dda-aec3-5f2c9e1a7d40"
 SARIF_TOOL = Path(sys.executable).with_name("sarif")
-
-
-def report(name: str) -> dict:
-    return json.loads((REPORTS / name).read_text(encoding="utf-8"))
 
 
 def validate_sarif(log: dict) -> None:

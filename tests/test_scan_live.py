@@ -6,7 +6,14 @@ import json
 
 from argstandin import ArgStandIn
 from engine.cli import main
-from test_collect_scan import EXAMPLE, example_tables, quiet_time, standin_estate  # noqa: F401  (fixture)
+import pytest
+
+from test_collect_scan import EXAMPLE, example_tables, standin_estate
+
+
+@pytest.fixture(autouse=True)
+def _standin(standin_token, clock):
+    """Every test here talks to the stand-in with its token, on the fake clock."""
 
 
 def _subscriptions(tables):

@@ -11,15 +11,10 @@ import pytest
 
 from engine import waivers
 from engine.errors import UserError
+from reportdata import SUB, report
 
 REPO = Path(__file__).resolve().parents[1]
-REPORTS = REPO / "tests" / "data" / "reports"
-SUB = "/subscriptions/0b1f6471-1bf0-4dda-aec3-5f2c9e1a7d40"
 TODAY = dt.date(2026, 11, 27)
-
-
-def report(name: str = "scan-2026-11-27.json") -> dict:
-    return json.loads((REPORTS / name).read_text(encoding="utf-8"))
 
 
 def known(doc: dict) -> set[str]:
