@@ -160,10 +160,12 @@ class RuleRun:
         trace = self.trace
         for step in cr.steps:
             try:
-                mark = len(frame[1])
-                v = step.fn(frame)
                 if trace is not None:
+                    mark = len(frame[1])
+                    v = step.fn(frame)
                     trace.append((step, v, frame[1][mark:]))
+                else:
+                    v = step.fn(frame)
                 slot = step.slot
                 if slot is not None:           # let: bind; its rows join the related ids when details are read
                     frame[slot] = v

@@ -82,9 +82,9 @@ class Finding:
                  evidence: list[Evidence] | None = None, related: list[str] | None = None,
                  origin: Origin | None = None, details=None):
         self.rule, self.status, self.message = rule, status, message
-        self._subject = subject
-        self._evidence, self._related, self._origin = evidence or [], related or [], origin
-        self._details = details
+        self._subject, self._origin, self._details = subject, origin, details
+        if details is None:  # with details, they are filled in on first read: no lists for findings never read
+            self._evidence, self._related = evidence or [], related or []
 
     def _resolve(self) -> None:
         if self._details is not None:
