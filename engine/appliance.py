@@ -88,7 +88,11 @@ def build_row(args: argparse.Namespace, warnings: list[str]) -> dict:
                         "(its proxy bypass switch lives there)")
     config = read_appliance_json(args.appliance_json) if args.appliance_json else None
     entries = _bypass_entries(args, warnings)
-    switched_on = str((config or {}).get("EnableProxyBypassList")).lower() == "true"
+    switch = (config or {}).get("EnableProxyBypassList")
+    switched_on = isinstance(switch, str) and switch.lower() == "true"
+    if switch is not None and not isinstance(switch, str):
+        warnings.append(f"appliance.json sets EnableProxyBypassList to the JSON value {json.dumps(switch)}; the "
+                        "appliance expects the string \"true\" (AMX-MP-07 fails on anything else)")
     if any(e["origin"] == "appliance" for e in entries) and not switched_on:
         warnings.append("appliance bypass entries given, but appliance.json does not set EnableProxyBypassList "
                         "to \"true\": the appliance UI does not offer its bypass list then")
