@@ -221,6 +221,18 @@ def test_warnings_for_switched_off_bypass_list_and_windows_dialect_slips(tmp_pat
     ]
 
 
+def test_a_json_boolean_bypass_switch_is_kept_as_written_and_warned_about(tmp_path, capsys):
+    path = write(tmp_path / "appliance.json", b'{"EnableProxyBypassList": true}')
+    code, out, err = run_cli(base_args(path, "--no-proxy", "--bypass-appliance", ".*.blob.core.windows.net"), capsys)
+    assert code == 0 and json.loads(out)["appliance"][0]["config"] == {"EnableProxyBypassList": True}
+    assert err.splitlines()[:2] == [
+        "argus appliance-facts: warning: appliance.json sets EnableProxyBypassList to the JSON value true; the "
+        "appliance expects the string \"true\" (AMX-MP-07 fails on anything else)",
+        "argus appliance-facts: warning: appliance bypass entries given, but appliance.json does not set "
+        "EnableProxyBypassList to \"true\": the appliance UI does not offer its bypass list then",
+    ]
+
+
 # --- DNS answers files -----------------------------------------------------------------------
 
 ANSWERS = """\
