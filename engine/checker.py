@@ -3,7 +3,9 @@
 In: RuleFiles from the parser. Out: `Program` (params, data tables, file-level lets, rules, in one namespace
 across all loaded files) and Diagnostics with stable codes: undefined names, functions and arity (from the
 function table), literal regex/glob/JSONPath validity, rule metadata, duplicate ids, columns of known ARG
-tables, and warnings (id compared with `==`, type against an upper-case literal, unused let or parameter).
+tables, literal parameter defaults of the wrong type, and warnings (id or GUID compared with `==`, type against
+an upper-case literal, unused let or parameter, constant condition). What the warnings rest on (is a condition
+constant, which words does unparsable text mention) lives in engine/static.py.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .functions import FUNCTIONS
 from .model import SEVERITIES
 from .operators import OPERATORS, compile_glob, compile_regex
 from .snapshot import KNOWN_TABLES
+from .static import constant, last_name, literal_source, lower_literal, never_empty, unparsed_words
 from .values import type_name
 
 ARG_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
@@ -26,6 +29,7 @@ ARG_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGr
 TABLE_COLUMNS = {t: ARG_COLUMNS for t in KNOWN_TABLES if t != "appliance"}
 TABLE_COLUMNS["appliance"] = ("id", "type", "name", "kind", "collected_at", "config", "proxy", "dns")
 PARAM_TYPES = ("string", "number", "bool", "list")
+GUID_COLUMNS = ("subscriptionId", "tenantId")
 META_ONCE = ("severity", "description", "remediation", "help", "tags")
 
 
@@ -72,6 +76,7 @@ class Checker:
             for item in f.items:
                 if isinstance(item, A.Param) and item.default is not None:
                     self.expr(item.default, [])
+                    self._param_default(item)
                 elif isinstance(item, A.Let):
                     self.globals[item.name].table = self.expr(item.value, [])
         seen: dict[str, A.Rule] = {}
@@ -83,8 +88,9 @@ class Checker:
                         self.err("E202", item.id_span, f"duplicate rule id '{item.id}' (first defined at {first.file}:{first.line})")
                     seen[item.id.casefold()] = item
                     self.rule(item)
+        mentioned = unparsed_words(files)
         for name, sym in self.globals.items():
-            if sym.kind in ("let", "param") and not sym.used:
+            if sym.kind in ("let", "param") and not sym.used and name not in mentioned:
                 code = "W501" if sym.kind == "let" else "W502"
                 self.err(code, sym.node.span, f"{sym.kind} '{name}' is never used")
         return self.program
@@ -110,6 +116,16 @@ class Checker:
         elif isinstance(item, A.Data):
             self.globals[name] = _Sym("data", item, used=True)
             self.program.data[name] = self._load_data(f, item)
+
+    def _param_default(self, item: A.Param) -> None:
+        """A literal default of the wrong type is used as written (defaults are expressions, not converted
+        like --param values), so `param n: number = "five"` would only fail at scan time; say so now."""
+        default, want = item.default, item.type_name
+        got = "list" if isinstance(default, A.ListExpr) else type_name(default.value) if isinstance(default, A.Literal) else None
+        if got in (None, "null") or want not in PARAM_TYPES or got == want:
+            return
+        shown = "a list" if got == "list" else f"the {got} {literal_source(default)}"
+        self.err("E205", default.span, f"parameter '{item.name}' ({want}): the default is {shown}, not a {want}")
 
     def _load_data(self, f: A.RuleFile, item: A.Data):
         path = os.path.join(os.path.dirname(f.path), item.path)
@@ -151,11 +167,9 @@ class Checker:
                 table = self.expr(stmt.value, scopes)
                 scopes[0][stmt.name] = _Sym("let", stmt, table=table)
             elif isinstance(stmt, A.When):
-                self.expr(stmt.cond, scopes)
+                self._condition(stmt.cond, scopes, "the rule applies to every subject (or to none)")
             elif isinstance(stmt, A.Require):
-                self.expr(stmt.cond, scopes)
-                if _constant(stmt.cond):
-                    self.err("W505", stmt.cond.span, "this condition is constant, so the requirement can never fail (or never pass)")
+                self._condition(stmt.cond, scopes, "the requirement can never fail (or never pass)")
                 if stmt.level == "skip":
                     self.err("E400", stmt.span, "a require clause can end in 'fail' or 'warn', not 'skip' (use 'when' for applicability)")
                 if stmt.message:
@@ -165,6 +179,13 @@ class Checker:
                 self.err("W501", sym.node.span, f"let '{name}' is never used")
         if "severity" not in metas:
             self.err("E400", rule.id_span, f"rule {rule.id} has no severity (one of {', '.join(SEVERITIES)})")
+
+    def _condition(self, cond, scopes, consequence: str) -> None:
+        errors = sum(d.severity == "error" for d in self.diags)
+        self.expr(cond, scopes)
+        # a condition that already has an error (`lower(42) == "42"`) needs fixing anyway: no warning on top
+        if constant(cond) and errors == sum(d.severity == "error" for d in self.diags):
+            self.err("W505", cond.span, f"this condition is constant, so {consequence}")
 
     def _meta(self, rule: A.Rule, meta: A.Meta, seen: dict) -> None:
         if meta.key in seen:
@@ -202,7 +223,12 @@ class Checker:
         if row is not None:
             self._column(row, node.name, node.span, self.visible(scopes))
             return None
-        self.err("E200", node.span, f"undefined name '{node.name}'{did_you_mean(node.name, self.visible(scopes) + list(FUNCTIONS))}")
+        others = [n for n in self.visible(scopes) + list(FUNCTIONS) if n != node.name]
+        msg = f"undefined name '{node.name}'{did_you_mean(node.name, others)}"
+        if node.name in FUNCTIONS:  # `for x in resource where ...`: the function, not the table, was named
+            fn = FUNCTIONS[node.name]
+            msg += f"; {node.name}() is a function: call it as {node.name}({', '.join(fn.params)}{', ...' if fn.variadic else ''})"
+        self.err("E200", node.span, msg)
         return None
 
     def _row_scope(self, scopes):
@@ -294,7 +320,7 @@ class Checker:
         if isinstance(node, A.Name):
             sym = self.lookup(node.name, scopes)
             return sym is not None and sym.kind == "let" and self._never_empty(sym.node.value, scopes)
-        return _never_empty(node)
+        return never_empty(node)
 
     def _Where(self, node: A.Where, scopes):
         table = self.expr(node.source, scopes)
@@ -326,10 +352,17 @@ class Checker:
     def _case_warnings(self, node: A.Compare) -> None:
         if node.op not in ("==", "!="):
             return
+        alt = "=~" if node.op == "==" else "!~"
         for side, other in ((node.left, node.right), (node.right, node.left)):
-            last = _last_name(side)
-            if last == "id" or (last or "").endswith("Id") and last not in ("tenantId", "subscriptionId"):
-                alt = "=~" if node.op == "==" else "!~"
+            last = last_name(side)
+            if last in GUID_COLUMNS:
+                # ARG writes these GUIDs in lower case, so `==` is exact against another such column or a
+                # lower-case literal; against anything else (a parameter, an id segment) case can differ.
+                if last_name(other) in GUID_COLUMNS or lower_literal(other):
+                    continue
+                self.err("W500", node.span, f"'{last}' is a GUID, which is case-insensitive; compare with '{alt}'")
+                return
+            if last == "id" or (last or "").endswith("Id"):
                 self.err("W500", node.span, f"'{last}' is an Azure resource id, which is case-insensitive; compare with '{alt}'")
                 return
             if last == "type" and isinstance(other, A.Literal) and isinstance(other.value, str) and not other.value.islower():
@@ -351,46 +384,6 @@ class Checker:
     def _Not(self, node, scopes):
         self.expr(node.operand, scopes)
         return None
-
-
-def _never_empty(node) -> bool:
-    if isinstance(node, A.Call) and node.func == "nonempty":
-        return True
-    return isinstance(node, A.ListExpr) and bool(node.items)
-
-
-def _constant(node) -> bool:
-    """True for conditions whose value cannot depend on the snapshot."""
-    if isinstance(node, A.Literal):
-        return True
-    if isinstance(node, A.Compare):
-        if all(isinstance(x, (A.Literal, A.ListExpr)) for x in (node.left, node.right)):
-            return True
-        left, right = _strip(node.left), _strip(node.right)
-        return left is not None and left == right
-    if isinstance(node, A.Not):
-        return _constant(node.operand)
-    if isinstance(node, A.Or):
-        return (isinstance(node.left, A.Literal) and node.left.value is True) or (isinstance(node.right, A.Literal) and node.right.value is True)
-    return False
-
-
-def _strip(node):
-    """A position-free key for name/attribute chains (so `x.a == x.a` is seen as constant), else None."""
-    if isinstance(node, A.Name):
-        return ("name", node.name)
-    if isinstance(node, A.Attr):
-        inner = _strip(node.obj)
-        return None if inner is None else ("attr", inner, node.name)
-    return None
-
-
-def _last_name(node) -> str | None:
-    if isinstance(node, A.Attr):
-        return node.name
-    if isinstance(node, A.Name):
-        return node.name
-    return None
 
 
 def check(files: list[A.RuleFile]) -> tuple[Program, list[Diagnostic]]:

@@ -12,7 +12,8 @@ from engine.checker import check
 from engine.loader import load_rules
 from engine.parser import parse_file
 
-CASES = yaml.safe_load((Path(__file__).resolve().parent / "cases" / "checker.yaml").read_text(encoding="utf-8"))["cases"]
+TABLES = yaml.safe_load((Path(__file__).resolve().parent / "cases" / "checker.yaml").read_text(encoding="utf-8"))
+CASES = TABLES["cases"]
 
 
 def diagnose(text: str, path: str = "rules.argus"):
@@ -26,6 +27,25 @@ def diagnose(text: str, path: str = "rules.argus"):
 def test_checker_diagnostics(case):
     _, diags = diagnose(case["text"])
     assert [f"{d.span}: {d.code}: {d.message}" for d in diags] == case["diagnostics"]
+
+
+@pytest.mark.parametrize("case", TABLES["with_syntax_errors"], ids=lambda c: c["name"])
+def test_diagnostics_of_files_with_syntax_errors(case):
+    rule_file, syntax = parse_file("rules.argus", case["text"])
+    _, semantic = check([rule_file])
+    diags = sorted(syntax + semantic, key=lambda d: (d.span.line, d.span.col, d.code))
+    assert [f"{d.span}: {d.code}: {d.message}" for d in diags] == case["diagnostics"]
+
+
+def test_a_let_used_only_by_a_broken_rule_in_another_file_is_not_reported_unused(tmp_path):
+    (tmp_path / "common.argus").write_text(
+        'let accounts = resources where type == "microsoft.storage/storageaccounts"\nlet unused = 1\n', encoding="utf-8")
+    (tmp_path / "rules.argus").write_text(
+        'rule T-1 "x" {\n  severity low\n  for a in accounts\n  require a.kind = "StorageV2"\n}\n', encoding="utf-8")
+    _, diags = load_rules([str(tmp_path)])
+    assert [f"{d.span}: {d.code}: {d.message}" for d in diags] == [
+        f"{tmp_path / 'rules.argus'}:4:18: E100: unexpected '='; did you mean '=='?",
+        f"{tmp_path / 'common.argus'}:2:1: W501: let 'unused' is never used"]
 
 
 def test_rendering_shows_the_source_line_and_a_caret_under_the_span():
