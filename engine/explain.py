@@ -1,53 +1,78 @@
 """`argus explain RULE_ID`: why each finding of one rule came out, clause by clause.
 
-In: a rule id, snapshot(s), optionally one subject id (plus the scan's rule/policy/param flags). Out: per subject
-a tree: the rule's verdict and message, then each clause it ran (for / let / when / require) with its source
-location, its outcome, the values it read (JSON path -> value, with what was expected), the rows a `let`
-joined, and the decisive clause marked. `--format json` gives the same tree as JSON. The clauses come from
-the evaluator itself (its trace hook), so explain can never disagree with scan.
+In: a rule id, snapshot(s), optionally one subject id, and the rule/policy/param flags that decide which rules
+load and with what parameters (only the explained rule's parameters need values). Out: per subject a tree: the
+rule's verdict and message, then each clause it ran (for / let / when / require) with its source location, its
+outcome, the values it read (JSON path -> value, with what was expected), the rows a `let` joined, and the
+decisive clause(s) marked: the clause that failed, skipped, errored or was unknown; for a warn the unmet
+warn-level require; for a pass every require clause (all had to hold). `--format json` gives the same tree as
+JSON; `--output FILE` writes it atomically. Paths are relative to the current directory when under it, else
+absolute. The clauses come from the evaluator itself (its trace hook), so explain can never disagree with scan.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import orjson
 
 from .diagnostics import DiagnosticError, did_you_mean
-from .errors import UserError
+from .errors import UserError, atomic_write
 from .evaluator import Context, RuleRun, evidence_records
-from .scan import add_arguments as add_scan_arguments, load_inputs
+from .scan import load_inputs
 from .values import EvalError, Missing, short
 
 
 def add_arguments(p) -> None:
     p.add_argument("rule_id", metavar="RULE_ID", help="the rule to explain")
     p.add_argument("--subject", metavar="ID", help="explain only this subject (ARM id or name, ignoring case)")
-    p.add_argument("--explain-format", "--as", dest="explain_format", choices=("text", "json"), default="text",
-                   help="text tree (default) or json")
-    add_scan_arguments(p)
+    p.add_argument("--rules", action="append", metavar="PATH", help="rule file or directory (repeatable); default: the policy's rules")
+    p.add_argument("--policies", metavar="FILE", help="policies file (default: ./policies.yaml, else the bundled one)")
+    p.add_argument("--policy", metavar="NAME", help="policy set whose rules, parameters and severities apply")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="parameter value (repeatable); only the explained rule's parameters need values")
+    p.add_argument("--snapshot", action="append", metavar="FILE", help="snapshot file or directory (repeatable); default: the bundled example estate")
+    p.add_argument("--format", "--as", dest="format", choices=("text", "json"), default="text",
+                   help="text tree (default) or json; the clause marked decisive is the one that decided the verdict "
+                        "(for a pass: every require clause, since all of them had to hold)")
+    p.add_argument("--output", metavar="FILE", help="write the explanation to FILE (atomically) instead of stdout")
 
 
 def run(args) -> int:
-    if args.format:
-        if args.format[-1] not in ("text", "json"):
-            raise UserError("explain renders text or json")
-        args.explain_format = args.format[-1]
     try:
-        _policy, session, snap = load_inputs(args)
+        policy, session, snap = load_inputs(args, only=[args.rule_id])
     except DiagnosticError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    ids = {r.node.id.casefold(): r for r in session.rules}
-    cr = ids.get(args.rule_id.casefold())
+    cr = next((r for r in session.rules if r.node.id.casefold() == args.rule_id.casefold()), None)
     if cr is None:
-        raise UserError(f"no rule '{args.rule_id}'{did_you_mean(args.rule_id, [r.node.id for r in session.rules])} in the selected rules")
+        loaded = [r.id for r in session.plan.program.rules]
+        if args.rule_id.casefold() in {rid.casefold() for rid in loaded}:
+            where = f" ({display_path(policy.file)})" if policy and policy.file else ""
+            raise UserError(f"rule {args.rule_id} is not selected by policy '{policy.name if policy else ''}'{where}; "
+                            "pass --rules PATH to explain it without the policy")
+        raise UserError(f"no rule '{args.rule_id}'{did_you_mean(args.rule_id, loaded)} in the loaded rules")
     tree = explain(session, cr, snap, args.subject)
-    if args.explain_format == "json":
-        sys.stdout.write(orjson.dumps(tree, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+    if args.format == "json":
+        text = orjson.dumps(tree, option=orjson.OPT_INDENT_2, default=str).decode() + "\n"
     else:
-        sys.stdout.write(render_text(tree))
+        text = render_text(tree)
+    if args.output:
+        atomic_write(args.output, text)
+    else:
+        sys.stdout.write(text)
     return 0
+
+
+def display_path(path: str) -> str:
+    """A path as argus prints it: relative when it lies under the current directory, else absolute (never a
+    climb of `../..` out of the current directory)."""
+    full = os.path.abspath(path)
+    here = os.getcwd()
+    if full == here or full.startswith(here.rstrip(os.sep) + os.sep):
+        return os.path.relpath(full)
+    return full
 
 
 def explain(session, cr, snap, subject_filter: str | None = None) -> dict:
@@ -55,7 +80,7 @@ def explain(session, cr, snap, subject_filter: str | None = None) -> dict:
     ctx = Context(session.plan, snap, session.params)
     frame = [None] * cr.nslots
     frame[0] = ctx
-    rule = {"id": info.id, "title": info.title, "severity": info.severity, "location": f"{info.file}:{info.line}"}
+    rule = {"id": info.id, "title": info.title, "severity": info.severity, "location": f"{display_path(info.file)}:{info.line}"}
     for_clause = {"kind": "for", "text": f"for {cr.var} in {cr.source_text}", "location": _loc(_for_span(cr))}
     try:
         subjects = cr.source.fn(frame)
@@ -97,7 +122,7 @@ def _matches(row, wanted: str | None) -> bool:
 
 
 def _loc(span) -> str:
-    return f"{span.file}:{span.line}:{span.col}"
+    return f"{display_path(span.file)}:{span.line}:{span.col}"
 
 
 def _outcome(value) -> str:
@@ -129,17 +154,22 @@ def _clause(step, value, records) -> dict:
 
 
 def _mark_decisive(clauses: list, status: str) -> None:
-    ran = [c for c in clauses[1:]]
-    pick = None
+    """Mark the clause(s) that decided the verdict: the failing, skipping or erroring clause (the last one run),
+    the first unknown one for not_evaluated, the first unmet warn-level require for warn, and for a pass every
+    require clause, since the pass needed all of them."""
+    ran = clauses[1:]
+    picks: list = []
     if status in ("fail", "skip", "error"):
-        pick = ran[-1] if ran else None
+        picks = ran[-1:]
     elif status == "not_evaluated":
-        pick = next((c for c in ran if isinstance(c["_value"], Missing) and c["kind"] != "let"), ran[-1] if ran else None)
+        picks = [next((c for c in ran if isinstance(c["_value"], Missing) and c["kind"] != "let"), ran[-1] if ran else None)]
     elif status == "warn":
-        pick = next((c for c in ran if c.get("level") == "warn" and c["_value"] is False), None)
+        picks = [next((c for c in ran if c.get("level") == "warn" and c["_value"] is False), None)]
+    elif status == "pass":
+        picks = [c for c in ran if c["kind"] == "require"]
     for c in clauses:
         c.pop("_value", None)
-        c["decisive"] = c is pick
+        c["decisive"] = any(c is p for p in picks)
 
 
 def _entry(finding, clauses) -> dict:

@@ -49,7 +49,10 @@ def parse_param_flags(flags: list[str]) -> dict[str, str]:
     return out
 
 
-def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dict | None = None) -> Session:
+def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dict | None = None,
+            only=None) -> Session:
+    """`only` (rule ids, any case): keep just these of the selected rules, so only they need parameter values
+    (`explain` and `test` evaluate one or a few rules); ids not selected are left for the caller to report."""
     program, diags = load_rules(rule_paths)
     sources = program.sources
     if has_errors(diags):
@@ -62,6 +65,9 @@ def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dic
         diags += policy_diags
     overrides = {rid.casefold(): sev for rid, sev in (policy.severity.items() if policy else ())}
     rules = [cr for cr in plan.rules if cr.node.id in selected]
+    if only is not None:
+        keep = {rid.casefold() for rid in only}
+        rules = [cr for cr in rules if cr.node.id.casefold() in keep]
     infos = {}
     for cr in rules:
         sev = overrides.get(cr.node.id.casefold())
