@@ -303,7 +303,9 @@ def _check_page(response: Any, headers: Any) -> list[dict]:
     if str(headers.get(SUBSCRIPTION_LIMIT_HIT, "")).strip().lower() == "true":
         raise FetchError(f"ARG read only part of the scope ({SUBSCRIPTION_LIMIT_HIT}: the identity can see more "
                          "subscriptions than ARG evaluates at once); split the scope into smaller ones")
-    if str(response.result_truncated).strip().lower() == "true":
+    # The SDK model may hold the enum ResultTruncated.TRUE, whose str() is 'ResultTruncated.TRUE', not 'true'.
+    truncated = response.result_truncated
+    if str(getattr(truncated, "value", truncated)).strip().lower() == "true":
         raise FetchError("ARG truncated the result (resultTruncated true) and gave no skip token to page on")
     data = response.data
     if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):

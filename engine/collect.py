@@ -1,12 +1,13 @@
 """`argus collect`: read a complete snapshot from Azure Resource Graph, or fail loudly.
 
-In: scopes (--subscription / --management-group), cloud or ARM endpoint, credential choice (see
-engine.argclient), optional pushdown types. Runs the KQL in queries/ (one file per concern, each
-ordered by id so paging is stable), reads private endpoint DNS zone groups from ARM (ARG does not
-hold them), and writes one snapshot file atomically: {"header": ..., "resources": [...],
-"resourcecontainers": [...], "dnsresources": [...]}. Out: the header dict; any read that is not
-complete (failed, truncated, partial scope, paging gap) raises UserError naming query and scope, and
-no file is written.
+In: scopes (--subscription / --management-group, checked in engine.scopes), cloud or ARM endpoint,
+credential choice (see engine.argclient), optional pushdown types. Runs the KQL in queries/
+(engine.collectspec: one file per concern, each ordered by id so paging is stable), proves every scope
+fully readable, reads private endpoint DNS zone groups from ARM (ARG does not hold them), and writes one
+snapshot file atomically: {"header": ..., "resources": [...], "resourcecontainers": [...],
+"dnsresources": [...]}, holding only the tables some query ran on. Out: the header dict; any read that
+is not complete (failed, truncated, partial scope, paging gap) raises UserError naming query and scope,
+and no file is written.
 """
 
 from __future__ import annotations
@@ -15,58 +16,18 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import sys
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Iterable
 
-from . import __version__, argclient
+from . import __version__, argclient, scopes
 from .argclient import FetchError, Scope
+from .collectspec import (PE_TYPE, QUERIES, TABLES, ZONE_GROUP_TYPE, QuerySpec, load_query, pushdown,
+                          wanted_types)
 from .errors import UserError, atomic_write
 
 SNAPSHOT_FORMAT = "argus-snapshot/1"
-QUERY_DIR = Path(__file__).resolve().parent.parent / "queries"
-SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
-PE_TYPE = "microsoft.network/privateendpoints"
-ZONE_GROUP_TYPE = "microsoft.network/privateendpoints/privatednszonegroups"
 ZONE_GROUP_API = "2024-05-01"
-SUBSCRIPTION_BATCH = 1000
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_MANAGEMENT_GROUP = re.compile(r"[A-Za-z0-9_().-]{1,90}")
-_DNS_RECORD_KINDS = ("a", "aaaa", "cname", "mx", "ptr", "soa", "srv", "txt")
-
-
-@dataclass(frozen=True)
-class QuerySpec:
-    name: str
-    table: str  # the ARG table the query runs on
-    types: tuple[str, ...]  # what its `where type in~ (...)` selects
-
-    @property
-    def file(self) -> str:
-        return f"queries/{self.name}.kql"
-
-
-# resource_containers runs first: it proves every requested scope is readable before quota is spent.
-QUERIES: tuple[QuerySpec, ...] = (
-    QuerySpec("resource_containers", "resourcecontainers",
-              (SUBSCRIPTION_TYPE, "microsoft.resources/subscriptions/resourcegroups")),
-    QuerySpec("storage_accounts", "resources", ("microsoft.storage/storageaccounts",)),
-    QuerySpec("private_endpoints", "resources", (PE_TYPE, "microsoft.network/networkinterfaces")),
-    QuerySpec("private_dns_zones", "resources",
-              ("microsoft.network/privatednszones", "microsoft.network/privatednszones/virtualnetworklinks")),
-    QuerySpec("dns_records", "dnsresources",
-              tuple(f"microsoft.network/privatednszones/{kind}" for kind in _DNS_RECORD_KINDS)),
-    QuerySpec("networks", "resources", ("microsoft.network/virtualnetworks",
-                                        "microsoft.network/virtualnetworkgateways", "microsoft.network/connections")),
-    QuerySpec("expressroute", "resources",
-              ("microsoft.network/expressroutecircuits", "microsoft.network/routefilters")),
-    QuerySpec("migrate_projects", "resources", ("microsoft.migrate/migrateprojects",)),
-)
-TABLES = ("resources", "resourcecontainers", "dnsresources")
-COLLECTABLE = frozenset(t for spec in QUERIES for t in spec.types) | {ZONE_GROUP_TYPE}
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,18 +67,18 @@ def parse_types(values: Iterable[str] | None) -> set[str] | None:
 
 def collect_snapshot(args: argparse.Namespace, output_path: str, types: set[str] | None = None) -> dict:
     """Collect every query over the scopes, write the snapshot atomically, return its header."""
-    subscriptions, management_groups = _scope_ids(args)
+    subscriptions, management_groups = scopes.scope_ids(args)
     endpoint = argclient.resolve_endpoint(getattr(args, "cloud", None), getattr(args, "arm_endpoint", None))
-    wanted = _wanted_types(types)
+    wanted = wanted_types(types)
     plan = [(spec, text) for spec in QUERIES if (text := pushdown(spec, load_query(spec), wanted)) is not None]
     zone_groups = wanted is None or ZONE_GROUP_TYPE in wanted
     _check_output(output_path)
     credential = argclient.build_credential(endpoint, getattr(args, "tenant", None))
-    progress = Progress(getattr(args, "quiet", False), getattr(args, "verbose", False), len(plan) + zone_groups)
+    progress = Progress(getattr(args, "quiet", False), getattr(args, "verbose", False), len(plan))
     started = datetime.now(timezone.utc)
     try:
-        with argclient.ArgSession(endpoint, credential, progress.note) as session:
-            tables, queries, arm_reads = _collect(session, plan, _batches(subscriptions, management_groups),
+        with argclient.ArgSession(endpoint, credential, progress.wait) as session:
+            tables, queries, arm_reads = _collect(session, plan, scopes.batches(subscriptions, management_groups),
                                                   zone_groups, progress)
         header = {
             "format": SNAPSHOT_FORMAT,
@@ -134,20 +95,26 @@ def collect_snapshot(args: argparse.Namespace, output_path: str, types: set[str]
     finally:
         progress.close()
     total = _count(sum(len(rows) for rows in tables.values()), "row")
+    endpoints = [read["parents"] for read in arm_reads if read["name"] == "private_dns_zone_groups"]
     progress.finish(f"wrote {output_path}: {total} from {_count(len(queries), 'query', 'queries')}"
-                    + (f" and {_count(arm_reads[0]['parents'], 'private endpoint')}" if arm_reads else ""))
+                    + (f" and {_count(endpoints[0], 'private endpoint')}" if endpoints else ""))
     return header
 
 
-def _collect(session: argclient.ArgSession, plan: list[tuple[QuerySpec, str]], scopes: list[Scope],
+def _collect(session: argclient.ArgSession, plan: list[tuple[QuerySpec, str]], batches: list[Scope],
              zone_groups: bool, progress: "Progress") -> tuple[dict[str, list[dict]], list[dict], list[dict]]:
-    """Run the plan; return the tables and the header's query and ARM read records."""
-    tables: dict[str, list[dict]] = {table: [] for table in TABLES}
+    """Run the plan; return the tables and the header's query and ARM read records.
+
+    Only tables some query ran on are returned: a table written empty although nothing was asked of it would
+    read as "collected, and holds nothing" (rules reading it would fail or pass on data never fetched)."""
+    tables: dict[str, list[dict]] = {table: [] for table in TABLES if any(spec.table == table for spec, _ in plan)}
     queries, arm_reads = [], []
     for spec, text in plan:
-        rows = _run_query(session, spec, text, scopes, progress)
+        rows = _run_query(session, spec, text, batches, progress)
         if spec.name == "resource_containers":
-            _check_readable(rows, scopes)
+            descendants = scopes.check_readable(session, rows, batches, progress.status)
+            if descendants is not None:
+                arm_reads.append(descendants)
         tables[spec.table].extend(rows)
         queries.append({"name": spec.name, "table": spec.table, "file": spec.file,
                         "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "text": text, "rows": len(rows)})
@@ -158,78 +125,6 @@ def _collect(session: argclient.ArgSession, plan: list[tuple[QuerySpec, str]], s
         arm_reads.append({"name": "private_dns_zone_groups", "type": ZONE_GROUP_TYPE, "api_version": ZONE_GROUP_API,
                           "parents": len(parents), "rows": len(rows)})
     return tables, queries, arm_reads
-
-
-def load_query(spec: QuerySpec) -> str:
-    """The query text as sent: the file without its `//` comment lines and blank lines."""
-    path = QUERY_DIR / f"{spec.name}.kql"
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read query file {path}: {exc.strerror}") from None
-    lines = [line.rstrip() for line in raw.splitlines() if line.strip() and not line.lstrip().startswith("//")]
-    if not lines or lines[0].strip().casefold() != spec.table:
-        raise UserError(f"{path}:1: the query must start with its table '{spec.table}'")
-    return "\n".join(lines)
-
-
-def pushdown(spec: QuerySpec, text: str, wanted: set[str] | None) -> str | None:
-    """Narrow a query to the wanted types (None: nothing of it is wanted, skip it)."""
-    if wanted is None:
-        return text
-    keep = [t for t in spec.types if t in wanted]
-    if not keep:
-        return None
-    if len(keep) == len(spec.types):
-        return text
-    table, rest = text.split("\n", 1)
-    return f"{table}\n| where type in~ ({', '.join(repr(t) for t in keep)})\n{rest}"
-
-
-def _wanted_types(types: set[str] | None) -> set[str] | None:
-    if types is None:
-        return None
-    # argus/ types (appliance facts) come from files, not from Azure.
-    wanted = {t.strip().casefold() for t in types if t.strip() and not t.strip().casefold().startswith("argus/")}
-    unknown = sorted(wanted - COLLECTABLE)
-    if unknown:
-        raise UserError(f"no query collects {', '.join(unknown)}; collectable types: {', '.join(sorted(COLLECTABLE))}")
-    wanted.add(SUBSCRIPTION_TYPE)  # the scope check reads the subscription rows
-    if ZONE_GROUP_TYPE in wanted:
-        wanted.add(PE_TYPE)  # zone groups are read per private endpoint
-    return wanted
-
-
-def _scope_ids(args: argparse.Namespace) -> tuple[list[str], list[str]]:
-    subscriptions = _unique(getattr(args, "subscription", None))
-    management_groups = _unique(getattr(args, "management_group", None))
-    if not subscriptions and not management_groups:
-        raise UserError("nothing to collect: give --subscription ID or --management-group ID")
-    if subscriptions and management_groups:
-        raise UserError("give --subscription or --management-group, not both")
-    for value in subscriptions:
-        if not _GUID.fullmatch(value):
-            raise UserError(f"--subscription {value!r}: not a subscription ID (a GUID)")
-    for value in management_groups:
-        if not _MANAGEMENT_GROUP.fullmatch(value):
-            raise UserError(f"--management-group {value!r}: not a management group ID")
-    return subscriptions, management_groups
-
-
-def _unique(values: Iterable[str] | None) -> list[str]:
-    seen: dict[str, str] = {}
-    for value in values or ():
-        for item in value.split(","):
-            if item.strip():
-                seen.setdefault(item.strip().casefold(), item.strip())
-    return list(seen.values())
-
-
-def _batches(subscriptions: list[str], management_groups: list[str]) -> list[Scope]:
-    if management_groups:
-        return [Scope(management_groups=tuple(management_groups))]
-    return [Scope(subscriptions=tuple(subscriptions[i:i + SUBSCRIPTION_BATCH]))
-            for i in range(0, len(subscriptions), SUBSCRIPTION_BATCH)]
 
 
 def _check_output(path: str) -> None:
@@ -252,23 +147,6 @@ def _run_query(session: argclient.ArgSession, spec: QuerySpec, text: str, scopes
     return rows
 
 
-def _check_readable(rows: list[dict], scopes: list[Scope]) -> None:
-    """ARG silently leaves out what the identity cannot read; a scope without its subscriptions is partial."""
-    subscriptions = [row for row in rows if str(row.get("type", "")).casefold() == SUBSCRIPTION_TYPE]
-    seen = {str(row.get("subscriptionId", "")).casefold() for row in subscriptions}
-    ancestors = {str(entry.get("name", "")).casefold() for row in subscriptions
-                 for entry in (row.get("properties") or {}).get("managementGroupAncestorsChain") or ()
-                 if isinstance(entry, dict)}
-    for scope in scopes:
-        missing = [s for s in scope.subscriptions if s.casefold() not in seen]
-        missing += [m for m in scope.management_groups if m.casefold() not in ancestors]
-        if missing:
-            what = "no subscription row for" if scope.subscriptions else "no readable subscription under"
-            raise UserError(f"query 'resource_containers' (resourcecontainers) on {scope.describe()}: {what} "
-                            f"{', '.join(missing)}: the scope is missing or only partly readable (the identity "
-                            "needs Reader on it), so the snapshot would be partial")
-
-
 def _zone_groups(session: argclient.ArgSession, endpoints: list[dict], progress: "Progress") -> list[dict]:
     rows: list[dict] = []
     for done, endpoint in enumerate(endpoints, 1):
@@ -281,7 +159,7 @@ def _zone_groups(session: argclient.ArgSession, endpoints: list[dict], progress:
                             f"(subscription {endpoint.get('subscriptionId')}): {exc}") from None
         progress.page(len(items), f"private DNS zone groups: {done}/{len(endpoints)} private endpoints")
     parents = _count(len(endpoints), "private endpoint")
-    progress.step(f"private_dns_zone_groups: {_count(len(rows), 'row')} from {parents}")
+    progress.note(f"private_dns_zone_groups: {_count(len(rows), 'row')} from {parents}")
     return rows
 
 
@@ -312,7 +190,10 @@ def _write(path: str, snapshot: dict) -> None:
 
 
 class Progress:
-    """Progress on stderr: a live line on a terminal, one line per event with -v, nothing with --quiet."""
+    """Progress on stderr: a live line on a terminal, one line per event with -v, nothing with --quiet.
+
+    The live line counts ARG queries (`steps`); other reads (management group subscriptions, zone groups) and
+    throttling or retry waits show as its status while they last, so the count and the summary agree."""
 
     def __init__(self, quiet: bool, verbose: bool, steps: int) -> None:
         isatty = getattr(sys.stderr, "isatty", None)
@@ -326,6 +207,7 @@ class Progress:
         self._draw(status)
 
     def step(self, message: str) -> None:
+        """One query done."""
         self._done += 1
         self.note(message)
         self._draw()
@@ -335,6 +217,15 @@ class Progress:
             self._clear()
             print(f"argus collect: {message}", file=sys.stderr, flush=True)
             self._draw()
+
+    def status(self, message: str) -> None:
+        """What is going on right now, in the live line only."""
+        self._draw(message)
+
+    def wait(self, message: str) -> None:
+        """A throttling or retry wait: a line with -v, and the live line says what it waits for."""
+        self.note(message)
+        self._draw(message)
 
     def close(self) -> None:
         """Take the live line down (also when the run fails), so messages start on a clean line."""
@@ -347,7 +238,7 @@ class Progress:
 
     def _draw(self, status: str | None = None) -> None:
         if self._live:
-            state = status or f"{self._done}/{self._steps} queries done"
+            state = status or f"{self._done}/{self._steps} {'query' if self._steps == 1 else 'queries'} done"
             sys.stderr.write(f"\r\x1b[Kargus collect: {state}, {self._rows:,} rows so far")
             sys.stderr.flush()
 

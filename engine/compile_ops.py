@@ -180,7 +180,8 @@ def _quant_plain(want, decided, otherwise, src, body, slot, src_text, body_text)
                     _truth(v, body_text)
                 if v.static:
                     return v
-                unknown = unknown or v
+                if unknown is None:
+                    unknown = v
         return unknown if unknown is not None else otherwise
     return quant
 
@@ -254,7 +255,8 @@ def _quant_fn(kind, src, body, slot, src_text, body_text, site):
                     if v.static:
                         result = summary = v
                         break
-                    unknown = unknown or v
+                    if unknown is None:
+                        unknown = v
             if result is None:
                 result = unknown if unknown is not None else kind != "any"
                 summary = f"{len(items)} element{'s' * (len(items) != 1)}, " + (

@@ -37,9 +37,12 @@ class Context:
                 self.memo[("index", ("global", table), "type", fold)] = types
         self.values: dict = {}
         self._busy: set[str] = set()
+        self.coverage = getattr(snapshot, "coverage", None)  # types a pushdown collection left out
 
     def table(self, name: str):
-        return self.snapshot.table(name)
+        """A whole table: missing when absent, or when pushdown collected only some of its types."""
+        read = getattr(self.snapshot, "read", None)
+        return read(name) if read is not None else self.snapshot.table(name)
 
     def value(self, name: str):
         v = self.values.get(name, _UNSET)

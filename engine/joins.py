@@ -11,13 +11,20 @@ are handed out as they are.
 from __future__ import annotations
 
 from . import ast as A
+from .coverage import guard, table_read
 from .frame import CTX, C
 from .values import EvalError, Missing, type_name
 
 
 class Filters:
     def _Where(self, node: A.Where, scopes, rec):
-        src = self.expr(node.source, scopes, False)
+        prog = self.program
+        # `T where type == "x"` reads only type x of table T: a pushdown snapshot that lacks it makes the result
+        # missing (engine.coverage.guard), one that has it answers from the table as loaded
+        read = table_read(node, lambda n: self.lookup(n, scopes) is not None or n in prog.params
+                          or n in prog.lets or n in prog.data)
+        typed = read is not None and read[1] is not None
+        src = _loaded_table(read[0]) if typed else self.expr(node.source, scopes, False)
         row = self.slot(element=True)
         inner = [{"\0row": row}] + scopes
         conjuncts = _conjuncts(node.pred)
@@ -39,6 +46,8 @@ class Filters:
         if join:
             join = join + (self._row_getter(join[3], inner, row),)
         fn = _where_fn(src.fn, row, [c.fn for c in rest], join, _source_key(node.source, self), outer)
+        if read is not None:
+            fn = guard(fn, *read)
         if not deps:
             fn = _memoized(id(node), fn)
         return C(fn, deps)
@@ -60,6 +69,10 @@ class Filters:
         if slot == row and (lead + steps):
             return compile_path(lead + steps, self.text(key_node.span))
         return None
+
+
+def _loaded_table(name: str) -> C:
+    return C(lambda env: env[CTX].snapshot.table(name))
 
 
 def _conjuncts(pred) -> list:

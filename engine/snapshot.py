@@ -3,8 +3,10 @@
 In: paths (files or directories) in any shape ARG exports come in: an object of tables (optionally with a
 `header`), `az graph query -o json` output, bare row arrays, ARG REST/SDK responses (object arrays or the
 `{columns, rows}` table form, single or a list of pages), JSON Lines. Out: `Snapshot` with rows routed to tables
-(by the table key, else by `type`), `type` lower-cased, nothing else touched. Anything that is not ARG rows,
-or that says it is incomplete, is refused with a located UserError.
+(by the table key, else by `type`), `type` lower-cased, nothing else touched, and each file's pushdown kept in
+`coverage` (engine.coverage: `read` of a partly collected table is missing). Anything that is not ARG rows,
+that says it is incomplete, or appliance facts rows that do not fit their schema (engine.facts_rows), is
+refused with a located UserError.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from . import facts_rows
+from .coverage import Coverage
 from .errors import UserError
 from .model import Origin
 from .values import Missing
@@ -59,12 +63,23 @@ class Snapshot:
     by_type: dict[str, dict[str, list]] = field(default_factory=dict)  # table -> type -> rows, built on load
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (table, id, file) of rows skipped
     _seen: dict[str, set] = field(default_factory=dict)
+    coverage: Coverage = field(default_factory=Coverage)  # what pushdown collections left out (engine.coverage)
 
     def table(self, name: str):
+        """The rows of a table as loaded; `read` is what rules see."""
         rows = self.tables.get(name.lower())
         if rows is None:
-            return Missing(f"table '{name}' is not in the snapshot", static=True)
+            note = self.coverage.absent_note(name.lower())
+            return Missing(f"table '{name}' is not in the snapshot{note}", static=True)
         return rows
+
+    def read(self, name: str):
+        """A whole table as rules read it: missing when absent, or when pushdown left types out of it."""
+        rows = self.table(name)
+        if rows.__class__ is Missing:
+            return rows
+        partial = self.coverage.whole(name.lower())
+        return rows if partial is None else partial
 
     def by_id(self, rid: str):
         """The row with this ARM id (case-folded), from any table; index built on first use."""
@@ -158,11 +173,7 @@ def load(paths: list[str]) -> Snapshot:
 
 def add_document(snap: Snapshot, name: str, doc) -> None:
     """Add an already-parsed snapshot document (any accepted shape) under the display name `name`."""
-    tables, collected_at = _dispatch(name, doc)
-    fidx = len(snap.files)
-    for table, rows, positions in tables:
-        snap.add(table, rows, fidx, positions, name)
-    snap.files.append(SnapshotFile(name, "0" * 64, sum(len(r) for _, r, _ in tables), collected_at))
+    _add(snap, name, "0" * 64, *_dispatch(name, doc))
 
 
 def _load_file(snap: Snapshot, path: str) -> None:
@@ -171,16 +182,34 @@ def _load_file(snap: Snapshot, path: str) -> None:
     digest = hashlib.sha256(raw).hexdigest()
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    tables, collected_at = _parse(path, raw)
+    _add(snap, path, digest, *_parse(path, raw))
+
+
+def _add(snap: Snapshot, path: str, digest: str, tables: list[tuple[str, list, list | None]],
+         header: dict | None) -> None:
+    collected_at, pushdown = _header_facts(path, header)
+    for table, rows, positions in tables:
+        if table == "appliance":
+            facts_rows.check(path, rows, positions)
     fidx = len(snap.files)
-    total = 0
     for table, rows, positions in tables:
         snap.add(table, rows, fidx, positions, path)
-        total += len(rows)
-    snap.files.append(SnapshotFile(path, digest, total, collected_at))
+    snap.coverage.add_file(path, [table for table, _, _ in tables], pushdown)
+    snap.files.append(SnapshotFile(path, digest, sum(len(rows) for _, rows, _ in tables), collected_at))
 
 
-def _parse(path: str, raw: bytes) -> tuple[list[tuple[str, list]], str | None]:
+def _header_facts(path: str, header: dict | None) -> tuple[str | None, list[str] | None]:
+    """collected_at and pushdown (the types collected; None: every type) of an argus collect header."""
+    if header is None:
+        return None, None
+    pushdown = header.get("pushdown")
+    if pushdown is not None and (not isinstance(pushdown, list) or not all(isinstance(t, str) for t in pushdown)):
+        raise UserError(f"{path}: header 'pushdown' must be null or a list of resource types, got "
+                        f"{orjson.dumps(pushdown).decode()[:80]}")
+    return header.get("collected_at"), None if pushdown is None else [t.casefold() for t in pushdown]
+
+
+def _parse(path: str, raw: bytes) -> tuple[list[tuple[str, list, list | None]], dict | None]:
     if path.endswith((".jsonl", ".ndjson")):
         return _route(path, _jsonl(path, raw)), None
     try:
@@ -207,7 +236,7 @@ def _jsonl(path: str, raw: bytes) -> list:
     return rows
 
 
-def _dispatch(path: str, doc) -> tuple[list[tuple[str, list]], str | None]:
+def _dispatch(path: str, doc) -> tuple[list[tuple[str, list, list | None]], dict | None]:
     if isinstance(doc, list):
         if doc and all(isinstance(p, dict) and "data" in p for p in doc):
             return _route(path, _pages(path, doc)), None
@@ -231,7 +260,7 @@ def _dispatch(path: str, doc) -> tuple[list[tuple[str, list]], str | None]:
             raise UserError(f"{path}: table '{name}' must be a list of rows, got {type(rows).__name__}")
         _check_rows(path, rows, name)
         tables.append((name.lower(), _lower_types(rows), None))
-    return tables, (header or {}).get("collected_at")
+    return tables, header
 
 
 def _pages(path: str, pages: list[dict]) -> list:

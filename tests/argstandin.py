@@ -3,8 +3,11 @@
 In: an estate (tables of ARG rows, management group membership, DNS zone groups per private
 endpoint) and scripted faults. Out: an HTTP server that answers
 `POST /providers/Microsoft.ResourceGraph/resources` the way ARG does (objectArray pages of at most
-$top rows, skip tokens, totalRecords, quota headers) and `GET <private endpoint id>/privateDnsZoneGroups`
-the way ARM does (value + nextLink). It understands exactly the KQL shape the collector sends
+$top rows, skip tokens, totalRecords, quota headers), `GET <private endpoint id>/privateDnsZoneGroups`
+and `GET /providers/Microsoft.Management/managementGroups/<id>/descendants` the way ARM does (value +
+nextLink). A management group holds the subscriptions listed for it in `management_groups` and, through
+`management_group_children`, those of its child groups; a subscription listed there without rows is one
+the identity cannot read (ARG leaves it out, ARM still lists it under its group). It understands exactly the KQL shape the collector sends
 (table, `| where type in~ (...)` / `=~`, `| order by id asc`) and rejects anything else, and it
 checks every request (bearer token, api-version, scopes, $top, resultFormat, allowPartialScopes,
 skip tokens it issued), recording what it received in `requests` and what it rejected in `violations`.
@@ -29,10 +32,13 @@ import pytest
 ARG_PATH = "/providers/Microsoft.ResourceGraph/resources"
 ARG_API_VERSION = "2021-03-01"
 ZONE_GROUP_API_VERSION = "2024-05-01"
+DESCENDANTS_API_VERSION = "2020-05-01"
 QUOTA_HEADERS = {"x-ms-user-quota-remaining": "14", "x-ms-user-quota-resets-after": "00:00:05"}
 _ZONE_GROUPS_PATH = re.compile(
     r"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/privateEndpoints/[^/]+)"
     r"/privateDnsZoneGroups", re.IGNORECASE)
+_DESCENDANTS_PATH = re.compile(r"/providers/Microsoft\.Management/managementGroups/([^/]+)/descendants",
+                               re.IGNORECASE)
 _WHERE_IN = re.compile(r"\| where type in~ \(((?:'[^']*'(?:, )?)+)\)")
 _WHERE_EQ = re.compile(r"\| where type =~ '([^']*)'")
 
@@ -105,6 +111,9 @@ class ArgStandIn:
         match = _ZONE_GROUPS_PATH.fullmatch(path)
         if method == "GET" and match:
             return self._zone_groups(record, match.group(1), params)
+        match = _DESCENDANTS_PATH.fullmatch(path)
+        if method == "GET" and match:
+            return self._descendants(record, match.group(1), params)
         return self._reject(404, "NotFound", f"no such operation: {method} {path}")
 
     def _scripted(self, record: dict) -> dict | None:
@@ -178,8 +187,45 @@ class ArgStandIn:
     def _scope_subscriptions(self, body: dict) -> set[str]:
         subscriptions = {s.casefold() for s in body.get("subscriptions") or ()}
         for group in body.get("managementGroups") or ():
-            subscriptions |= {s.casefold() for s in self.estate["management_groups"].get(group, ())}
+            subscriptions |= {s.casefold() for _, s in self._group_subscriptions(group)}
         return subscriptions
+
+    def _group_subscriptions(self, group: str) -> list[tuple[str, str]]:
+        """(parent group, subscription) for every subscription under `group`, child groups included."""
+        out = [(group, s) for s in self.estate["management_groups"].get(group, ())]
+        for child in self.estate.get("management_group_children", {}).get(group, ()):
+            out += self._group_subscriptions(child)
+        return out
+
+    def _descendants(self, record: dict, group: str, params: dict) -> tuple[int, dict, Any]:
+        record["kind"] = "arm"
+        if params.get("api-version") != DESCENDANTS_API_VERSION:
+            return self._reject(400, "InvalidApiVersion", f"api-version {params.get('api-version')!r}")
+        scripted = self._scripted(record)
+        if scripted:
+            return scripted["status"], scripted["headers"], scripted["body"] or _error("Scripted", "scripted fault")
+        if group not in self.estate["management_groups"]:
+            return 404, {}, _error("NotFound", f"'{group}' not found")
+        mg_id = "/providers/Microsoft.Management/managementGroups/{}".format
+        items = [{"name": child, "type": "Microsoft.Management/managementGroups", "id": mg_id(child),
+                  "properties": {"displayName": child, "parent": {"id": mg_id(parent)}}}
+                 for parent, child in self._group_children(group)]
+        items += [{"name": sub, "type": "Microsoft.Management/managementGroups/subscriptions",
+                   "id": f"/subscriptions/{sub}", "properties": {"displayName": sub, "parent": {"id": mg_id(parent)}}}
+                  for parent, sub in self._group_subscriptions(group)]
+        offset = int(params.get("$skiptoken", "0"))
+        size = self.arm_page_size or max(len(items), 1)
+        answer: dict[str, Any] = {"value": items[offset:offset + size]}
+        if self.arm_page_size and offset + size < len(items):
+            answer["nextLink"] = (f"{self.url}{mg_id(group)}/descendants"
+                                  f"?api-version={DESCENDANTS_API_VERSION}&$skiptoken={offset + size}")
+        return 200, {}, answer
+
+    def _group_children(self, group: str) -> list[tuple[str, str]]:
+        out = []
+        for child in self.estate.get("management_group_children", {}).get(group, ()):
+            out += [(group, child)] + self._group_children(child)
+        return out
 
     def _zone_groups(self, record: dict, endpoint_id: str, params: dict) -> tuple[int, dict, Any]:
         record["kind"] = "arm"

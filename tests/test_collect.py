@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import re
 from datetime import datetime, timezone
@@ -13,8 +12,8 @@ from datetime import datetime, timezone
 import pytest
 from azure.core.credentials import AccessToken
 
-from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, arg_request, load_estate, reply
-from engine import __version__, argclient, collect
+from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, load_estate
+from engine import __version__, argclient, collect, collectspec, scopes
 from engine.cli import main
 
 ZONE_GROUP_TYPE = "microsoft.network/privateendpoints/privatednszonegroups"
@@ -89,13 +88,13 @@ def read_snapshot(path) -> dict:
 
 
 def query_lines(name: str) -> list[str]:
-    raw = (collect.QUERY_DIR / f"{name}.kql").read_text(encoding="utf-8")
+    raw = (collectspec.QUERY_DIR / f"{name}.kql").read_text(encoding="utf-8")
     return [line for line in raw.splitlines() if line.strip() and not line.startswith("//")]
 
 
 # -- the query files --
 
-@pytest.mark.parametrize("spec", collect.QUERIES, ids=lambda spec: spec.name)
+@pytest.mark.parametrize("spec", collectspec.QUERIES, ids=lambda spec: spec.name)
 def test_query_file_selects_its_types_from_its_table_in_id_order(spec):
     lines = query_lines(spec.name)
     assert lines[0] == spec.table
@@ -107,8 +106,8 @@ def test_query_file_selects_its_types_from_its_table_in_id_order(spec):
 
 
 def test_every_query_file_is_run():
-    assert sorted(p.name for p in collect.QUERY_DIR.glob("*.kql")) == sorted(
-        f"{spec.name}.kql" for spec in collect.QUERIES)
+    assert sorted(p.name for p in collectspec.QUERY_DIR.glob("*.kql")) == sorted(
+        f"{spec.name}.kql" for spec in collectspec.QUERIES)
 
 
 # -- a full collection --
@@ -139,7 +138,7 @@ def test_requests_carry_scopes_page_size_format_and_skip_tokens(tmp_path, estate
     pages = {"resource_containers": 2, "storage_accounts": 1, "private_endpoints": 3, "private_dns_zones": 1,
              "dns_records": 1, "networks": 2, "expressroute": 1, "migrate_projects": 1}
     expected = [(name, page) for name, count in pages.items() for page in range(count)]
-    texts = {spec.name: "\n".join(query_lines(spec.name)) for spec in collect.QUERIES}
+    texts = {spec.name: "\n".join(query_lines(spec.name)) for spec in collectspec.QUERIES}
     by_text = {text: name for name, text in texts.items()}
     assert [(by_text[r["body"]["query"]], r["page"]) for r in arg] == expected
     for r in arg:
@@ -165,7 +164,7 @@ def test_header_records_scopes_queries_and_counts(tmp_path, estate):
     rows = {"resource_containers": 4, "storage_accounts": 1, "private_endpoints": 5, "private_dns_zones": 2,
             "dns_records": 2, "networks": 4, "expressroute": 2, "migrate_projects": 1}
     queries = []
-    for spec in collect.QUERIES:
+    for spec in collectspec.QUERIES:
         text = "\n".join(query_lines(spec.name))
         queries.append({"name": spec.name, "table": spec.table, "file": f"queries/{spec.name}.kql",
                         "sha256": hashlib.sha256(text.encode()).hexdigest(), "text": text, "rows": rows[spec.name]})
@@ -198,7 +197,30 @@ def test_management_group_scope(tmp_path, estate):
         json.dumps([None, ["mg-contoso-platform"]])}
     snapshot = read_snapshot(out)
     assert snapshot["header"]["scopes"] == {"subscriptions": [], "management_groups": ["mg-contoso-platform"]}
+    assert [read["name"] for read in snapshot["header"]["arm_reads"]] == ["management_group_descendants",
+                                                                         "private_dns_zone_groups"]
     assert {t: snapshot[t] for t in collect.TABLES} == expected_tables(estate)
+
+
+def test_management_group_subscriptions_are_listed_from_arm_with_child_groups(tmp_path, estate):
+    """Descendants come from ARM (paged here, one per page); each subscription, the child group's included, has
+    its resourcecontainers row, so the collection goes on; the header records the read."""
+    estate["management_group_children"] = {"mg-contoso-platform": ["mg-contoso-sandbox"]}
+    out = tmp_path / "snap.json"
+    with ArgStandIn(estate, arm_page_size=1) as standin:
+        assert main(collect_argv(standin, out, "--types", "microsoft.storage/storageaccounts",
+                                 scope=("--management-group", "mg-contoso-platform"))) == 0
+        assert standin.violations == []
+        descendants = [r["params"] for r in standin.requests if r["path"].endswith("/descendants")]
+    assert descendants == [{"api-version": "2020-05-01"}] + [
+        {"api-version": "2020-05-01", "$skiptoken": str(n)} for n in (1, 2, 3)]
+    snapshot = read_snapshot(out)
+    assert snapshot["header"]["arm_reads"] == [{
+        "name": "management_group_descendants", "type": "microsoft.management/managementgroups/subscriptions",
+        "api_version": "2020-05-01", "parents": 1, "rows": 3}]
+    assert [r["name"] for r in snapshot["resourcecontainers"]] == ["contoso-migration", "contoso-connectivity",
+                                                                   "contoso-sandbox"]
+    assert [r["name"] for r in snapshot["resources"]] == ["lsacontoso01", "stsandbox01"]
 
 
 def test_pages_of_a_thousand_rows(tmp_path, estate):
@@ -220,7 +242,7 @@ def test_pages_of_a_thousand_rows(tmp_path, estate):
 
 
 def test_subscriptions_are_sent_in_batches(tmp_path, estate, monkeypatch):
-    monkeypatch.setattr(collect, "SUBSCRIPTION_BATCH", 1)
+    monkeypatch.setattr(scopes, "SUBSCRIPTION_BATCH", 1)
     out = tmp_path / "snap.json"
     with ArgStandIn(estate) as standin:
         assert main(collect_argv(standin, out)) == 0
@@ -248,8 +270,7 @@ PUSHDOWN_CASES = [
                                 "| where type in~ ('microsoft.resources/subscriptions', "
                                 "'microsoft.resources/subscriptions/resourcegroups')\n| order by id asc",
          "storage_accounts": None},
-        {"resourcecontainers": ["contoso-migration", "contoso-connectivity"], "resources": ["lsacontoso01"],
-         "dnsresources": []},
+        {"resources": ["lsacontoso01"], "resourcecontainers": ["contoso-migration", "contoso-connectivity"]},
         False, id="storage-only"),
     pytest.param(
         [ZONE_GROUP_TYPE, "argus/appliance"],
@@ -259,8 +280,8 @@ PUSHDOWN_CASES = [
          "private_endpoints": "resources\n| where type in~ ('microsoft.network/privateendpoints')\n"
                               "| where type in~ ('microsoft.network/privateendpoints', "
                               "'microsoft.network/networkinterfaces')\n| order by id asc"},
-        {"resourcecontainers": ["contoso-migration", "contoso-connectivity"],
-         "resources": ["pe-contoso-migrate", "pe-lsacontoso01-blob"], "dnsresources": []},
+        {"resources": ["pe-contoso-migrate", "pe-lsacontoso01-blob"],
+         "resourcecontainers": ["contoso-migration", "contoso-connectivity"]},
         True, id="zone-groups-need-endpoints"),
     pytest.param(
         ["Microsoft.Network/privateDnsZones/A", "microsoft.resources/subscriptions/resourcegroups"],
@@ -271,7 +292,7 @@ PUSHDOWN_CASES = [
                         "'microsoft.network/privatednszones/mx', 'microsoft.network/privatednszones/ptr', "
                         "'microsoft.network/privatednszones/soa', 'microsoft.network/privatednszones/srv', "
                         "'microsoft.network/privatednszones/txt')\n| order by id asc"},
-        {"resourcecontainers": EXPECTED_NAMES["resourcecontainers"], "resources": [], "dnsresources": ["lsacontoso01"]},
+        {"resourcecontainers": EXPECTED_NAMES["resourcecontainers"], "dnsresources": ["lsacontoso01"]},
         False, id="a-records"),
 ]
 
@@ -291,7 +312,10 @@ def test_pushdown_selects_only_the_wanted_types(tmp_path, estate, types, texts, 
     assert [q["text"] for q in header["queries"]] == expected_texts
     assert [q["name"] for q in header["queries"]] == list(texts)
     assert bool(arm) == zone_groups
-    assert {t: read_snapshot(out)[t] for t in collect.TABLES} == expected_tables(estate, names, zone_groups)
+    # tables no query ran on are left out (an empty one would claim "collected, holds nothing")
+    written = read_snapshot(out)
+    assert list(written) == ["header", *names]
+    assert {t: written[t] for t in names} == expected_tables(estate, names, zone_groups)
 
 
 def test_pushdown_records_the_types_collected(tmp_path, estate):
@@ -385,7 +409,7 @@ USAGE_CASES = [
      "--arm-endpoint 'https://user:pw@arm.contoso.example': credentials, query and fragment are not allowed"),
     (["--subscription", SUB_HUB, "--types", "microsoft.compute/virtualmachines"],
      "no query collects microsoft.compute/virtualmachines; collectable types: "
-     + ", ".join(sorted(collect.COLLECTABLE))),
+     + ", ".join(sorted(collectspec.COLLECTABLE))),
 ]
 
 
@@ -421,76 +445,6 @@ def test_unknown_cloud_is_refused(tmp_path, capsys):
     assert main(["collect", "--subscription", SUB_HUB, "--cloud", "moon", "--output", str(tmp_path / "s.json")]) == 2
     err = capsys.readouterr().err
     assert "argument --cloud: invalid choice: 'moon' (choose from 'china', 'public', 'usgov')" in err
-
-
-# -- progress on stderr --
-
-class TtyStream(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_quiet_when_stderr_is_not_a_terminal(tmp_path, estate, capsys):
-    with ArgStandIn(estate) as standin:
-        assert main(collect_argv(standin, tmp_path / "snap.json")) == 0
-    assert capsys.readouterr().err == ""
-
-
-def test_verbose_reports_each_query_and_each_wait(tmp_path, estate, capsys):
-    out = tmp_path / "snap.json"
-    with ArgStandIn(estate) as standin:
-        standin.script(arg_request("microsoft.storage/storageaccounts"), reply(
-            429, {"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:03"}))
-        assert main(collect_argv(standin, out, "-v")) == 0
-    assert capsys.readouterr().err.splitlines() == [
-        "argus collect: resource_containers: 4 rows",
-        "argus collect: HTTP 429; retrying in 3 s",
-        "argus collect: storage_accounts: 1 row",
-        "argus collect: private_endpoints: 5 rows",
-        "argus collect: private_dns_zones: 2 rows",
-        "argus collect: dns_records: 2 rows",
-        "argus collect: networks: 4 rows",
-        "argus collect: expressroute: 2 rows",
-        "argus collect: migrate_projects: 1 row",
-        "argus collect: private_dns_zone_groups: 1 row from 2 private endpoints",
-        f"argus collect: wrote {out}: 22 rows from 8 queries and 2 private endpoints",
-    ]
-
-
-def test_terminal_gets_a_live_progress_line(tmp_path, estate, monkeypatch):
-    stream = TtyStream()
-    monkeypatch.setattr("sys.stderr", stream)
-    out = tmp_path / "snap.json"
-    with ArgStandIn(estate) as standin:
-        assert main(collect_argv(standin, out, "--types", "microsoft.storage/storageaccounts")) == 0
-    assert stream.getvalue() == (
-        "\r\x1b[Kargus collect: 0/2 queries done, 2 rows so far"
-        "\r\x1b[Kargus collect: 1/2 queries done, 2 rows so far"
-        "\r\x1b[Kargus collect: 1/2 queries done, 3 rows so far"
-        "\r\x1b[Kargus collect: 2/2 queries done, 3 rows so far"
-        f"\r\x1b[Kargus collect: wrote {out}: 3 rows from 2 queries\n")
-
-
-def test_live_line_is_cleared_before_an_error(tmp_path, estate, monkeypatch):
-    stream = TtyStream()
-    monkeypatch.setattr("sys.stderr", stream)
-    with ArgStandIn(estate) as standin:
-        standin.script(arg_request("microsoft.storage/storageaccounts"),
-                       reply(400, body={"error": {"code": "BadRequest", "message": "Provide a valid query."}}))
-        assert main(collect_argv(standin, tmp_path / "snap.json")) == 2
-    assert stream.getvalue() == (
-        "\r\x1b[Kargus collect: 0/9 queries done, 4 rows so far"
-        "\r\x1b[Kargus collect: 1/9 queries done, 4 rows so far"
-        f"\r\x1b[Kargus collect: error: query 'storage_accounts' (resources) on subscriptions {SUB_HUB}, "
-        f"{SUB_MIGRATE}: HTTP 400 BadRequest: Provide a valid query.\n")
-
-
-def test_quiet_flag_silences_the_terminal(tmp_path, estate, monkeypatch):
-    stream = TtyStream()
-    monkeypatch.setattr("sys.stderr", stream)
-    with ArgStandIn(estate) as standin:
-        assert main(collect_argv(standin, tmp_path / "snap.json", "--quiet")) == 0
-    assert stream.getvalue() == ""
 
 
 def argparse_for_collect():

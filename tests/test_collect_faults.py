@@ -7,6 +7,7 @@ import json
 import socket
 
 import pytest
+from azure.mgmt.resourcegraph.models import QueryResponse, ResultTruncated
 
 from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, arg_request, arm_request, load_estate, reply
 from engine import argclient, collect
@@ -237,3 +238,72 @@ def test_no_credential_available(tmp_path, capsys, monkeypatch):
         "credentials. (set ARGUS_ACCESS_TOKEN, or configure a managed identity, service principal or az login "
         "for DefaultAzureCredential)\n"))
     assert not out.exists()
+
+
+# -- management groups: every subscription ARM lists under the group must be readable through ARG --
+
+HIDDEN = "11111111-2222-4333-8444-555555555555"  # under the group in ARM, but ARG returns no row for it
+PLATFORM = "mg-contoso-platform"
+
+
+def _hidden_under(group: str, child: str | None = None) -> dict:
+    estate = load_estate()
+    if child:
+        estate["management_groups"][child] = [HIDDEN]
+        estate["management_group_children"] = {group: [child]}
+    else:
+        estate["management_groups"][group].append(HIDDEN)
+    return estate
+
+
+MANAGEMENT_GROUP_FAULTS = [
+    pytest.param(_hidden_under(PLATFORM), [],
+                 f"query 'resource_containers' (resourcecontainers) on management group {PLATFORM}: no subscription "
+                 f"row for {HIDDEN} under management group {PLATFORM}: " + SCOPE_ERRORS, id="subscription-not-readable"),
+    pytest.param(_hidden_under(PLATFORM, "mg-contoso-landing"), [],
+                 f"query 'resource_containers' (resourcecontainers) on management group {PLATFORM}: no subscription "
+                 f"row for {HIDDEN} under management group {PLATFORM}: " + SCOPE_ERRORS,
+                 id="subscription-of-a-child-group-not-readable"),
+    pytest.param(load_estate(), [(arm_request("/descendants"), [reply(403, body=error(
+        "AuthorizationFailed", "The client does not have authorization to perform action "
+        "'Microsoft.Management/managementGroups/descendants/read'."))])],
+                 f"ARM read 'management_group_descendants' of management group {PLATFORM}: HTTP 403 "
+                 "AuthorizationFailed: The client does not have authorization to perform action "
+                 "'Microsoft.Management/managementGroups/descendants/read'. (the identity needs Reader on every scope "
+                 "collected)", id="descendants-403"),
+    pytest.param(load_estate(), [(arm_request("/descendants"), [reply(body={"value": [{"name": "x"}]})])],
+                 f"ARM read 'management_group_descendants' of management group {PLATFORM}: ARM returned a descendant "
+                 "without a type: {'name': 'x'}", id="descendant-without-type"),
+    pytest.param(load_estate(), [(arm_request("/descendants"), [reply(body={"value": [
+        {"name": "sub-a", "type": "Microsoft.Management/managementGroups/subscriptions"}]})])],
+                 f"ARM read 'management_group_descendants' of management group {PLATFORM}: ARM returned a descendant "
+                 "subscription whose name is not a subscription id: 'sub-a'", id="descendant-not-a-subscription-id"),
+]
+
+
+@pytest.mark.parametrize("estate, scripts, message", MANAGEMENT_GROUP_FAULTS)
+def test_partly_readable_management_group(tmp_path, capsys, estate, scripts, message):
+    out = tmp_path / "snap.json"
+    with ArgStandIn(estate, arm_page_size=1) as standin:
+        for match, replies in scripts:
+            standin.script(match, *replies)
+        code = main(["collect", "--management-group", PLATFORM, "--arm-endpoint", standin.url, "--output", str(out)])
+        assert standin.violations == []
+        # the check runs right after resource_containers, before any other query spends quota
+        assert [r["body"]["query"].split("\n")[0] for r in standin.arg_requests()] == ["resourcecontainers"]
+    assert (code, capsys.readouterr().err) == (2, f"argus collect: error: {message}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+# -- the SDK model's enum for resultTruncated --
+
+@pytest.mark.parametrize("flag, truncated", [
+    (ResultTruncated.TRUE, True), ("true", True), ("True", True), (ResultTruncated.FALSE, False), ("false", False)])
+def test_result_truncated_is_read_from_the_enum_and_from_strings(flag, truncated):
+    response = QueryResponse(total_records=1, count=1, result_truncated=flag, data=[{"id": "/subscriptions/x"}])
+    if truncated:
+        with pytest.raises(argclient.FetchError) as exc:
+            argclient._check_page(response, {})
+        assert str(exc.value) == "ARG truncated the result (resultTruncated true) and gave no skip token to page on"
+    else:
+        assert argclient._check_page(response, {}) == [{"id": "/subscriptions/x"}]

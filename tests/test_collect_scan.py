@@ -87,3 +87,48 @@ def test_offline_file_with_the_collected_rows_gives_the_same_findings(tmp_path):
     offline.write_text(json.dumps({table: written[table] for table in ("resources", "resourcecontainers",
                                                                          "dnsresources")}), encoding="utf-8")
     assert scan(collected, tmp_path) == scan(offline, tmp_path)
+
+
+PARAMETER = ("not evaluated: parameter 'project_resource_group' has no value: type 'microsoft.migrate/migrateprojects' "
+             "was not collected ({note}) (set it in policies.yaml or with --param project_resource_group=...)")
+NO_CIRCUITS = "not evaluated: type 'microsoft.network/expressroutecircuits' was not collected ({note})"
+NO_ENDPOINTS = "not evaluated: type 'microsoft.network/privateendpoints' was not collected ({note})"
+NO_ZONES = "not evaluated: type 'microsoft.network/privatednszones' was not collected ({note})"
+CACHE_ACCOUNTS = ("lsa4f8e2b1c9d", "lsa7c1d0e93ab")  # the example estate has two projects' cache accounts
+PUSHED_DOWN = [
+    pytest.param(["microsoft.storage/storageaccounts"], [
+        ("AMX-MP-01", "not_evaluated", "", NO_CIRCUITS),
+        ("AMX-PP-03", "not_evaluated", "", PARAMETER),
+        ("AMX-PP-06", "not_evaluated", "", PARAMETER),
+    ], id="storage"),
+    pytest.param(["microsoft.storage/storageaccounts,microsoft.migrate/migrateprojects"], [
+        ("AMX-MP-01", "not_evaluated", "", NO_CIRCUITS),
+        *[("AMX-PP-03", "not_evaluated", name, NO_ENDPOINTS) for name in CACHE_ACCOUNTS],
+        *[("AMX-PP-06", "not_evaluated", name, NO_ZONES) for name in CACHE_ACCOUNTS],
+    ], id="storage-and-project"),
+]
+CHECKED = ("AMX-PP-03", "AMX-PP-06", "AMX-MP-01")
+
+
+@pytest.mark.parametrize("types, expected", PUSHED_DOWN)
+def test_a_pushdown_snapshot_never_fails_on_types_it_did_not_collect(tmp_path, types, expected):
+    """The audit's case: private endpoints, DNS zones and circuits exist but were not collected, so the rules
+    about them are not_evaluated naming the snapshot and its --types, not failed."""
+    tables = example_tables()
+    subscriptions = [row["subscriptionId"] for row in tables["resourcecontainers"]
+                     if row["type"] == "microsoft.resources/subscriptions"]
+    collected = tmp_path / "storage.json"
+    with ArgStandIn(standin_estate(tables)) as standin:
+        argv = ["collect", "--arm-endpoint", standin.url, "--output", str(collected), "--types", *types]
+        assert main([*argv, *[arg for sub in subscriptions for arg in ("--subscription", sub)]]) == 0
+    pushdown = json.loads(collected.read_text(encoding="utf-8"))["header"]["pushdown"]
+    note = f"snapshot {collected} was collected with --types {','.join(pushdown)}"
+    found = sorted((f["rule_id"], f["status"], f["subject"]["name"], f["message"])
+                   for f in scan(collected, tmp_path)["findings"] if f["rule_id"] in CHECKED)
+    assert found == [(rule, status, name, message.format(note=note)) for rule, status, name, message in expected]
+    # the full collection of the same estate decides those rules on the rows that exist
+    full = sorted((f["rule_id"], f["status"], f["subject"]["name"])
+                  for f in scan(EXAMPLE, tmp_path)["findings"] if f["rule_id"] in CHECKED)
+    assert full == [("AMX-MP-01", "pass", "er-ams-contoso-01"),
+                    ("AMX-PP-03", "fail", "lsa7c1d0e93ab"), ("AMX-PP-03", "pass", "lsa4f8e2b1c9d"),
+                    ("AMX-PP-06", "pass", "lsa4f8e2b1c9d"), ("AMX-PP-06", "pass", "lsa7c1d0e93ab")]
