@@ -20,7 +20,7 @@ scan: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
-	$(BIN)/argus test rules
+	$(BIN)/argus test --require-fixtures rules
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --sizes 10000 100000
