@@ -42,6 +42,8 @@ CODES = {
     "W505": "constant condition",
     "W506": "path never occurs in snapshot",
     "W507": "duplicate rows in snapshot",
+    "W508": "resource type never occurs in snapshot",
+    "W509": "literal of a type the path never holds",
 }
 
 

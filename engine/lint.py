@@ -1,183 +1,406 @@
-"""Snapshot-aware lint: field paths a rule reads that never occur in the snapshot for the rows it reads.
+"""Snapshot-aware lint: what a rule reads or compares that the snapshot says can never be there.
 
-In: a checked Program and a Snapshot. Out: W506 diagnostics, one per path, with a did-you-mean from the paths
-that do occur at that level. The element type of a set is inferred from `where type == "..."` (or `=~`,
-`in`) filters on a table, through lets, first/only/nonempty; paths are checked up to their first computed
-index. Rows of a type are sampled (the first 2,000) to collect the paths that occur.
+In: a checked Program and a Snapshot. Out: warnings, with a did-you-mean from what does occur:
+- W506 a field path never occurs where the rule reads it: in the rows of the types it filters on, or under
+  the nested list it iterates (a `where` over properties.securityRules reads properties.securityRules[*]...);
+- W508 a resource type compared with `type` never occurs in the table (ignoring case) while a near-identical
+  one does, or another table holds it (a type simply absent from the estate is not a misspelling);
+- W509 a literal compared with a path is of a JSON type the path never holds (for `contains` and `in` on a
+  list, its elements), naming the observed type, an example value and the literal to write instead.
+Conditions, filters, lets and messages are read (a path a condition already misspells is not reported again
+for a message). What a name stands for is inferred as an `El` (table, types, is_set, path under the row):
+through `where type ==` filters, lets, for and quantifier variables, first/only/nonempty/distinct/default,
+attribute, index and `[*]` chains, and resource(id) joins resolved through the ids the snapshot holds at that
+path. Anything else (a computed key, another function's result) is not checked, and neither is anything under
+a list the sampled rows never show with an element. What occurs comes from engine.shapes (sampled rows).
 """
 
 from __future__ import annotations
 
+import difflib
+import gc
+import json
+import re
+from dataclasses import dataclass
+
 from . import ast as A
-from .diagnostics import Diagnostic, did_you_mean
+from .diagnostics import Diagnostic
+from .functions import id_prefix, parent_id, resource_group_id
+from .shapes import DEPTH, STAR, Shapes, render
 from .snapshot import KNOWN_TABLES
+from .values import EvalError, Missing, type_name
 
-_SAMPLE = 2000
-_DEPTH = 10
-_PASS_THROUGH = ("first", "only", "nonempty", "distinct")
-
-
-class _Paths:
-    def __init__(self, snapshot):
-        self.snapshot = snapshot
-        self.cache: dict = {}
-
-    def occurring(self, table: str, types: frozenset | None) -> set[str] | None:
-        key = (table, types)
-        if key not in self.cache:
-            rows = self.snapshot.tables.get(table)
-            if rows is None:
-                self.cache[key] = None
-            else:
-                if types is not None:
-                    rows = [r for t in types for r in self.snapshot.by_type.get(table, {}).get(t, [])]
-                seen: set[str] = set()
-                for row in rows[:_SAMPLE]:
-                    _walk(row, "", seen, 0)
-                self.cache[key] = seen if rows else None
-        return self.cache[key]
+_EQUALITY = ("==", "!=", "=~", "!~")
+_MEMBER = ("in", "!in", "in~", "!in~")
+_STRINGS = ("startswith", "endswith", "matches", "like")
+_CONTAINS = ("contains", "!contains")
+_ID_FUNCS = {"id_prefix": id_prefix, "parent_id": parent_id, "resource_group_id": resource_group_id}
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")  # as the grammar writes numbers
 
 
-def _walk(value, prefix: str, out: set, depth: int) -> None:
-    if depth > _DEPTH:
-        return
-    if isinstance(value, dict):
-        for k, v in value.items():
-            p = f"{prefix}.{k}" if prefix else k
-            out.add(p)
-            _walk(v, p, out, depth + 1)
-    elif isinstance(value, list):
-        p = f"{prefix}[*]"
-        out.add(p)
-        for item in value[:50]:
-            _walk(item, p, out, depth + 1)
+@dataclass(frozen=True, slots=True)
+class El:
+    """What an expression holds: rows of `table` (None: any table) of `types` (None: any), and the path `at`
+    from the row to the value (is_set False) or to each element of the list (is_set True)."""
+    table: str | None
+    types: frozenset | None
+    is_set: bool
+    at: tuple = ()
+
+
+def _closest(word: str, candidates) -> str | None:
+    pool = sorted(candidates)
+    folded = {c.casefold(): c for c in pool}
+    if word.casefold() in folded and folded[word.casefold()] != word:
+        return folded[word.casefold()]
+    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.7)
+    return close[0] if close else None
 
 
 class Linter:
     def __init__(self, program, snapshot):
         self.program = program
-        self.paths = _Paths(snapshot)
+        self.shapes = Shapes(snapshot)
         self.diags: list[Diagnostic] = []
         self.reported: set = set()
+        self.let_values: dict = {}
+        self.in_messages = False
+        self.rule_keys: set = set()  # (code, path) reported for the current rule
 
     def run(self) -> list[Diagnostic]:
         for rule in self.program.rules:
             env: dict = {}
+            messages = []  # read last: a path a condition already misspells is not reported again for its message
             for stmt in rule.body:
                 if isinstance(stmt, A.For):
                     self.visit(stmt.source, env)
-                    env[stmt.var] = _as_row(self.infer(stmt.source, env))
+                    if stmt.otherwise:
+                        messages.append((dict(env), stmt.otherwise.message.parts + (stmt.otherwise.subject,)))
+                    env[stmt.var] = self.elements(self.value(stmt.source, env))
                 elif isinstance(stmt, A.Let):
                     self.visit(stmt.value, env)
-                    env[stmt.name] = self.infer(stmt.value, env)
+                    env[stmt.name] = self.value(stmt.value, env)
                 elif isinstance(stmt, (A.When, A.Require)):
                     self.visit(stmt.cond, env)
+                    if getattr(stmt, "message", None):
+                        messages.append((dict(env), stmt.message.parts))
+            self.in_messages = True
+            for scope, parts in messages:
+                for part in parts:
+                    if part is not None and not isinstance(part, str):
+                        self.visit(part, scope)
+            self.in_messages, self.rule_keys = False, set()
         for let in self.program.lets.values():
             self.visit(let.value, {})
         return self.diags
 
-    # (table, types, is_set) of a set or row expression
-    def infer(self, node, env):
+    def warn(self, code: str, span, key, message: str) -> None:
+        if (code, span, key) in self.reported or (self.in_messages and (code, key) in self.rule_keys):
+            return
+        self.reported.add((code, span, key))
+        self.rule_keys.add((code, key))
+        self.diags.append(Diagnostic(code, span, message))
+
+    # ---- what an expression holds
+    def value(self, node, env, row=None) -> El | None:
         if isinstance(node, A.Name):
-            if node.name in env:
-                return env[node.name]
-            if node.name in self.program.lets:
-                return self.infer(self.program.lets[node.name].value, {})
-            if node.name in KNOWN_TABLES:
-                return (node.name, None, True)
-            return None
+            return self.name(node, env, row)
+        if isinstance(node, A.It):
+            return row
+        if isinstance(node, (A.Attr, A.Project, A.Index)):
+            return self.chain(node, env, row)
         if isinstance(node, A.Where):
-            base = self.infer(node.source, env)
-            if base is None:
+            src = self.elements(self.value(node.source, env, row))
+            if src is None:
                 return None
-            types = _type_filter(node.pred)
-            return (base[0], types if types is not None else base[1], True)
-        if isinstance(node, A.Call) and node.func in _PASS_THROUGH and node.args:
-            inner = self.infer(node.args[0], env)
-            return _as_row(inner) if node.func in ("first", "only") else inner
+            types = _type_filter(node.pred) if not src.at else None
+            return El(src.table, types if types is not None else src.types, True, src.at)
+        if isinstance(node, A.Call) and node.args:
+            if node.func in ("first", "only"):
+                return self.elements(self.value(node.args[0], env, row))
+            if node.func in ("nonempty", "distinct", "default"):
+                return self.value(node.args[0], env, row)
+            if node.func == "resource":
+                return self.joined(node.args[0], env, row)
         return None
 
+    def name(self, node: A.Name, env, row) -> El | None:
+        name = node.name
+        if name in env:
+            return env[name]
+        if name in self.program.lets:
+            if name not in self.let_values:
+                self.let_values[name] = None  # a let that refers to itself resolves to nothing
+                self.let_values[name] = self.value(self.program.lets[name].value, {})
+            return self.let_values[name]
+        if name in self.program.params or name in self.program.data:
+            return None
+        if name in KNOWN_TABLES:
+            return El(name, None, True)
+        if row is None or row.is_set:
+            return None
+        return self.step(row, name, node)  # inside a where: a field of the element
+
+    def elements(self, el: El | None) -> El | None:
+        """The element of a set or of the list a value holds."""
+        if el is None:
+            return None
+        if el.is_set:
+            return El(el.table, el.types, False, el.at)
+        return El(el.table, el.types, False, el.at + (STAR,)) if el.at else None
+
+    def chain(self, node, env, row) -> El | None:
+        """An attribute/index/[*] chain, checked link by link from its base."""
+        links = []
+        while isinstance(node, (A.Attr, A.Project, A.Index)):
+            links.append(node)
+            node = node.obj
+        el = self.value(node, env, row)
+        projected = False
+        for link in reversed(links):
+            if el is None:
+                return None
+            if isinstance(link, A.Attr):
+                key = link.name
+            elif isinstance(link, A.Project) or (isinstance(link.index, A.Literal) and type(link.index.value) is int):
+                key = STAR
+                projected = projected or isinstance(link, A.Project)
+            elif isinstance(link.index, A.Literal) and isinstance(link.index.value, str):
+                key = link.index.value
+            else:
+                return None  # a computed key: what follows it cannot be placed
+            if el.is_set:  # only [*] or an index reads the elements of a set
+                el = El(el.table, el.types, False, el.at) if key == STAR else None
+            else:
+                el = self.step(el, key, link)
+        if el is None or not projected:
+            return el
+        return self.flattened(el)
+
+    def flattened(self, el: El) -> El | None:
+        """A projection flattens one level: where the values it reaches are lists, its elements are theirs."""
+        kinds = {type_name(v) for v in self.shapes.values(el.table, el.types, el.at)} - {"null"}
+        if kinds == {"list"}:
+            return El(el.table, el.types, True, el.at + (STAR,))
+        return El(el.table, el.types, True, el.at) if "list" not in kinds else None
+
+    def step(self, el: El, key: str, node) -> El | None:
+        """`el` one step further, or None (with W506 when the snapshot shows what occurs there instead)."""
+        at = el.at + (key,)
+        shape = self.shapes.shape(el.table, el.types)
+        if shape is None or len(at) > DEPTH:
+            return None
+        children, filled = shape
+        here = children.get(el.at, set())
+        if key in here:
+            return El(el.table, el.types, False, at)
+        if el.at and el.at[-1] == STAR and el.at[:-1] not in filled:
+            return None  # a list never seen with an element says nothing about its elements' shape
+        guess = _closest(key, here - {STAR}) if key != STAR else None
+        hint = f" (did you mean '{render(el.at + (guess,))}'?)" if guess else ""
+        self.warn("W506", node.span, at, f"path '{render(at)}' never occurs in {_kind(el)} rows of the snapshot{hint}")
+        return None
+
+    def joined(self, arg, env, row) -> El | None:
+        """resource(id): the rows the ids found at that path name, when the snapshot holds any of them."""
+        found = self.shapes.resolve(self.ids(arg, env, row))
+        tables = {t for t, _ in found}
+        if not found:
+            return None
+        return El(tables.pop() if len(tables) == 1 else None, frozenset(t for _, t in found if t), False)
+
+    def ids(self, node, env, row) -> list:
+        if isinstance(node, A.Call) and node.func in _ID_FUNCS and node.args:
+            extra = [a.value for a in node.args[1:] if isinstance(a, A.Literal)]
+            if len(extra) != len(node.args) - 1:
+                return []
+            out = []
+            for rid in self.ids(node.args[0], env, row):
+                try:
+                    v = _ID_FUNCS[node.func](rid, *extra)
+                except EvalError:  # an id the function refuses names nothing
+                    continue
+                if not isinstance(v, Missing):
+                    out.append(v)
+            return out
+        el = self.value(node, env, row)
+        if el is None or not el.at:
+            return []
+        return [v for v in self.shapes.values(el.table, el.types, el.at) if isinstance(v, str)]
+
+    # ---- walking the rule
     def visit(self, node, env, row=None) -> None:
         if isinstance(node, A.Where):
             self.visit(node.source, env, row)
-            self.visit(node.pred, env, _as_row(self.infer(node.source, env)))
+            element = self.elements(self.value(node.source, env, row))
+            types = _type_filter(node.pred) if element is not None and not element.at else None
+            if types is not None:  # rows of other types fail the filter, so the rest of it only reads these
+                element = El(element.table, types, False)
+            self.visit(node.pred, env, element)
             return
         if isinstance(node, A.Quant):
             self.visit(node.source, env, row)
-            self.visit(node.body, dict(env, **{node.var: _as_row(self.infer(node.source, env))}), row)
+            self.visit(node.body, dict(env, **{node.var: self.elements(self.value(node.source, env, row))}), row)
             return
-        if isinstance(node, (A.Attr, A.Project, A.Index)):
-            self.check_path(node, env, row)
-            base = node
-            while isinstance(base, (A.Attr, A.Project, A.Index)):  # inner links of the chain are the same path
-                if isinstance(base, A.Index):
-                    self.visit(base.index, env, row)
-                base = base.obj
-            self.visit(base, env, row)
+        if isinstance(node, (A.Name, A.Attr, A.Project, A.Index)):
+            self.value(node, env, row)  # checks the path, link by link
+            while isinstance(node, (A.Attr, A.Project, A.Index)):
+                if isinstance(node, A.Index):
+                    self.visit(node.index, env, row)
+                node = node.obj
+            if not isinstance(node, (A.Name, A.It)):
+                self.visit(node, env, row)
             return
+        if isinstance(node, A.Compare):
+            self.compare(node, env, row)
         for child in _children(node):
             self.visit(child, env, row)
 
-    def check_path(self, node, env, row) -> None:
-        steps, base = [], node
-        while isinstance(base, (A.Attr, A.Project, A.Index)):
-            if isinstance(base, A.Attr):
-                steps.append(base.name)
-            elif isinstance(base, A.Project):
-                steps.append("[*]")
-            elif isinstance(base.index, A.Literal) and isinstance(base.index.value, str):
-                steps.append(base.index.value)
-            else:
-                steps = []  # a computed index: check only what follows it (nothing, conservatively)
-            base = base.obj
-        steps.reverse()
-        element = None
-        if isinstance(base, A.Name) and base.name in env:
-            element = env[base.name]
-        elif isinstance(base, A.It):
-            element = row
-        elif isinstance(base, A.Name) and row is not None and base.name not in self.program.lets \
-                and base.name not in self.program.params and base.name not in self.program.data and base.name not in KNOWN_TABLES:
-            element, steps = row, [base.name] + steps
-        if element is None:
-            return
-        if element[2]:  # a set: only `set[*].path` reads its rows
-            if not steps or steps[0] != "[*]":
+    def compare(self, node: A.Compare, env, row) -> None:
+        left, right, op = node.left, node.right, node.op
+        if isinstance(left, A.Literal) and not isinstance(right, (A.Literal, A.ListExpr)):
+            if op in _MEMBER:  # "blob" in~ c.properties.groupIds
+                self.literal_type(right, [left], env, row, "member")
                 return
-            steps = steps[1:]
-        if not steps:
-            return
-        occurring = self.paths.occurring(element[0], element[1])
-        if occurring is None:
-            return
-        path = ""
-        for step in steps:
-            nxt = f"{path}{step}" if step == "[*]" else (f"{path}.{step}" if path else step)
-            if nxt not in occurring:
-                key = (node.span, nxt)
-                if key not in self.reported:
-                    self.reported.add(key)
-                    siblings = [p for p in occurring if p.rsplit(".", 1)[0] == path] if path else [p for p in occurring if "." not in p and "[" not in p]
-                    hint = did_you_mean(nxt, siblings)
-                    kind = "/".join(sorted(element[1])) if element[1] else element[0]
-                    self.diags.append(Diagnostic("W506", node.span, f"path '{nxt}' never occurs in {kind} rows of the snapshot{hint}"))
+            if op not in _EQUALITY:
                 return
-            path = nxt
+            left, right = right, left
+        if isinstance(right, A.ListExpr) and op in _MEMBER:
+            literals = [item for item in right.items if isinstance(item, A.Literal)]
+        elif isinstance(right, A.Literal) and op in _EQUALITY + _STRINGS + _CONTAINS:
+            literals = [right]
+        else:
+            return
+        if not self.resource_type(left, literals, env, row):
+            mode = "contains" if op in _CONTAINS else "string" if op in _STRINGS else "value"
+            self.literal_type(left, literals, env, row, mode)
+
+    def resource_type(self, side, literals, env, row) -> bool:
+        """W508 for `type` of rows (or of resource(...)) compared with types no row of the table has."""
+        table = self.rows_table(side, env, row)
+        if table is False:
+            return False
+        present = self.shapes.types_in(table)
+        for lit in literals:
+            if not (present and isinstance(lit.value, str)):
+                continue
+            rtype = lit.value.casefold()
+            if rtype in present or not self.collected(table, rtype):
+                continue
+            # Types share long prefixes, so similarity ratios mislead (virtualnetworkgateways is not a typo of
+            # virtualnetworks); a misspelling is a couple of edits away. As with paths, only evidence speaks: a
+            # type the snapshot simply lacks (none that close, in no table) is the estate's business.
+            guess = min(((_edits(rtype, t), t) for t in present), default=(3, None))
+            guess = guess[1] if guess[0] <= 2 else None
+            elsewhere = [t for t in self.shapes.tables() if rtype in self.shapes.types_in(t)]
+            if not guess and not elsewhere:
+                continue
+            hint = f" (did you mean '{guess}'?)" if guess else f" (it occurs in {elsewhere[0]} rows)"
+            where = f"{table} rows" if table else "any table"
+            self.warn("W508", lit.span, rtype, f"type '{lit.value}' never occurs in {where} of the snapshot{hint}")
+        return True
+
+    def rows_table(self, side, env, row):
+        """The table (None: any) whose rows' `type` column `side` reads, or False when it reads something else."""
+        if isinstance(side, A.Name) and side.name == "type":
+            program = self.program
+            bound = any(side.name in names for names in (env, program.lets, program.params, program.data))
+            return row.table if row is not None and not row.at and not bound else False
+        if not (isinstance(side, A.Attr) and side.name == "type"):
+            return False
+        el = self.value(side.obj, env, row)
+        if el is None:  # resource() of ids the snapshot does not hold: a row of any table
+            return None if isinstance(side.obj, A.Call) and side.obj.func == "resource" else False
+        return el.table if not el.at and not el.is_set else False
+
+    def collected(self, table, rtype: str) -> bool:
+        """False when a pushdown collection left the type out: the scan reports that as not_evaluated."""
+        coverage = getattr(self.shapes.snapshot, "coverage", None)
+        if coverage is None or not coverage.partial:
+            return True
+        tables = [table] if table is not None else list(coverage.partial)
+        return all(coverage.typed(t, frozenset((rtype,))) is None for t in tables)
+
+    def literal_type(self, side, literals, env, row, mode: str) -> None:
+        """W509 for literals of a JSON type the values at the path never have. mode: value (==, in [...]),
+        member (literal in path), contains (path contains literal), string (startswith, matches, ...)."""
+        el = self.value(side, env, row)
+        if el is None or not el.at:
+            return
+        at, seen = el.at, self.observed(el, el.at)
+        if mode in ("member", "contains") and not el.is_set:
+            if ("string" in seen and mode == "contains") or "object" in seen:
+                return  # a substring test, or membership among an object's keys: any string can match
+            if set(seen) != {"list"}:
+                return
+            at = at + (STAR,)
+            seen = self.observed(el, at)
+        if not seen:
+            return
+        for lit in literals:
+            kind = "string" if mode == "string" else type_name(lit.value)
+            if lit.value is None or kind in seen:
+                continue
+            examples = ", ".join(_source(seen[k], 60) for k in sorted(seen))
+            fix = _suggest(lit.value, set(seen))
+            self.warn("W509", lit.span, at, f"{type_name(lit.value)} {_source(lit.value)} is compared with '{render(at)}', "
+                      f"which only holds {' or '.join(sorted(seen))} values in {_kind(el)} rows of the snapshot "
+                      f"(e.g. {examples}){'; write ' + fix if fix else ''}")
+
+    def observed(self, el: El, at: tuple) -> dict:
+        """JSON type name -> the first value of that type at the path (nulls say nothing about the type)."""
+        seen: dict = {}
+        for v in self.shapes.values(el.table, el.types, at):
+            seen.setdefault(type_name(v), v)
+        seen.pop("null", None)
+        return seen
 
 
-def _as_row(element):
-    return None if element is None else (element[0], element[1], False)
+def _edits(a: str, b: str) -> int:
+    """Characters inserted, deleted or replaced to turn a into b (as difflib aligns them)."""
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
+
+
+def _kind(el: El) -> str:
+    if el.types:
+        return "/".join(sorted(el.types))
+    return el.table or "snapshot"
+
+
+def _source(value, limit: int | None = None) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _suggest(value, kinds: set) -> str | None:
+    """The literal written as the one type the path holds, when it converts."""
+    if len(kinds) != 1:
+        return None
+    (kind,) = kinds
+    if kind == "bool" and isinstance(value, str) and value.casefold() in ("true", "false"):
+        return value.casefold()
+    if kind == "number" and isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return value.strip()
+    if kind == "string" and not isinstance(value, (str, list, dict)) and value is not None:
+        return _source(_source(value))
+    return None
 
 
 def _type_filter(pred) -> frozenset | None:
     if isinstance(pred, A.And):
         return _type_filter(pred.left) or _type_filter(pred.right)
-    if isinstance(pred, A.Compare) and isinstance(pred.left, A.Name) and pred.left.name == "type":
+    if isinstance(pred, A.Or):
+        left, right = _type_filter(pred.left), _type_filter(pred.right)
+        return left | right if left is not None and right is not None else None
+    field = pred.left if isinstance(pred, A.Compare) else None
+    if (isinstance(field, A.Name) and field.name == "type") or (
+            isinstance(field, A.Attr) and field.name == "type" and isinstance(field.obj, A.It)):
         if pred.op in ("==", "=~") and isinstance(pred.right, A.Literal) and isinstance(pred.right.value, str):
             return frozenset({pred.right.value.lower()})
-        if pred.op in ("in", "in~") and isinstance(pred.right, A.ListExpr):
-            vals = [i.value.lower() for i in pred.right.items if isinstance(i, A.Literal) and isinstance(i.value, str)]
-            return frozenset(vals) if vals else None
+        items = pred.right.items if pred.op in ("in", "in~") and isinstance(pred.right, A.ListExpr) else ()
+        if items and all(isinstance(i, A.Literal) and isinstance(i.value, str) for i in items):
+            return frozenset(i.value.lower() for i in items)
     return None
 
 
@@ -193,4 +416,12 @@ def _children(node):
 
 
 def lint(program, snapshot) -> list[Diagnostic]:
-    return Linter(program, snapshot).run()
+    """The collector is paused as while evaluating: an id index over a big snapshot makes no cycles, and the
+    collector's passes over its millions of containers would dominate the run time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return Linter(program, snapshot).run()
+    finally:
+        if was_enabled:
+            gc.enable()
