@@ -2,13 +2,15 @@
 
 In: an earlier output of argus, either its JSON report or its SARIF log (load), and the current report
 document (apply). Out: the document annotated in place: each tracked finding gets `baseline_state`
-(new | unchanged | updated), the document gets a top-level `absent` list (tracked findings of the
-earlier scan that are gone) and `run.baseline` (which file it was compared with).
+(new | unchanged | updated), an updated one also `baseline_previous` (the earlier status, severity and
+message), the document gets a top-level `absent` list (tracked findings of the earlier scan that are
+gone) and `run.baseline` (which file it was compared with). `is_new` says what --fail-on-new fails on.
 
 A baseline tracks problems: findings whose status is fail, warn, error or not_evaluated. A finding is
 identified by rule id and case-folded subject id; it is `unchanged` when status, severity and message
 are the same, else `updated`. A problem that passes now is absent; one that passed before is new.
-Passes and skips carry no baseline state.
+Passes and skips carry no baseline state. A SARIF log that had to leave results out (GitHub's 25,000
+limit) is refused as a baseline: every result it lacks would come back as new.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import jsonschema
 
 from . import sarif
 from .errors import UserError
+from .model import SEVERITY_RANK
 
 TRACKED = ("fail", "warn", "error", "not_evaluated")
 
@@ -57,17 +60,30 @@ def apply(doc: dict, previous: dict) -> None:
             finding["baseline_state"] = "new"
             continue
         same = [p for p in candidates if _comparable(previous["findings"][p], "json") == current]
-        candidates.remove(same[0] if same else candidates[0])
+        matched = same[0] if same else candidates[0]
+        candidates.remove(matched)
         finding["baseline_state"] = "unchanged" if same else "updated"
+        if not same:
+            old = previous["findings"][matched]
+            finding["baseline_previous"] = {key: old[key] for key in ("status", "severity", "message")}
     left = sorted(p for positions in waiting.values() for p in positions)
     doc["absent"] = [previous["findings"][p] for p in left]
     doc["run"]["baseline"] = {"path": previous["path"], "format": previous["format"],
                               "started_at": previous["started_at"]}
 
 
-def is_new(finding: dict) -> bool:
-    """True for a problem the baseline did not have: the only kind --fail-on-new fails on."""
-    return finding.get("baseline_state") == "new"
+def is_new(finding: dict, fail_on: str = "info") -> bool:
+    """True for a failure the baseline did not already fail on, the only kind --fail-on-new fails on:
+    a new problem, or an updated one that was not a `fail` at or above ``fail_on`` before (a warning
+    or a not-evaluated finding that now fails, a low failure that is now high)."""
+    state = finding.get("baseline_state")
+    if state == "new":
+        return True
+    if state != "updated":
+        return False
+    before = finding.get("baseline_previous") or {}
+    return not (before.get("status") == "fail" and before.get("severity") in SEVERITY_RANK
+                and SEVERITY_RANK[before["severity"]] >= SEVERITY_RANK[fail_on])
 
 
 def _key(finding: dict) -> tuple[str, str]:
@@ -99,12 +115,25 @@ def _from_sarif(data: dict, path: str) -> dict:
         runs = data["runs"]
         if not runs or any(run["tool"]["driver"]["name"] != "argus" for run in runs):
             raise UserError(f"{path}: baseline SARIF was not written by argus")
+        omitted = sum(_omitted(run, path) for run in runs)
+        if omitted:
+            raise UserError(f"{path}: this SARIF log left out {omitted} results (GitHub's limit of "
+                            f"{sarif.GITHUB_MAX_RESULTS:,} per run), so as a baseline it would make them all new; "
+                            "use that scan's JSON report (--format json) as the baseline instead")
         findings = [_sarif_record(result, run) for run in runs for result in run.get("results", [])
                     if result.get("kind", "fail") == "fail" and result.get("baselineState") != "absent"]
         started = runs[0].get("invocations", [{}])[0].get("startTimeUtc")
     except (KeyError, TypeError, IndexError, AttributeError) as exc:
         raise UserError(f"{path}: baseline SARIF is malformed (missing {exc})") from exc
     return {"path": path, "format": "sarif", "started_at": started, "findings": findings}
+
+
+def _omitted(run: dict, path: str) -> int:
+    omitted = (run.get("properties") or {}).get("omittedResults", 0)
+    if not isinstance(omitted, int) or isinstance(omitted, bool) or omitted < 0:
+        raise UserError(f"{path}: baseline SARIF is malformed (run.properties.omittedResults is {omitted!r}, "
+                        "not a count)")
+    return omitted
 
 
 def _sarif_record(result: dict, run: dict) -> dict:

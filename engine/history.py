@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .baseline import TRACKED
+from .diagnostics import did_you_mean
 from .errors import UserError, atomic_write
 from .model import SEVERITIES, STATUSES
 
@@ -95,6 +96,8 @@ def trend(db_path: str, *, last: int = 10, statuses: tuple[str, ...] = TRACKED,
                 f"SELECT scan_id, severity, rule_id, waived, COUNT(*) FROM findings WHERE status IN ({status_marks})"
                 f" AND scan_id IN ({scan_marks}) GROUP BY scan_id, severity, rule_id, waived",
                 (*statuses, *(scan["id"] for scan in scans))).fetchall()
+            if rules:
+                _check_rules(conn, db_path, rules)
     except sqlite3.Error as exc:
         raise UserError(f"{db_path}: cannot read the history DB: {exc}") from exc
     column = {scan["id"]: i for i, scan in enumerate(scans)}
@@ -111,6 +114,16 @@ def trend(db_path: str, *, last: int = 10, statuses: tuple[str, ...] = TRACKED,
     return {"db": str(db_path), "statuses": list(statuses), "scans": scans, "by_severity": by_severity,
             "by_rule": dict(sorted(by_rule.items())), "waived": waived,
             "total": [sum(c[i] for c in by_severity.values()) for i in range(len(scans))]}
+
+
+def _check_rules(conn: sqlite3.Connection, db_path: str, rules: list[str]) -> None:
+    """A --rule naming a rule no recorded scan ever had is a typo, not a rule with nothing to count."""
+    recorded = sorted(row[0] for row in conn.execute("SELECT DISTINCT rule_id FROM findings"))
+    unknown = [rule for rule in rules if rule not in recorded]
+    if not unknown:
+        return
+    names = ", ".join(f"{rule!r}{did_you_mean(rule, recorded)}" for rule in unknown)
+    raise UserError(f"{db_path}: --rule {names}: never {'occurs' if len(unknown) == 1 else 'occur'} in this history DB")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,8 @@ GitHub rejects a whole upload when one result lacks a physical location, so ever
 the line of the subject's row in its snapshot file, or the rule's own file for findings without a
 source row. The snapshot files are read lazily (only when a result is emitted) and each file once.
 Pass and skip findings are left out unless asked for; at most ``max_results`` results are written
-(GitHub's per-run limit) and the log says how many were cut.
+(GitHub's per-run limit) and the log says how many were cut. With ``repo_root`` (see find_repo_root)
+files inside it get repository-relative URIs on the `%SRCROOT%` base, as code scanning expects.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import bisect
 import hashlib
 import html
 import json
+import os
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -31,9 +33,13 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 SEVERITY_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "note": "recommendation"}
 LEVEL_RANK = {"error": 0, "warning": 1, "note": 2, "none": 3}
-# What a status says about the subject, in front of the finding's own message.
+# What a status says about the subject, in front of the finding's own message ...
 STATUS_PHRASE = {"fail": "", "warn": "", "not_evaluated": "not evaluated: ", "error": "rule error: ",
                  "pass": "passed: ", "skip": "not applicable: "}
+# ... unless the message already says it: "not evaluated: x" stays as is, "error in `y`: z" gets "rule ".
+_ALREADY_SAID = {"not_evaluated": ("not evaluated", ""), "error": ("error", "rule "), "pass": ("passed", ""),
+                 "skip": ("not applicable", "")}
+EXIT_ERROR = 2  # argus scan's exit code when a rule errored
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _ID_KEY = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
@@ -73,6 +79,16 @@ def build(doc: dict, *, include_passed: bool = False, repo_root: str | None = No
     if "absent" in doc:
         run["properties"]["absent"] = doc["absent"]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def find_repo_root(start: str | None = None) -> str:
+    """The top of the git work tree holding ``start`` (default: the working directory), else ``start``:
+    the base that makes snapshot and rule paths repository-relative."""
+    here = Path(start or os.getcwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():  # a directory, or a file in worktrees and submodules
+            return str(directory)
+    return str(here)
 
 
 def level_for(finding: dict) -> str:
@@ -186,6 +202,8 @@ def _result(finding: dict, rule_index: int, locator: _Locator, fingerprints: _Fi
         result["relatedLocations"] = related
     if finding.get("baseline_state"):
         result["baselineState"] = finding["baseline_state"]
+    if finding.get("baseline_previous"):
+        result["properties"]["baselinePrevious"] = finding["baseline_previous"]
     if finding.get("waiver"):
         result["suppressions"] = [_suppression(finding["waiver"])]
     return result
@@ -193,11 +211,14 @@ def _result(finding: dict, rule_index: int, locator: _Locator, fingerprints: _Fi
 
 def message_text(finding: dict) -> str:
     """The result message: subject label, what the status means, and the finding's own message."""
-    phrase = STATUS_PHRASE[finding["status"]]
+    phrase, message = STATUS_PHRASE[finding["status"]], finding["message"]
+    said, prefix = _ALREADY_SAID.get(finding["status"], (None, ""))
+    if said and message.casefold().startswith(said):
+        phrase = prefix
     label = finding["subject"]["name"] or finding["subject"]["id"]
     if label:
-        return f"{label}: {phrase}{finding['message']}"
-    text = f"{phrase}{finding['message']}"
+        return f"{label}: {phrase}{message}"
+    text = f"{phrase}{message}"
     return text[:1].upper() + text[1:]
 
 
@@ -249,9 +270,16 @@ def _invocation(doc: dict, omitted: int, limit: int, locator: _Locator) -> dict:
         notes.append({"level": "warning", "message": {"text": (
             f"snapshot file {path} could not be read; results from it point at its line 1")}})
     config = [_diagnostic_notification(d, locator) for d in doc["diagnostics"]]
-    return {"executionSuccessful": not any(d["severity"] == "error" for d in doc["diagnostics"]),
-            "startTimeUtc": doc["run"]["started_at"], "endTimeUtc": doc["run"]["finished_at"],
-            "toolExecutionNotifications": notes, "toolConfigurationNotifications": config}
+    invocation = {"executionSuccessful": True, "startTimeUtc": doc["run"]["started_at"],
+                  "endTimeUtc": doc["run"]["finished_at"], "toolExecutionNotifications": notes,
+                  "toolConfigurationNotifications": config}
+    errored = sum(1 for f in doc["findings"] if f["status"] == "error")
+    config_errors = sum(1 for d in doc["diagnostics"] if d["severity"] == "error")
+    if errored or config_errors:  # argus exits 2: the scan is incomplete, whatever the results say
+        what = [f"{errored} finding{'s' * (errored != 1)} with status error (a rule could not run)"] if errored else []
+        what += [f"{config_errors} error diagnostic{'s' * (config_errors != 1)}"] if config_errors else []
+        invocation.update(executionSuccessful=False, exitCode=EXIT_ERROR, exitCodeDescription="; ".join(what))
+    return invocation
 
 
 def _diagnostic_notification(diag: dict, locator: _Locator) -> dict:
@@ -318,11 +346,11 @@ class _Locator:
     def artifact(self, path: str) -> dict:
         candidate = Path(path)
         if self._root is not None:
+            resolved = candidate.resolve()
             try:
-                relative = candidate.resolve().relative_to(self._root)
-                return {"uri": quote(relative.as_posix()), "uriBaseId": SRCROOT}
-            except ValueError:
-                pass
+                return {"uri": quote(resolved.relative_to(self._root).as_posix()), "uriBaseId": SRCROOT}
+            except ValueError:  # outside the repository: only an absolute URI names it unambiguously
+                return {"uri": resolved.as_uri()}
         if candidate.is_absolute():
             return {"uri": candidate.as_uri()}
         return {"uri": quote(candidate.as_posix())}

@@ -13,7 +13,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from . import baseline, formats, history, report, snapshot, waivers
+from . import baseline, formats, history, outputspec, report, snapshot, waivers
 from .diagnostics import Diagnostic, DiagnosticError
 from .errors import UserError, atomic_write
 from .model import SEVERITIES, SEVERITY_RANK
@@ -31,8 +31,8 @@ def add_arguments(p) -> None:
     p.add_argument("--policy", metavar="NAME", help="policy set to run (default: the file's default_policy)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter value (repeatable)")
     p.add_argument("--snapshot", action="append", metavar="FILE", help="snapshot file or directory (repeatable); default: the bundled example estate")
-    p.add_argument("--format", action="append", choices=sorted(formats.FORMATS), help="output format (repeatable; default text)")
-    p.add_argument("--output", action="append", metavar="FILE", help="output file for the format in the same position (repeatable)")
+    p.add_argument("--format", action=outputspec.InOrder, choices=sorted(formats.FORMATS), help="output format (repeatable; default text); without an --output right after it, it goes to stdout")
+    p.add_argument("--output", action=outputspec.InOrder, metavar="FILE", help="output file for the --format just before it")
     p.add_argument("--fail-on", choices=SEVERITIES + ("never",), help="lowest severity of a failing finding that makes the exit code 1 (default: info, i.e. any); env ARGUS_FAIL_ON")
     p.add_argument("--include-passed", action="store_true", help="include passing and skipped results in SARIF")
     live = p.add_argument_group("live collection (--live)")
@@ -54,31 +54,32 @@ def default_policies_file() -> str | None:
 
 
 def _outputs(args) -> list[tuple[str, str | None]]:
-    fmts = args.format or ["text"]
-    outs = args.output or []
-    if len(outs) > len(fmts):
-        raise UserError(f"{len(outs)} --output given for {len(fmts)} --format; pair each --output with a --format")
-    pairs = [(f, outs[i] if i < len(outs) else None) for i, f in enumerate(fmts)]
-    if sum(1 for _, o in pairs if o is None) > 1:
-        raise UserError("only one format can go to stdout; give --output FILE for the others")
-    return pairs
+    return outputspec.pairs(args)  # each --output belongs to the --format right before it
 
 
-def load_inputs(args):
-    """Policy, session and snapshot for scan-like commands; raises UserError/DiagnosticError on bad input."""
+def load_inputs(args, only=None):
+    """Policy, session and snapshot for scan-like commands; raises UserError/DiagnosticError on bad input.
+    `only`: rule ids to keep (see session.prepare); explain passes the one rule it explains."""
     settings.resolve_early(args)
     policy_file = args.policies or default_policies_file()
-    policy = load_policy(policy_file, args.policy) if policy_file else None
+    try:
+        policy = load_policy(policy_file, args.policy) if policy_file else None
+    except UserError as exc:  # a bad ARGUS_POLICIES/ARGUS_POLICY names the variable, as other settings do
+        raise settings.blame(args, exc, ("policy", "policies")) from None
     if args.policy and not policy_file:
-        raise UserError("--policy given but no policies.yaml found; pass --policies FILE")
-    settings.resolve(args, policy.settings if policy else None, os.path.basename(policy_file or "policies.yaml"))
-    if args.rules and not args.policy and policy is not None and policy.name == _default_name(policy):
-        # explicit --rules without --policy: the user's own rules, not the default policy's selection
+        raise UserError(f"{settings.describe(args, 'policy')} given but no policies.yaml found; pass --policies FILE")
+    settings.resolve(args, policy.settings if policy else None, os.path.basename(policy_file or "policies.yaml"),
+                     file_dir=os.path.dirname(policy_file) if policy_file else None)
+    args.file_waivers = waivers.from_policy(policy)  # the file's top-level waivers, whichever rules run
+    if (args.rules and args.setting_sources.get("rules") == "flag" and not args.policy and policy is not None
+            and policy.name == _default_name(policy)):
+        # explicit --rules flag without --policy: the user's own rules, not the default policy's selection
+        # (rules from ARGUS_RULES or settings.rules run under the policy, with its include list and parameters)
         policy = None
     rule_paths = args.rules or (policy.rules if policy else [str(ROOT / "rules")])
-    session = prepare(rule_paths, policy, parse_param_flags(args.param))
+    session = prepare(rule_paths, policy, parse_param_flags(args.param), only=only)
     if getattr(args, "live", False):
-        return policy, session, _collect_live(args)
+        return policy, session, _collect_live(args, session)
     paths = args.snapshot or [os.path.relpath(p) for p in EXAMPLE_SNAPSHOT]
     if not args.snapshot:
         print(f"argus: no --snapshot given; scanning the bundled example estate ({', '.join(paths)})", file=sys.stderr)
@@ -99,18 +100,21 @@ def _default_name(policy) -> str | None:
     return data.get("default_policy") or (next(iter(data.get("policies", {})), None) if len(data.get("policies", {})) == 1 else None)
 
 
-def _collect_live(args):
+def _collect_live(args, session):
+    """Collect what the selected rules read (engine.coverage.types_read: pushdown), then load it."""
     from .collect import collect_snapshot
+    from .coverage import types_read
     if args.snapshot:
         raise UserError("--live collects its own snapshot; drop --snapshot (or scan the file without --live)")
     if not (args.subscription or args.management_group):
         raise UserError("--live needs --subscription ID or --management-group ID")
+    types = types_read(session.plan, session.rules)
     if args.save_snapshot:
-        collect_snapshot(args, args.save_snapshot)
+        collect_snapshot(args, args.save_snapshot, types)
         return snapshot.load([args.save_snapshot])
     with tempfile.TemporaryDirectory(prefix="argus-live-") as tmp:
         path = os.path.join(tmp, "snapshot.json")
-        collect_snapshot(args, path)
+        collect_snapshot(args, path, types)
         return snapshot.load([path])
 
 
@@ -122,19 +126,26 @@ def exit_code(doc: dict, fail_on: str, new_only: bool = False) -> int:
     floor = SEVERITY_RANK[fail_on]
     for f in doc["findings"]:
         if (f["status"] == "fail" and SEVERITY_RANK[f["severity"]] >= floor and not waivers.is_waived(f)
-                and (not new_only or baseline.is_new(f))):
+                and (not new_only or baseline.is_new(f, fail_on))):
             return EXIT_FINDINGS
     return EXIT_OK
 
 
 def run(args) -> int:
     pairs = _outputs(args)
+    if getattr(args, "live", False) and not args.save_snapshot and any(fmt == "sarif" for fmt, _ in pairs):
+        raise UserError("--live with --format sarif needs --save-snapshot FILE: SARIF results point at rows of "
+                        "the snapshot file, so it has to outlive the scan")
     started, t0 = report.now_iso(), time.perf_counter()
     try:
         policy, session, snap = load_inputs(args)
     except DiagnosticError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ERROR
+    _check_fail_on_new(args)
+    file_waivers = list(getattr(args, "file_waivers", []))  # bad waivers or baseline fail before the scan runs
+    listed = file_waivers + (waivers.load_file(args.waivers) if args.waivers else [])
+    previous = baseline.load(args.baseline) if args.baseline else None
     diagnostics = session.diagnostics + snapshot_diagnostics(snap)
     if not any(fmt == "text" and out is None for fmt, out in pairs):  # text output lists them itself
         for d in diagnostics:
@@ -146,32 +157,46 @@ def run(args) -> int:
         policy=policy.name if policy else None, started_at=started, finished_at=report.now_iso(),
         duration_ms=(time.perf_counter() - t0) * 1000)
     doc["run"]["settings"] = dict(getattr(args, "setting_sources", {}))
-    # ---- post-processing (waivers, baselines, history) goes here, before rendering ----
-    if args.fail_on_new and not args.baseline:
-        raise UserError("--fail-on-new needs --baseline PREVIOUS (an earlier JSON or SARIF output)")
-    listed = []
-    if policy is not None and policy.waivers:
-        lines = [policy.located.locate(("waivers", i))[0] for i in range(len(policy.waivers))] if policy.located else None
-        listed += waivers.load(policy.waivers, source=policy.file, lines=lines)
-    if args.waivers:
-        listed += waivers.load_file(args.waivers)
+    # ---- post-processing (waivers, baselines), then every output, then history ----
     if listed:
-        waivers.apply(doc, listed, today=datetime.now(timezone.utc).date(),
-                      known_rule_ids={r.id for r in session.plan.program.rules})
-    if args.baseline:
-        baseline.apply(doc, baseline.load(args.baseline))
-    if args.history:
+        known = {r.id for r in session.plan.program.rules}
+        if policy is None:  # --rules without a policy: the file's waivers may be for rules not run now
+            known |= {w.rule for w in file_waivers}
+        waivers.apply(doc, listed, today=datetime.now(timezone.utc).date(), known_rule_ids=known)
+    if previous is not None:
+        baseline.apply(doc, previous)
+    _write_outputs(args, pairs, doc)
+    if args.history:  # only a scan whose outputs all exist is recorded: a retried run must not count twice
         history.append(args.history, doc)
+    return exit_code(doc, args.fail_on, new_only=args.fail_on_new)
+
+
+def _check_fail_on_new(args) -> None:
+    """--fail-on-new needs a baseline; from the environment or the policies file it may precede the first one."""
+    if not args.fail_on_new or args.baseline:
+        return
+    if args.setting_sources.get("fail_on_new") == "flag":
+        raise UserError("--fail-on-new needs --baseline PREVIOUS (an earlier JSON or SARIF output)")
+    print(f"argus: note: {settings.describe(args, 'fail_on_new')} asks to fail only on new findings, but there is "
+          "no baseline to compare with (a first run?): every failing finding at or above --fail-on counts",
+          file=sys.stderr)
+    args.fail_on_new = False
+
+
+def _write_outputs(args, pairs, doc) -> None:
+    """Render every format first, so a format that cannot be rendered leaves no output at all."""
+    rendered = []
     for fmt, out in pairs:
         options = {}
         if fmt == "text":
             from .textout import want_color
             options["color"] = out is None and want_color(sys.stdout)
         elif fmt == "sarif":
-            options["include_passed"] = args.include_passed
-        text = formats.render(fmt, doc, **options)
+            from .sarif import find_repo_root
+            options.update(include_passed=args.include_passed, repo_root=find_repo_root())
+        rendered.append((out, formats.render(fmt, doc, **options)))
+    for out, text in rendered:
         if out is None:
             sys.stdout.write(text)
         else:
             atomic_write(out, text)
-    return exit_code(doc, args.fail_on, new_only=args.fail_on_new)

@@ -4,7 +4,8 @@ In: the JSON report document (annotated by waivers and baseline when those ran) 
 colour. Out: text grouped by rule (most severe rule first), one line per finding that needs a look
 (status, subject, message, and [new]/[updated]/[waived] marks), passes and skips counted on the
 rule's line, then waivers that expired or went unused, findings gone since the baseline, and a summary.
-want_color decides colour the usual way: only on a terminal, never when NO_COLOR is set.
+want_color decides colour the usual way: only on a terminal, never when NO_COLOR is set. status_message
+joins a status and a message without saying the status twice (for the Markdown summary too).
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ def want_color(stream: TextIO) -> bool:
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def status_message(status: str, message: str) -> str:
+    """`not evaluated: <message>`, unless the message already starts with what the status says."""
+    label = status.replace("_", " ")
+    return message if message.casefold().startswith(label) else f"{label}: {message}"
 
 
 def render(doc: dict, *, color: bool) -> str:
@@ -95,7 +102,10 @@ def _finding_line(finding: dict, paint) -> str:
     status = paint(f"{LABEL[finding['status']]:<13}", finding["status"])
     text = f"  {status} {label}  {finding['message']}"
     state = finding.get("baseline_state")
-    if state in ("new", "updated"):
+    before = (finding.get("baseline_previous") or {}).get("status")
+    if state == "updated" and before not in (None, finding["status"]):
+        text += " " + paint(f"[updated, was {before.replace('_', ' ')}]", state)
+    elif state in ("new", "updated"):
         text += " " + paint(f"[{state}]", state)
     waiver = finding.get("waiver")
     if waiver:
@@ -129,7 +139,7 @@ def _absent_lines(absent: list[dict], paint) -> list[str]:
     for old in absent:
         label = old["subject"]["name"] or old["subject"]["id"] or "(rule)"
         lines.append(f"  {paint('ABSENT'.ljust(13), 'pass')} {old['rule_id']} {label}  "
-                     f"(was {old['status']}: {old['message']})")
+                     f"(was {status_message(old['status'], old['message'])})")
     return lines
 
 
@@ -138,7 +148,7 @@ def _summary(doc: dict, paint) -> list[str]:
     by_status = doc["summary"]["by_status"]
     counts = ", ".join(paint(f"{by_status.get(s, 0)} {s.replace('_', ' ')}", s) for s in DISPLAY_ORDER
                        if by_status.get(s, 0))
-    lines = [f"{doc['summary']['total']} findings: {counts or 'none'}"]
+    lines = [f"{_count(doc['summary']['total'], 'finding')}: {counts or 'none'}"]
     waived = sum(1 for f in findings if f.get("waiver"))
     if waived:
         lines.append(f"{waived} waived (not counted for --fail-on)")

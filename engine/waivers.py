@@ -1,7 +1,7 @@
 """Waivers: accepted exceptions that mark matching findings as waived until they expire.
 
 In: the raw `waivers` list of policies.yaml or of a separate waivers file (schemas/waivers.schema.json),
-then a report document. Out: Waiver records (load, load_file) and, in apply, the document annotated in
+then a report document. Out: Waiver records (load, from_policy, load_file) and, in apply, the document annotated in
 place: each waived finding gets a `waiver` object and the document a top-level `waivers` list saying,
 for every waiver, whether it is active, expired or unused and how many findings it matched.
 
@@ -77,6 +77,15 @@ def load(raw: list, *, source: str, lines: list[int] | None = None) -> list[Waiv
                               owner=entry["owner"], expires=dt.date.fromisoformat(entry["expires"]),
                               ticket=entry.get("ticket"), source=source, entry=number, line=line))
     return waivers
+
+
+def from_policy(policy) -> list[Waiver]:
+    """The top-level `waivers:` of a loaded policies file (engine.policies.Policy), with their lines."""
+    if policy is None or not policy.waivers:
+        return []
+    located = policy.located
+    lines = [located.locate(("waivers", i))[0] for i in range(len(policy.waivers))] if located else None
+    return load(policy.waivers, source=policy.file, lines=lines)
 
 
 def load_file(path: str) -> list[Waiver]:

@@ -2,6 +2,10 @@
 
 In: YAML text. Out: the plain data (SafeLoader only) and `locate(path)` giving the (line, col) of the node at a
 path of keys/indexes, so schema and semantic errors in policies.yaml can say exactly where.
+
+Dates and timestamps stay text (`expires: 2026-12-31` is the string "2026-12-31"), as they would in JSON: the
+schemas check them, with a message and a position, where PyYAML's own conversion would raise a bare ValueError
+on an impossible date such as 2026-02-30.
 """
 
 from __future__ import annotations
@@ -9,6 +13,19 @@ from __future__ import annotations
 import yaml
 
 from .errors import UserError
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class TextDatesLoader(yaml.SafeLoader):
+    """SafeLoader that reads timestamps, implicit or tagged !!timestamp, as the plain strings they are."""
+
+
+TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+TextDatesLoader.add_constructor(_TIMESTAMP, yaml.SafeLoader.construct_scalar)
 
 
 class Located:
@@ -61,7 +78,7 @@ def load(path: str) -> Located:
             text = fh.read()
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    loader = yaml.SafeLoader(text)
+    loader = TextDatesLoader(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None

@@ -106,6 +106,31 @@ def test_status_change_between_problems_is_updated():
     doc["findings"][10]["status"] = "fail"  # the vault was warn in the baseline
     baseline.apply(doc, baseline.load(FIRST))
     assert doc["findings"][10]["baseline_state"] == "updated"
+    assert doc["findings"][10]["baseline_previous"] == {"status": "warn", "severity": "info",
+                                                       "message": "publicNetworkAccess is 'Enabled'"}
+    assert "baseline_previous" not in doc["findings"][0]  # unchanged: nothing to tell
+
+
+# (index of the finding in scan-2026-11-27, what it becomes, --fail-on, new for --fail-on-new: the baseline
+# did not already fail on it at or above --fail-on; scan.exit_code checks the current severity itself)
+BECAME = [
+    (10, {"status": "fail"}, "info", True),                        # warn -> fail
+    (7, {"status": "fail"}, "info", True),                         # not_evaluated -> fail
+    (8, {"status": "fail"}, "info", True),                         # error -> fail
+    (6, {"message": "bypass list is empty"}, "info", False),       # fail -> fail, only the message changed
+    (6, {"severity": "critical"}, "critical", True),               # fail high -> critical: now above --fail-on
+    (6, {"severity": "critical"}, "high", False),                  # ... already failed at --fail-on high before
+    (2, {}, "info", True),                                         # new
+    (0, {}, "info", False),                                        # unchanged
+]
+
+
+@pytest.mark.parametrize("index,change,fail_on,expected", BECAME)
+def test_is_new_counts_what_newly_fails(index, change, fail_on, expected):
+    doc = report()
+    doc["findings"][index].update(change)
+    baseline.apply(doc, baseline.load(FIRST))
+    assert baseline.is_new(doc["findings"][index], fail_on) is expected
 
 
 def test_duplicate_keys_pair_up_in_order():
@@ -144,3 +169,25 @@ def test_invalid_json_names_line_and_column(tmp_path):
 def test_missing_baseline_file(tmp_path):
     with pytest.raises(UserError, match="cannot read baseline: No such file or directory"):
         baseline.load(str(tmp_path / "nope.json"))
+
+
+def test_sarif_cut_at_the_limit_is_refused_as_baseline(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    path = tmp_path / "cut.sarif"
+    path.write_text(sarif.render(report("scan-2026-11-20.json"), max_results=3), encoding="utf-8")
+    with pytest.raises(UserError) as caught:
+        baseline.load(str(path))
+    assert str(caught.value) == (
+        f"{path}: this SARIF log left out 5 results (GitHub's limit of 25,000 per run), so as a baseline it would "
+        "make them all new; use that scan's JSON report (--format json) as the baseline instead")
+
+
+@pytest.mark.parametrize("value", ['"3"', "-1", "true"])
+def test_sarif_with_a_bad_omitted_count_is_malformed(tmp_path, value):
+    path = tmp_path / "odd.sarif"
+    path.write_text('{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "argus"}}, "results": [], '
+                    f'"properties": {{"omittedResults": {value}}}}}]}}', encoding="utf-8")
+    with pytest.raises(UserError) as caught:
+        baseline.load(str(path))
+    assert str(caught.value) == (f"{path}: baseline SARIF is malformed (run.properties.omittedResults is "
+                                 f"{json.loads(value)!r}, not a count)")

@@ -204,7 +204,8 @@ def test_unwritable_output_is_a_user_error(pack, argus, output, reason):
 @pytest.mark.parametrize("args, message", [
     (["--param", "nonsense"], "argus scan: error: --param 'nonsense': expected NAME=VALUE\n"),
     (["--output", "a.json", "--output", "b.json"],
-     "argus scan: error: 2 --output given for 1 --format; pair each --output with a --format\n"),
+     "argus scan: error: --output a.json comes before any --format; put it right after the format it is for "
+     "(--format json --output a.json)\n"),
     (["--format", "json", "--format", "markdown"],
      "argus scan: error: only one format can go to stdout; give --output FILE for the others\n"),
     (["--rules", "nowhere"], "argus scan: error: nowhere: no such rule file or directory\n"),
@@ -303,7 +304,8 @@ def test_process_exit_codes_and_no_traceback(pack):
     assert json.loads(done.stdout)["findings"][0]["status"] == "fail"
 
     bad = SNAPSHOTS / "refused" / "powershell.json"
-    done = run_argus("scan", "--policies", "policies.yaml", "--snapshot", bad, "--output", "out.json", cwd=pack["dir"])
+    done = run_argus("scan", "--policies", "policies.yaml", "--snapshot", bad, "--format", "json", "--output", "out.json",
+                     cwd=pack["dir"])
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (f"argus scan: error: {bad}: row 0: PowerShell Get-AzResource shape (PascalCase 'Properties'); "
                            "export ARG rows with Search-AzGraph or `az graph query` instead\n")

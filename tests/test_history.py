@@ -157,3 +157,20 @@ def test_empty_history_has_nothing_to_chart(tmp_path, capsys):
     assert main(["history", str(path)]) == 0
     assert capsys.readouterr().out == f"{path}: no scans recorded yet\n"
     assert main(["history", str(path), "--chart", str(tmp_path / "c.png")]) == 2
+
+
+@pytest.mark.parametrize("rules,message", [
+    (["NOPE"], "--rule 'NOPE': never occurs in this history DB"),
+    (["ARGUS-PE-01"], "--rule 'ARGUS-PE-01' (did you mean 'ARGUS-PE-001'?): never occurs in this history DB"),
+    (["ARGUS-PE-001", "argus-er-003", "NOPE"],
+     "--rule 'argus-er-003' (did you mean 'ARGUS-ER-003'?), 'NOPE': never occur in this history DB"),
+])
+def test_rule_never_recorded_is_an_error(db, capsys, rules, message):
+    assert main(["history", db, *(arg for rule in rules for arg in ("--rule", rule))]) == 2
+    assert capsys.readouterr().err == f"argus history: error: {db}: {message}\n"
+
+
+def test_rule_recorded_without_counted_findings_shows_zeros(db, capsys):
+    # ARGUS-ER-003 only passed in the second scan, and never warned: a real rule with nothing to count
+    assert main(["history", db, "--rule", "ARGUS-ER-003", "--status", "warn", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["by_rule"] == {}

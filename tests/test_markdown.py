@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -136,6 +137,113 @@ def test_long_reports_fit_a_comment_and_say_what_was_left_out():
     assert len(text) <= markdown.COMMENT_LIMIT
     shown = text.count("| fail | **lsacontoso")
     assert 0 < shown < 3000
-    assert (f"**{3000 - shown} more findings are not shown** to keep this summary within GitHub's comment size; "
-            "the JSON and SARIF outputs list them all.") in text
+    assert (f"**{3000 - shown} more findings to act on are not shown** to keep this summary within GitHub's "
+            "comment size; the JSON and SARIF outputs list them all.") in text
     assert "lsacontoso0000" in text and f"lsacontoso{shown - 1:04d}" in text and f"lsacontoso{shown:04d}" not in text
+
+
+def copies(template: dict, count: int, name: str) -> list[dict]:
+    out = []
+    for i in range(count):
+        item = json.loads(json.dumps(template))
+        item["subject"]["id"] += f"-{i:05d}"
+        item["subject"]["name"] = f"{name}{i:05d}"
+        out.append(item)
+    return out
+
+
+def rows_shown(text: str, title: str, marker: str) -> int:
+    return section(text, title).count(marker)
+
+
+def test_every_section_shares_one_budget():
+    """26,000 absent findings used to make a 1.3 MB summary: now every section draws on the same budget."""
+    doc = annotated()
+    doc["findings"] = copies(doc["findings"][2], 30000, "act")  # lsacontoso03: fail, high, not waived
+    waived_template = {**json.loads(json.dumps(doc["findings"][0])), "waiver": {
+        "rule": "ARGUS-PE-001", "subject": "*", "justification": "accepted", "owner": "storage team",
+        "ticket": None, "expires": "2026-12-31", "source": "waivers.yaml:2"}}
+    doc["findings"] += copies(waived_template, 5000, "waived")
+    doc["waivers"] = [{**doc["waivers"][1], "subject": f"*/gone{i:05d}"} for i in range(5000)]  # all unused
+    doc["absent"] = copies(doc["absent"][0], 26000, "absent")
+    doc["diagnostics"] = doc["diagnostics"] * 5000
+    text = markdown.render(doc)
+    assert len(text) <= markdown.COMMENT_LIMIT
+    shown_act = section(text, "Findings to act on").count("| fail (new) | **act")
+    shown = {"Waived": rows_shown(text, "Waived", "| waived"), "Waivers to review": rows_shown(text, "Waivers to review", "- **unused**"),
+             "Gone since the baseline": rows_shown(text, "Gone since the baseline", "| absent"),
+             "Diagnostics": rows_shown(text, "Diagnostics", "warning W201")}
+    assert 0 < shown_act < 30000
+    cut_sarif = "the JSON report lists them all (the SARIF log keeps only the 25,000 most severe of its 35,000 results)"
+    expected = [(30000, shown_act, "findings to act on", cut_sarif), (5000, shown["Waived"], "waived findings", cut_sarif),
+                (5000, shown["Waivers to review"], "waivers to review", "the JSON report's `waivers` list has them all"),
+                (26000, shown["Gone since the baseline"], "findings gone since the baseline",
+                 "the JSON report's `absent` list has them all"),
+                (5000, shown["Diagnostics"], "diagnostics", "the JSON report lists them all")]
+    for total, rows, what, where in expected:
+        more = " more" if rows else ""
+        assert (f"**{total - rows}{more} {what} are not shown** to keep this summary within GitHub's comment size; "
+                f"{where}.") in text
+    assert "SARIF outputs list them all" not in text  # SARIF was cut at 25,000: it does not
+
+
+def test_many_absent_findings_alone_fit_the_comment():
+    doc = annotated()
+    doc["absent"] = copies(doc["absent"][0], 26000, "absent")
+    text = markdown.render(doc)
+    assert len(text) <= markdown.COMMENT_LIMIT
+    shown = rows_shown(text, "Gone since the baseline", "| absent")
+    assert 0 < shown < 26000
+    assert section(text, "Gone since the baseline").endswith(
+        f"\n\n**{26000 - shown} more findings gone since the baseline are not shown** to keep this summary within "
+        "GitHub's comment size; the JSON report's `absent` list has them all.\n")
+    assert "absent00000" in text and f"absent{shown - 1:05d}" in text and f"absent{shown:05d}" not in text
+    assert section(text, "Diagnostics") == ("### Diagnostics\n\n**1 diagnostic is not shown** to keep this summary "
+                                            "within GitHub's comment size; the JSON report lists them all.\n")
+
+
+@pytest.mark.parametrize("cut", [200, 700, 1100])
+def test_small_budget_still_names_every_section_and_what_it_left_out(cut):
+    doc = annotated()
+    full = markdown.render(doc)
+    text = markdown.render(doc, limit=len(full) - cut)
+    assert len(text) <= len(full) - cut
+    totals = {"Findings to act on": 8, "Waived": 1, "Waivers to review": 2, "Gone since the baseline": 1,
+              "Diagnostics": 1}
+    markers = {"Findings to act on": "\n| fail", "Waived": "\n| ARGUS-", "Waivers to review": "\n- **",
+               "Gone since the baseline": "\n| ARGUS-", "Diagnostics": "\n- `"}
+    for title, total in totals.items():
+        part = section(text, title)
+        shown = part.count(markers[title]) + (part.count("\n| not evaluated") + part.count("\n| error")
+                                              + part.count("\n| warn") if title == "Findings to act on" else 0)
+        more = re.search(r"\*\*(\d+) (more )?\D", part)
+        assert (more is None or bool(more.group(2))) == (more is None or shown > 0)  # "more" only after some rows
+        assert shown + (int(more.group(1)) if more else 0) == total, (title, part)
+        if not shown:  # no table head without a row under it
+            assert "|---|" not in part and more
+
+
+def test_updated_finding_says_what_it_was():
+    doc = report()
+    doc["findings"][10]["status"] = "fail"  # warn in the baseline
+    baseline.apply(doc, baseline.load(str(REPORTS / "scan-2026-11-20.json")))
+    part = section(markdown.render(doc), "Findings to act on")
+    assert "| fail (updated, was warn) | **rsv-contoso-migrate**<br>" in part
+    assert "| fail (updated) | **contoso-mig-app01**<br>" in part  # same status, message changed
+
+
+def test_long_snapshot_lists_are_cut_in_the_heading():
+    doc = report()
+    doc["run"]["snapshots"] = [{"path": f"exports/part-{i:04d}.json", "sha256": "0" * 64} for i in range(800)]
+    heading = markdown.render(doc).split("\n\n")[1]
+    assert heading.startswith("**5 fail")
+    assert ("Snapshot `exports/part-0000.json`, `exports/part-0001.json`, `exports/part-0002.json`, "
+            "`exports/part-0003.json`, `exports/part-0004.json`, 795 more files collected 2026-11-27T09:00:00Z") in heading
+
+
+def test_absent_not_evaluated_is_said_once():
+    doc = report()
+    baseline.apply(doc, baseline.load(str(REPORTS / "scan-2026-11-20.json")))
+    doc["absent"][0].update(status="not_evaluated", message="not evaluated: no row has properties.circuitProvisioningState")
+    assert ("| ARGUS-ER-003 | er-contoso-fra | not evaluated: no row has properties.circuitProvisioningState |"
+            in section(markdown.render(doc), "Gone since the baseline"))

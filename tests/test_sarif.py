@@ -313,7 +313,6 @@ def test_paths_relative_to_repo_root(tmp_path):
 
 def test_diagnostics_become_configuration_notifications():
     invocation = sarif.build(report("scan-2026-11-27.json"))["runs"][0]["invocations"][0]
-    assert invocation["executionSuccessful"] is True
     assert invocation["toolConfigurationNotifications"] == [{
         "level": "warning", "descriptor": {"id": "W201"},
         "message": {"text": "path properties.peerings[*].properties.routeFilter matches no row in the snapshot"},
@@ -360,3 +359,65 @@ def test_help_markdown_keeps_angle_brackets_visible():
     rule = sarif.build(doc)["runs"][0]["tool"]["driver"]["rules"][3]
     assert "**Remediation:** Add &lt;cache account&gt;.blob.core.windows.net &amp; retry." in rule["help"]["markdown"]
     assert "Remediation: Add <cache account>.blob.core.windows.net & retry." in rule["help"]["text"]
+
+
+def test_a_rule_error_makes_the_invocation_unsuccessful_with_exit_code_2():
+    doc = report("scan-2026-11-27.json")  # ARGUS-RF-005 errored on er-contoso-ams: argus scan exits 2
+    invocation = sarif.build(doc)["runs"][0]["invocations"][0]
+    assert (invocation["executionSuccessful"], invocation["exitCode"], invocation["exitCodeDescription"]) == (
+        False, 2, "1 finding with status error (a rule could not run)")
+    doc["findings"] = [f for f in doc["findings"] if f["status"] != "error"]
+    invocation = sarif.build(doc)["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is True
+    assert "exitCode" not in invocation and "exitCodeDescription" not in invocation
+
+
+@pytest.mark.parametrize("status,message,text", [
+    # the evaluator's own messages already say what the status means: it is not said twice
+    ("not_evaluated", "not evaluated: no row has properties.dns", "acct: not evaluated: no row has properties.dns"),
+    ("not_evaluated", "Not Evaluated: x", "acct: Not Evaluated: x"),
+    ("not_evaluated", "no DNS answer recorded", "acct: not evaluated: no DNS answer recorded"),
+    ("error", "error in `x.a > 1` (r.argus:3:9): cannot compare", "acct: rule error in `x.a > 1` (r.argus:3:9): cannot compare"),
+    ("error", "cannot compare list with string", "acct: rule error: cannot compare list with string"),
+    ("fail", "not evaluated: a fail whose message says so", "acct: not evaluated: a fail whose message says so"),
+])
+def test_status_phrase_is_not_repeated(status, message, text):
+    finding = {"status": status, "message": message, "subject": {"id": "/x/acct", "name": "acct", "type": "t"}}
+    assert sarif.message_text(finding) == text
+
+
+def test_status_phrase_without_subject_is_capitalised_once():
+    finding = {"status": "not_evaluated", "message": "not evaluated: the snapshot has no microsoft.network/connections rows",
+               "subject": {"id": "", "name": "", "type": ""}}
+    assert sarif.message_text(finding) == "Not evaluated: the snapshot has no microsoft.network/connections rows"
+
+
+def test_updated_result_carries_the_baseline_finding():
+    doc = report("scan-2026-11-27.json")
+    baseline.apply(doc, baseline.load(str(REPORTS / "scan-2026-11-20.json")))
+    result = results_by_subject(sarif.build(doc))[("ARGUS-APP-004", "contoso-mig-app01")]
+    assert result["baselineState"] == "updated"
+    assert result["properties"]["baselinePrevious"] == {
+        "status": "fail", "severity": "high",
+        "message": "bypass list does not cover lsacontoso01.blob.core.windows.net (entries: <local>)"}
+
+
+def test_find_repo_root(tmp_path):
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "repo" / "reports" / "daily").mkdir(parents=True)
+    (tmp_path / "plain").mkdir()
+    assert sarif.find_repo_root(str(tmp_path / "repo" / "reports" / "daily")) == str(tmp_path / "repo")
+    (tmp_path / "worktree").mkdir()
+    (tmp_path / "worktree" / ".git").write_text("gitdir: /elsewhere/.git/worktrees/w\n")  # a linked work tree
+    assert sarif.find_repo_root(str(tmp_path / "worktree")) == str(tmp_path / "worktree")
+    if not any((parent / ".git").exists() for parent in tmp_path.parents):
+        assert sarif.find_repo_root(str(tmp_path / "plain")) == str(tmp_path / "plain")
+
+
+def test_paths_outside_the_repo_root_become_absolute_uris(tmp_path, monkeypatch):
+    doc = report("scan-2026-11-27.json")
+    monkeypatch.chdir(tmp_path)  # the report's relative paths now point outside the "repository" below
+    (tmp_path / "repo").mkdir()
+    run = sarif.build(doc, repo_root=str(tmp_path / "repo"))["runs"][0]
+    rule_location = run["results"][-1]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert rule_location == {"uri": (tmp_path / "rules" / "expressroute.argus").as_uri()}

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from engine import outputspec
 from engine.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ for flag, value in zip(args, args[1:]):
     if flag in ("--output", "--chart", "--history"):
         with open(value, "w", encoding="utf-8") as out:
             out.write("{{}}\\n")
-sys.exit(int(os.environ.get("ARGUS_STUB_EXIT", "0")))
+sys.exit(int(os.environ.get("ARGUS_STUB_EXIT_" + args[0].upper(), os.environ.get("ARGUS_STUB_EXIT", "0"))))
 """
 
 
@@ -61,14 +62,17 @@ def calls(log: Path) -> list[list[str]]:
 
 
 def check_real_flags(argv: list[str]) -> None:
-    """argus' own parser accepts the call; --format/--output come in pairs."""
+    """argus' own parser accepts the call; each --format has its own --output file right after it."""
     parser = build_parser(only=argv[0])
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse reports unknown flags and bad values by exiting 2
         pytest.fail(f"argus rejects {' '.join(argv)} (exit {exc.code})")
     if argv[0] == "scan":
-        assert len(args.format or []) == len(args.output or []), argv
+        pairs = outputspec.pairs(args)
+        assert len(pairs) > 1 and all(out for _, out in pairs), argv
+        for fmt, out in pairs:
+            assert argv[argv.index(out) - 3:argv.index(out)] == ["--format", fmt, "--output"], argv
 
 
 def environment(tmp_path: Path, **extra: str) -> dict:
@@ -186,6 +190,18 @@ def test_cron_script_calls_real_argus_flags(tmp_path):
     assert "--baseline" not in seen[0][1] and "reports/latest.json" in seen[1][1]
     assert (state / "reports" / "latest.json").is_symlink()
     assert re.fullmatch(r"snapshots/argus-\d{8}T\d{6}Z\.json", seen[0][0][seen[0][0].index("--output") + 1])
+
+
+@pytest.mark.parametrize("scan_exit", [0, 1, 2])
+def test_cron_script_exits_with_the_scans_code_even_when_history_fails(tmp_path, scan_exit):
+    state = tmp_path / "state"
+    env = environment(tmp_path, MANAGEMENT_GROUP="mg-contoso-platform", STATE_DIR=str(state),
+                      ARGUS_STUB_EXIT_SCAN=str(scan_exit), ARGUS_STUB_EXIT_HISTORY="2")
+    env["ARGUS"] = str(Path(env["PATH"].split(os.pathsep)[0]) / "argus")
+    done = subprocess.run(["bash", str(CRON)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == scan_exit
+    assert "argus-nightly: argus history failed (exit 2); the scan's exit code stands\n" in done.stderr
+    assert [call[0] for call in calls(Path(env["ARGUS_STUB_LOG"]))] == ["collect", "scan", "history"]
 
 
 def test_cron_script_needs_a_scope(tmp_path):

@@ -72,3 +72,57 @@ def test_scan_honours_environment_end_to_end(monkeypatch, capsys):
     monkeypatch.setenv("ARGUS_FAIL_ON", "high")
     assert main(["scan", "--format", "json"]) == 1
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("file_settings,expected", [
+    ({"snapshot": ["exports/a.json", "/abs/b.json"]}, {"snapshot": ["cfg/exports/a.json", "/abs/b.json"]}),
+    ({"rules": ["../rules"]}, {"rules": ["rules"]}),
+    ({"waivers": "waivers.yaml", "baseline": "state/last.json", "history": "state/history.db"},
+     {"waivers": "cfg/waivers.yaml", "baseline": "cfg/state/last.json", "history": "cfg/state/history.db"}),
+    ({"fail_on": "high"}, {"fail_on": "high"}),  # not a path: as written
+])
+def test_file_paths_are_relative_to_the_policies_file(tmp_path, monkeypatch, file_settings, expected):
+    monkeypatch.chdir(tmp_path)
+    args = _args()
+    settings.resolve(args, file_settings, environ={}, file_dir=str(tmp_path / "cfg"))
+    assert {key: getattr(args, key) for key in expected} == expected
+
+
+def test_flag_and_environment_paths_stay_relative_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = _args(waivers="mine.yaml")
+    settings.resolve(args, {"waivers": "w.yaml", "history": "h.db", "snapshot": ["s.json"]},
+                     environ={"ARGUS_HISTORY": "env.db"}, file_dir=str(tmp_path / "cfg"))
+    assert (args.waivers, args.history, args.snapshot) == ("mine.yaml", "env.db", ["cfg/s.json"])
+
+
+def test_describe_names_where_a_setting_came_from():
+    args = _args(fail_on="high")
+    settings.resolve(args, {"history": "h.db"}, file_name="team.yaml",
+                     environ={"ARGUS_FAIL_ON_NEW": "true"})
+    assert [settings.describe(args, dest) for dest in ("fail_on", "fail_on_new", "history", "baseline")] == [
+        "--fail-on", "ARGUS_FAIL_ON_NEW=true", "team.yaml settings.history", "--baseline"]
+
+
+def test_blame_prefixes_the_variable_whose_value_the_error_is_about():
+    args = _args()
+    settings.resolve_early(args, environ={"ARGUS_POLICY": "bogus", "ARGUS_POLICIES": "p.yaml"})
+    about_policy = UserError("p.yaml: no policy named 'bogus'; known: pilot")
+    assert str(settings.blame(args, about_policy, ("policy", "policies"))) == (
+        "ARGUS_POLICY=bogus: p.yaml: no policy named 'bogus'; known: pilot")  # the first setting it is about
+    assert str(settings.blame(args, about_policy, ("policies",))) == (
+        "ARGUS_POLICIES=p.yaml: p.yaml: no policy named 'bogus'; known: pilot")
+    unreadable = UserError("p.yaml: cannot read: No such file or directory")
+    assert str(settings.blame(args, unreadable, ("policy", "policies"))) == (
+        "ARGUS_POLICIES=p.yaml: p.yaml: cannot read: No such file or directory")
+    unrelated = UserError("other.yaml: cannot read: No such file or directory")
+    assert settings.blame(args, unrelated, ("policy", "policies")) is unrelated
+    flagged = _args(policy="bogus")
+    settings.resolve_early(flagged, environ={})
+    assert settings.blame(flagged, about_policy, ("policy",)) is about_policy  # a flag names itself
+
+
+def test_parameter_origins_record_the_variable():
+    args = _args(param=["target_region=westeurope"])
+    settings.resolve(args, {}, environ={"ARGUS_PARAM_TARGET_REGION": "northeurope", "ARGUS_PARAM_NOPE": "1"})
+    assert args.param_origins == {"nope": "ARGUS_PARAM_NOPE"}

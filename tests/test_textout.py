@@ -129,3 +129,42 @@ def test_want_color(monkeypatch, tty, env, expected):
 def test_want_color_without_isatty(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert textout.want_color(object()) is False
+
+
+@pytest.mark.parametrize("keep,summary", [
+    (1, "1 finding: 1 fail"),
+    (0, "0 findings: none"),
+    (2, "2 findings: 1 fail, 1 pass"),
+])
+def test_summary_counts_in_singular_and_plural(keep, summary):
+    doc = report()
+    doc["findings"] = doc["findings"][:keep]
+    doc["summary"] = {"total": keep, "by_status": {s: sum(f["status"] == s for f in doc["findings"])
+                                                   for s in ("pass", "fail", "warn", "skip", "not_evaluated", "error")},
+                      "by_severity": {}}
+    assert textout.render(doc, color=False).splitlines()[-1] == summary
+
+
+def test_updated_finding_says_what_it_was():
+    doc = report()
+    doc["findings"][10]["status"] = "fail"  # the vault was warn in the baseline
+    baseline.apply(doc, baseline.load(str(REPORTS / "scan-2026-11-20.json")))
+    lines = textout.render(doc, color=False).splitlines()
+    assert ("  FAIL          rsv-contoso-migrate  publicNetworkAccess is 'Enabled' [updated, was warn]  "
+            f"{SUB}/resourceGroups/rg-migrate-weu/providers/Microsoft.RecoveryServices/vaults/rsv-contoso-migrate") in lines
+    assert any(line.startswith("  FAIL          contoso-mig-app01  bypass list") and line.count("[updated]") == 1
+               for line in lines)  # same status, new message: no "was"
+
+
+@pytest.mark.parametrize("status,message,said", [
+    ("not_evaluated", "not evaluated: no row has properties.dns", "not evaluated: no row has properties.dns"),
+    ("not_evaluated", "no DNS answer recorded", "not evaluated: no DNS answer recorded"),
+    ("error", "error in `x > 1`: boom", "error in `x > 1`: boom"),
+    ("fail", "Microsoft peering has no route filter", "fail: Microsoft peering has no route filter"),
+])
+def test_absent_lines_say_the_status_once(status, message, said):
+    doc = report()
+    baseline.apply(doc, baseline.load(str(REPORTS / "scan-2026-11-20.json")))
+    doc["absent"][0].update(status=status, message=message)
+    lines = textout.render(doc, color=False).splitlines()
+    assert f"  ABSENT        ARGUS-ER-003 er-contoso-fra  (was {said})" in lines

@@ -206,3 +206,37 @@ def test_waivers_schema_is_a_valid_json_schema():
     schema = json.loads((REPO / "engine" / "schemas" / "waivers.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate([entry(), entry(ticket="CHG-1")])
+
+
+@pytest.mark.parametrize("expires,shown", [
+    ("2099-13-01", "'2099-13-01'"),                     # PyYAML's date conversion raised a bare ValueError here
+    ("2026-02-30", "'2026-02-30'"),
+    ("2026-12-31T08:00:00Z", "'2026-12-31T08:00:00Z'"),  # a timestamp is not a day
+    ("'31.12.2026'", "'31.12.2026'"),
+])
+@pytest.mark.parametrize("where", ["waivers file", "policies file"])
+def test_impossible_dates_in_yaml_are_reported_with_file_and_line(argus, tmp_path, expires, shown, where):
+    listed = ("  - rule: AMX-PP-07\n    subject: '*'\n    justification: spoke link pending\n    owner: netops\n"
+              f"    expires: {expires}\n")
+    if where == "waivers file":
+        path = tmp_path / "waivers.yaml"
+        path.write_text("# accepted exceptions\nwaivers:\n" + listed, encoding="utf-8")
+        argv = ["--waivers", path]
+    else:
+        path = tmp_path / "policies.yaml"
+        path.write_text(f"version: 1\npolicies:\n  p:\n    rules: [{REPO / 'rules' / 'azure-migrate'}]\nwaivers:\n"
+                        + listed, encoding="utf-8")
+        argv = ["--policies", path]
+    line = 3 if where == "waivers file" else 6
+    out = tmp_path / "out.json"
+    code, stdout, stderr = argus("scan", *argv, "--snapshot", REPO / "examples" / "estate", "--format", "json", "--output", out)
+    assert (code, stdout, out.exists()) == (2, "", False)
+    assert stderr == (f"argus scan: error: {path}:{line}: waiver 1 (rule AMX-PP-07): expires: {shown} is not a valid "
+                      "date written YYYY-MM-DD\n")
+
+
+def test_yaml_dates_stay_text(tmp_path):
+    path = tmp_path / "w.yaml"
+    path.write_text("- {rule: R, subject: x, justification: j, owner: o, expires: 2026-12-31, ticket: 2026-01-01}\n")
+    (waiver,) = waivers.load_file(str(path))
+    assert (waiver.expires, waiver.ticket) == (dt.date(2026, 12, 31), "2026-01-01")  # the ticket is not a date

@@ -38,11 +38,13 @@ set +e
 rc=$?
 set -e
 
+# Housekeeping never replaces the scan's exit code: a failing chart or clean-up is logged, not returned.
 if [ -f "reports/argus-$stamp.json" ]; then
-  ln -sfn "argus-$stamp.json" reports/latest.json
+  ln -sfn "argus-$stamp.json" reports/latest.json || echo "argus-nightly: could not point reports/latest.json at this scan" >&2
 fi
 if [ -f history.db ]; then
-  "$ARGUS" history history.db --chart reports/trend.html > reports/trend.txt
+  "$ARGUS" history history.db --chart reports/trend.html > reports/trend.txt \
+    || echo "argus-nightly: argus history failed (exit $?); the scan's exit code stands" >&2
 fi
-find snapshots reports -type f -mtime +"$KEEP_DAYS" -delete
+find snapshots reports -type f -mtime +"$KEEP_DAYS" -delete || echo "argus-nightly: clean-up of old files failed" >&2
 exit "$rc"

@@ -1,0 +1,69 @@
+"""Which output goes where: `--format` and `--output` paired by their order on the command line.
+
+In: the argparse action InOrder, given to both options: it keeps `args.format` and `args.output` as plain
+lists and also records every `--format` and `--output` in the order given. Out: `pairs(args)`, the (format, file or None)
+list the scan writes: each `--output FILE` belongs to the `--format` right before it, and a format with
+no `--output` goes to stdout. Usage errors (UserError, exit 2): an `--output` with no `--format` before
+it, a second `--output` for one format, one file for two formats, more than one format on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from .errors import UserError
+
+ORDER = "format_output_order"  # the Namespace attribute holding [("format" | "output", value), ...]
+DEFAULT_FORMAT = "text"
+
+
+class InOrder(argparse.Action):
+    """Append to the option's list (as action="append" does), and note the option's destination and value
+    in the order shared by --format and --output."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), values])
+        setattr(namespace, ORDER, [*(getattr(namespace, ORDER, None) or []), (self.dest, values)])
+
+
+def pairs(args) -> list[tuple[str, str | None]]:
+    """(format, output file or None for stdout) for every --format, in command-line order."""
+    result: list[list] = []
+    for kind, value in getattr(args, ORDER, None) or []:
+        if kind == "format":
+            result.append([value, None])
+        elif not result:
+            raise UserError(f"--output {value} comes before any --format; put it right after the format it "
+                            f"is for (--format {_guess(value)} --output {value})")
+        elif result[-1][1] is not None:
+            raise UserError(f"--output {value}: --format {result[-1][0]} already writes to {result[-1][1]}; "
+                            "give each --format its own --output right after it")
+        else:
+            result[-1][1] = value
+    if not result:
+        result = [[DEFAULT_FORMAT, None]]
+    _check_targets(result)
+    return [(fmt, out) for fmt, out in result]
+
+
+_BY_SUFFIX = {".json": "json", ".sarif": "sarif", ".xml": "junit", ".md": "markdown", ".txt": "text"}
+
+
+def _guess(path: str) -> str:
+    """The format a file name suggests, for the example in a message only: formats are never guessed."""
+    return _BY_SUFFIX.get(os.path.splitext(path)[1].lower(), "FORMAT")
+
+
+def _check_targets(result: list[list]) -> None:
+    if sum(1 for _, out in result if out is None) > 1:
+        raise UserError("only one format can go to stdout; give --output FILE for the others")
+    seen: dict[str, str] = {}
+    for fmt, out in result:
+        if out is None:
+            continue
+        key = os.path.normcase(os.path.abspath(out))
+        if key in seen:
+            raise UserError(f"--output {out} is given for both --format {seen[key]} and --format {fmt}; "
+                            "one file holds one format")
+        seen[key] = fmt
