@@ -77,7 +77,8 @@ def load_inputs(args, only=None):
         # (rules from ARGUS_RULES or settings.rules run under the policy, with its include list and parameters)
         policy = None
     rule_paths = args.rules or (policy.rules if policy else [str(ROOT / "rules")])
-    session = prepare(rule_paths, policy, parse_param_flags(args.param), only=only)
+    session = prepare(rule_paths, policy, parse_param_flags(args.param), only=only,
+                      param_origins=getattr(args, "param_origins", None))
     if getattr(args, "live", False):
         return policy, session, _collect_live(args, session)
     paths = args.snapshot or [os.path.relpath(p) for p in EXAMPLE_SNAPSHOT]

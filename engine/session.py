@@ -50,9 +50,10 @@ def parse_param_flags(flags: list[str]) -> dict[str, str]:
 
 
 def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dict | None = None,
-            only=None) -> Session:
+            only=None, param_origins: dict | None = None) -> Session:
     """`only` (rule ids, any case): keep just these of the selected rules, so only they need parameter values
-    (`explain` and `test` evaluate one or a few rules); ids not selected are left for the caller to report."""
+    (`explain` and `test` evaluate one or a few rules); ids not selected are left for the caller to report.
+    `param_origins`: for values of `cli_params` that came from elsewhere (an ARGUS_PARAM_* variable), where."""
     program, diags = load_rules(rule_paths)
     sources = program.sources
     if has_errors(diags):
@@ -72,7 +73,7 @@ def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dic
     for cr in rules:
         sev = overrides.get(cr.node.id.casefold())
         infos[cr.node.id] = rule_info(cr.node, {cr.node.id: sev} if sev else None)
-    params, param_diags = _resolve_params(plan, rules, policy, cli_params or {})
+    params, param_diags = _resolve_params(plan, rules, policy, cli_params or {}, param_origins or {})
     diags += param_diags
     if has_errors(diags):
         raise DiagnosticError(diags, sources)
@@ -80,22 +81,23 @@ def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dic
     return Session(plan, rules, infos, params, [d for d in diags if d.severity == "warning"], files)
 
 
-def _resolve_params(plan: Plan, rules, policy: Policy | None, cli: dict) -> tuple[dict, list[Diagnostic]]:
+def _resolve_params(plan: Plan, rules, policy: Policy | None, cli: dict, origins: dict) -> tuple[dict, list[Diagnostic]]:
     declared = plan.program.params
     diags: list[Diagnostic] = []
     values: dict = {}
     label = os.path.basename(policy.file) if policy and policy.file else "policies.yaml"
     given = [(k, v, policy.span("parameters", k) if policy else None, label) for k, v in (policy.parameters.items() if policy else ())]
-    given += [(k, v, None, "--param") for k, v in cli.items()]
+    given += [(k, v, None, origins.get(k, "--param")) for k, v in cli.items()]
     for name, raw, span, origin in given:
         decl = declared.get(name)
+        source = "" if span is not None else f"{origin}: "  # a located diagnostic already names its file
         if decl is None:
-            diags.append(Diagnostic("E203", span, f"{origin}: unknown parameter '{name}'{did_you_mean(name, declared)}"))
+            diags.append(Diagnostic("E203", span, f"{source}unknown parameter '{name}'{did_you_mean(name, declared)}"))
             continue
         try:
             values[name] = convert(raw, decl.type_name)
         except ValueError as exc:
-            diags.append(Diagnostic("E205", span, f"{origin}: parameter '{name}' ({decl.type_name}): {exc}"))
+            diags.append(Diagnostic("E205", span, f"{source}parameter '{name}' ({decl.type_name}): {exc}"))
     for name in sorted(plan.params_used(rules)):
         decl = declared[name]
         if decl.default is None and name not in values:
