@@ -44,6 +44,7 @@ CODES = {
     "W507": "duplicate rows in snapshot",
     "W508": "resource type never occurs in snapshot",
     "W509": "literal of a type the path never holds",
+    "W510": "empty snapshot",
 }
 
 

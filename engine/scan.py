@@ -43,6 +43,9 @@ def add_arguments(p) -> None:
     p.add_argument("--waivers", metavar="FILE", help="waivers file (YAML/JSON), added to the policies file's waivers")
     p.add_argument("--baseline", metavar="PREVIOUS", help="earlier JSON or SARIF output: mark findings new/unchanged/updated, list absent ones")
     p.add_argument("--fail-on-new", action="store_true", help="with --baseline: exit 1 only for failing findings the baseline did not have")
+    p.add_argument("--fail-on-not-evaluated", action="store_true",
+                   help="exit 1 also for not_evaluated findings at or above --fail-on (data a rule needs was absent), "
+                        "so a scheduled scan of an incomplete snapshot does not pass")
     p.add_argument("--history", metavar="DB", help="append this scan to a SQLite history file (see `argus history DB`)")
 
 
@@ -88,11 +91,16 @@ def load_inputs(args, only=None):
 
 
 def snapshot_diagnostics(snap) -> list[Diagnostic]:
+    out = []
+    if not any(snap.tables.values()):
+        # an export of the wrong scope (or a query that matched nothing) must not look like a clean estate
+        out.append(Diagnostic("W510", None, "snapshot: no rows in any table; every rule is skipped or not evaluated, "
+                                            "so nothing was checked (is the export's subscription or query right?)"))
     if not snap.duplicates:
-        return []
+        return out
     table, rid, source = snap.duplicates[0]
     n = len(snap.duplicates)
-    return [Diagnostic("W507", None, f"snapshot: {n} row{'s' * (n != 1)} {'repeat' if n != 1 else 'repeats'} an id already loaded (first: {rid} "
+    return out + [Diagnostic("W507", None, f"snapshot: {n} row{'s' * (n != 1)} {'repeat' if n != 1 else 'repeats'} an id already loaded (first: {rid} "
                                      f"in {source}, table {table}); each resource is evaluated once, from the first file that has it")]
 
 
@@ -119,14 +127,15 @@ def _collect_live(args, session):
         return snapshot.load([path])
 
 
-def exit_code(doc: dict, fail_on: str, new_only: bool = False) -> int:
+def exit_code(doc: dict, fail_on: str, new_only: bool = False, not_evaluated: bool = False) -> int:
     if any(f["status"] == "error" for f in doc["findings"]):
         return EXIT_ERROR
     if fail_on == "never":
         return EXIT_OK
     floor = SEVERITY_RANK[fail_on]
+    failing = ("fail", "not_evaluated") if not_evaluated else ("fail",)
     for f in doc["findings"]:
-        if (f["status"] == "fail" and SEVERITY_RANK[f["severity"]] >= floor and not waivers.is_waived(f)
+        if (f["status"] in failing and SEVERITY_RANK[f["severity"]] >= floor and not waivers.is_waived(f)
                 and (not new_only or baseline.is_new(f, fail_on))):
             return EXIT_FINDINGS
     return EXIT_OK
@@ -169,7 +178,7 @@ def run(args) -> int:
     _write_outputs(args, pairs, doc)
     if args.history:  # only a scan whose outputs all exist is recorded: a retried run must not count twice
         history.append(args.history, doc)
-    return exit_code(doc, args.fail_on, new_only=args.fail_on_new)
+    return exit_code(doc, args.fail_on, new_only=args.fail_on_new, not_evaluated=args.fail_on_not_evaluated)
 
 
 def _check_fail_on_new(args) -> None:

@@ -40,6 +40,7 @@ SETTINGS = (
     Setting("history", "ARGUS_HISTORY", "str", is_path=True),
     Setting("include_passed", "ARGUS_INCLUDE_PASSED", "bool", False),
     Setting("fail_on_new", "ARGUS_FAIL_ON_NEW", "bool", False),
+    Setting("fail_on_not_evaluated", "ARGUS_FAIL_ON_NOT_EVALUATED", "bool", False),
 )
 PARAM_PREFIX = "ARGUS_PARAM_"
 
