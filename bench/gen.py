@@ -87,11 +87,9 @@ class Estate:
     def pe_id(self, j: int) -> str:
         return self.arm_id("pe", j, "Microsoft.Network/privateEndpoints", self.pe_name(j))
 
-    def vnet_name(self, v: int) -> str:
-        return f"vnet-{WORKLOADS[v % len(WORKLOADS)]}-{v:06d}"
-
     def vnet_id(self, v: int) -> str:
-        return self.arm_id("vnet", v, "Microsoft.Network/virtualNetworks", self.vnet_name(v))
+        name = f"vnet-{WORKLOADS[v % len(WORKLOADS)]}-{v:06d}"
+        return self.arm_id("vnet", v, "Microsoft.Network/virtualNetworks", name)
 
     def other_id(self, o: int) -> str:
         group = o // 3
@@ -129,10 +127,8 @@ def pes_of_storage(k: int, n_pe: int) -> list[int]:
 def vary_case(arm_id: str, rng: random.Random) -> str:
     """The same id in one of the casings ARM and ARG hand back in references."""
     choice = rng.randrange(4)
-    if choice == 0:
-        return arm_id
-    if choice == 1:
-        return arm_id.lower()
+    if choice < 2:
+        return arm_id if choice == 0 else arm_id.lower()
     head, _, tail = arm_id.partition("/providers/")
     if choice == 2:
         return head.lower() + "/providers/" + tail
@@ -187,10 +183,8 @@ def storage_row(est: Estate, k: int, rng: random.Random) -> dict:
         "primaryEndpoints": endpoints, "primaryLocation": est.place("storage", k)[2], "statusOfPrimary": "available",
     }
     tls = rng.random()
-    if tls < 0.85:
-        props["minimumTlsVersion"] = "TLS1_2"
-    elif tls < 0.95:
-        props["minimumTlsVersion"] = "TLS1_0"
+    if tls < 0.95:  # 85% TLS 1.2, 10% TLS 1.0, 5% without the property (the service default)
+        props["minimumTlsVersion"] = "TLS1_2" if tls < 0.85 else "TLS1_0"
     if v2:
         props.update(accessTier="Hot", publicNetworkAccess="Enabled" if rng.random() < 0.8 else "Disabled")
     return arm_row(est, "storage", k, sid, "microsoft.storage/storageaccounts", props,
@@ -328,12 +322,8 @@ def vm_row(est: Estate, o: int, rng: random.Random) -> dict:
                    tags=tags_for(rng, o), zones=[str(rng.randint(1, 3))])
 
 
-BUILDERS = {
-    "storage": storage_row,
-    "pe": pe_row,
-    "vnet": vnet_row,
-    "other": lambda est, o, rng: (disk_row, nic_row, vm_row)[o % 3](est, o, rng),
-}
+BUILDERS = {"storage": storage_row, "pe": pe_row, "vnet": vnet_row,
+            "other": lambda est, o, rng: (disk_row, nic_row, vm_row)[o % 3](est, o, rng)}
 
 
 def rows(seed: int, n_rows: int):
@@ -383,18 +373,14 @@ def write(path: str, seed: int, n_rows: int, fmt: str) -> tuple[int, int]:
     return row_bytes, size
 
 
-def build_parser() -> argparse.ArgumentParser:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gen.py", description="Write a synthetic ARG snapshot for benchmarks.")
     parser.add_argument("--resources", type=int, required=True, metavar="N", help="number of resource rows")
     parser.add_argument("--out", required=True, metavar="PATH", help="output file")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7); same seed, same bytes")
     parser.add_argument("--format", choices=("json", "jsonl"), default="json",
                         help="json: `az graph query -o json` document (default); jsonl: one row per line")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parser.parse_args(argv)
     try:
         if args.resources < 1:
             raise UserError(f"--resources must be at least 1, got {args.resources}")

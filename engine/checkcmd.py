@@ -1,7 +1,8 @@
 """`argus check`: lint rule files without a snapshot.
 
 In: rule files or directories (default: rules/). Out: every diagnostic as `file:line:col: CODE: message` with
-the source line and a caret, on stderr; exit 2 if any is an error (or any warning under --strict), else 0.
+the source line and a caret, then a summary (files, rules, including those that could not be parsed, errors and
+warnings), on stderr; exit 2 if any is an error (or any warning under --strict), else 0.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from .diagnostics import has_errors
 from .loader import load_rules
 from .session import ROOT
+from .static import unparsed_rules
 
 
 def add_arguments(p) -> None:
@@ -30,7 +32,9 @@ def run(args) -> int:
         print(d.render(sources), file=sys.stderr)
     errors = sum(d.severity == "error" for d in diags)
     warnings = len(diags) - errors
-    files, rules = len(program.files), len(program.rules)
-    print(f"{files} file{'s' * (files != 1)}, {rules} rule{'s' * (rules != 1)}: {errors} error{'s' * (errors != 1)}, "
-          f"{warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
+    files, broken = len(program.files), unparsed_rules(program.files)
+    rules = len(program.rules) + broken  # a rule that does not parse is still one of the file's rules
+    unread = f" ({broken} could not be parsed)" if broken else ""
+    print(f"{files} file{'s' * (files != 1)}, {rules} rule{'s' * (rules != 1)}{unread}: "
+          f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
     return 2 if has_errors(diags) or (args.strict and warnings) else 0

@@ -21,7 +21,7 @@ from .functions import FUNCTIONS
 from .model import SEVERITIES
 from .operators import OPERATORS, compile_glob, compile_regex
 from .snapshot import KNOWN_TABLES
-from .static import constant, last_name, literal_source, lower_literal, never_empty, unparsed_words
+from .static import constant, last_name, literal_kind, literal_source, lower_literal, never_empty, unparsed_words
 from .values import type_name
 
 ARG_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
@@ -343,11 +343,18 @@ class Checker:
             else:
                 self.program.prepared[id(right)] = compile_glob(right.value)
         if node.op in ("<", "<=", ">", ">="):
-            kinds = {type_name(x.value) for x in (node.left, node.right) if isinstance(x, A.Literal)}
-            if kinds - {"number", "string"}:
-                self.err("E305", node.span, f"'{node.op}' compares numbers or strings, not {' or '.join(sorted(kinds - {'number', 'string'}))}")
+            self._ordering(node)
         self._case_warnings(node)
         return None
+
+    def _ordering(self, node: A.Compare) -> None:
+        """Literal operands `<` cannot order (`true`, a number with a string) would fail every subject at scan time."""
+        kinds = [k for k in (literal_kind(node.left), literal_kind(node.right)) if k is not None]
+        odd = sorted(set(kinds) - {"number", "string"})
+        if odd:
+            self.err("E305", node.span, f"'{node.op}' compares numbers or strings, not {' or '.join(odd)}")
+        elif len(kinds) == 2 and kinds[0] != kinds[1]:
+            self.err("E305", node.span, f"'{node.op}' cannot compare {kinds[0]} with {kinds[1]}; it orders two numbers or two strings")
 
     def _case_warnings(self, node: A.Compare) -> None:
         if node.op not in ("==", "!="):

@@ -4,17 +4,21 @@ In: a Plan (engine.compiler), a Snapshot, parameter values. Out: Findings (engin
 one per rule when its subject set is empty (skip, or the rule's `otherwise` outcome) or cannot be computed
 (not_evaluated when data is absent, error on a type error). Per subject the clauses run in order: `let` binds,
 `when` false -> skip, `require` false -> fail (or warn); the outcome is the worst of fail > not_evaluated >
-warn > pass, so absent data never passes and never fails. An error in one subject or rule stops nothing else.
+warn > pass, so absent data never passes and never fails. An error in one subject or rule stops nothing else;
+its message names the expression that failed (a condition, or an expression of a message template) and where.
+Evidence `expected` shows a parameter's value beside its name (`== min_tls ("TLS1_2")`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
-
+import json
+import re
 
 from . import ast as A
 from .frame import CTX, FIRST_VAR
-from .compiler import CompiledRule, Plan
+from .compiler import CompiledRule, Plan, span_text
 from .model import Evidence, Finding, RuleInfo, Subject
 from .values import EvalError, Missing, short, type_name
 
@@ -104,12 +108,31 @@ def evaluate(plan: Plan, rules: list[CompiledRule], snapshot, params: dict, info
     return findings
 
 
+class TemplateError(EvalError):
+    """An error in an expression of a message template; its text already names that expression."""
+
+
 class RuleRun:
     def __init__(self, ctx: Context, cr: CompiledRule, info: RuleInfo, trace: list | None = None):
         self.ctx, self.cr, self.info = ctx, cr, info
         self.trace = trace  # explain: receives (step, value or EvalError, evidence records) per clause run
         self.pass_message = f"{info.title}: satisfied"
         self.let_slots = [step.slot for step in cr.steps if step.slot is not None]
+        self._local_names: set | None = None
+
+    def param_value(self, name: str):
+        """The value of parameter `name` as this rule sees it (evidence shows it beside the name), else _UNSET."""
+        if name not in self.ctx.plan.program.params:
+            return _UNSET
+        if self._local_names is None:  # names the rule binds itself (for, let, quantifier variables) shadow it
+            self._local_names = _bound_names(self.cr.node)
+        if name in self._local_names:
+            return _UNSET
+        try:
+            v = self.ctx.value(name)
+        except EvalError:
+            return _UNSET
+        return _UNSET if v.__class__ is Missing else v
 
     def finding(self, status: str, subject, message: str, frame=None) -> Finding:
         snapshot, let_slots = self.ctx.snapshot, self.let_slots
@@ -121,7 +144,8 @@ class RuleRun:
             related: list = []
             for slot in let_slots:
                 _collect_related(related, frame[slot])
-            return _subject(subject), evidence_records(frame[1]), _related(related, subject), origin
+            return (_subject(subject), evidence_records(frame[1], self.param_value), _related(related, subject),
+                    origin)
         return Finding(self.info, status, None, message, details=details)
 
     def run(self) -> list[Finding]:
@@ -143,13 +167,17 @@ class RuleRun:
         other = next((s.otherwise for s in self.cr.node.body if isinstance(s, A.For)), None)
         if other is None:
             return self.finding("skip", None, f"no subjects: `{self.cr.source_text}` is empty")
-        subject = None
+        subject, source = None, self.cr.otherwise_subject
         try:
-            if self.cr.otherwise_subject is not None:
-                subject = self.cr.otherwise_subject.fn(frame)
+            if source is not None:
+                subject = source.fn(frame)
             message = self.render(other.message, frame)
-        except EvalError as exc:
-            return self.finding("error", subject, f"error in otherwise clause: {exc}")
+        except TemplateError as exc:
+            return self.finding("error", subject, str(exc))
+        except EvalError as exc:  # the template's own errors are TemplateErrors: this is the `on` subject's
+            span = other.subject.span if other.subject is not None else other.span
+            text = source.text if source is not None else "otherwise"
+            return self.finding("error", subject, f"error in `{text}` ({span.file}:{span.line}): {exc}")
         if subject.__class__ is Missing:
             return self.finding("not_evaluated", None, f"not evaluated: {subject.describe()}")
         return self.finding(other.level if other.level != "skip" else "skip", subject, message)
@@ -191,6 +219,8 @@ class RuleRun:
             except EvalError as exc:
                 if trace is not None:
                     trace.append((step, exc, frame[1][mark:]))
+                if isinstance(exc, TemplateError):  # the message failed, not the condition: name its expression
+                    return self.finding("error", row, str(exc), frame)
                 loc = f"{step.node.span.file}:{step.node.span.line}"
                 return self.finding("error", row, f"error in `{step.text}` ({loc}): {exc}", frame)
         if missing is not None:
@@ -207,17 +237,38 @@ class RuleRun:
 
     def render(self, template: A.Template, frame) -> str:
         out = []
-        for part in self.ctx.plan.templates[id(template)]:
+        for node, part in zip(template.parts, self.ctx.plan.templates[id(template)]):
             if isinstance(part, str):
                 out.append(part)
                 continue
-            v = part(frame)
+            try:
+                v = part(frame)
+            except EvalError as exc:
+                text, span = span_text(self.ctx.plan.program.sources, node.span), node.span
+                raise TemplateError(f"error in `{text}` in the message ({span.file}:{span.line}): {exc}") from None
             if isinstance(v, list):
                 # ARM ids run past 150 characters; a message cut mid-name would name the wrong resource
                 out.append(", ".join(short(x, 400) for x in v) if v else "(none)")
             else:
                 out.append(short(v, 400) if v is not None else "null")
         return "".join(out)
+
+
+def _bound_names(node) -> set[str]:
+    """Names a rule binds: its for variable, its lets and every quantifier variable in it."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (A.For, A.Quant)):
+            names.add(item.var)
+        elif isinstance(item, A.Let):
+            names.add(item.name)
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, A.Span):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return names
 
 
 def _subject(value) -> Subject:
@@ -271,7 +322,12 @@ def _related(ids: list, subject) -> list[str]:
     return out[:_RELATED_CAP]
 
 
-def evidence_records(records: list) -> list[Evidence]:
+_OPERAND = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def evidence_records(records: list, param_value=None) -> list[Evidence]:
+    """Evidence of what the clauses read. `param_value(name)` (RuleRun.param_value) gives the value of a parameter
+    compared against, so `expected` says `== min_tls ("TLS1_2")` rather than just the name."""
     out, seen = [], set()
     for site, actual, root, result in records:
         resource = root.get("id") if isinstance(root, dict) and isinstance(root.get("id"), str) else None
@@ -282,8 +338,20 @@ def evidence_records(records: list) -> list[Evidence]:
         if key in seen:
             continue
         seen.add(key)
-        out.append(Evidence(path, value, site.expected + (" (value missing)" if missing else ""), resource))
+        expected = _with_param(site, param_value) if param_value is not None else site.expected
+        out.append(Evidence(path, value, expected + (" (value missing)" if missing else ""), resource))
     return out
+
+
+def _with_param(site, param_value) -> str:
+    """`<op> <name>` where the name is a parameter: add its value."""
+    head = f"{site.op} " if site.op else None
+    if head is None or not site.expected.startswith(head) or not _OPERAND.fullmatch(site.expected[len(head):]):
+        return site.expected
+    v = param_value(site.expected[len(head):])
+    if v is _UNSET:
+        return site.expected
+    return f"{site.expected} ({short(json.dumps(v, ensure_ascii=False, default=str), 200)})"
 
 
 def _jsonable(v):

@@ -101,8 +101,9 @@ def explain(session, cr, snap, subject_filter: str | None = None) -> dict:
     out = []
     for row in chosen:
         trace: list = []
-        finding = RuleRun(ctx, cr, info, trace=trace).subject(row)
-        clauses = [dict(for_clause)] + [_clause(step, value, records) for step, value, records in trace]
+        run = RuleRun(ctx, cr, info, trace=trace)
+        finding = run.subject(row)
+        clauses = [dict(for_clause)] + [_clause(step, value, records, run.param_value) for step, value, records in trace]
         _mark_decisive(clauses, finding.status)
         out.append(_entry(finding, clauses))
     return {"rule": rule, "subjects": out}
@@ -139,11 +140,11 @@ def _outcome(value) -> str:
     return short(value, 120)
 
 
-def _clause(step, value, records) -> dict:
+def _clause(step, value, records, param_value=None) -> dict:
     text = f"let {step.node.name} = {step.text.split('=', 1)[-1].strip()}" if step.kind == "let" else f"{step.kind} {step.text}"
     clause = {"kind": step.kind, "text": text,
               "location": _loc(step.node.span), "outcome": _outcome(value),
-              "reads": [e.to_dict() for e in evidence_records(records)]}
+              "reads": [e.to_dict() for e in evidence_records(records, param_value)]}
     if step.kind == "let":
         rows = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
         clause["joined"] = [r["id"] for r in rows if isinstance(r, dict) and isinstance(r.get("id"), str)][:25]

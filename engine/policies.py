@@ -1,7 +1,9 @@
 """Policy sets: policies.yaml -> a selected Policy (rule paths, rule ids, parameter values, severity overrides).
 
-In: a policies.yaml path and a policy name. Out: `Policy`, or a UserError naming file:line:col for an unknown
-key, a wrong type (JSON Schema, schemas/policies.schema.json) or a policy that does not exist. Rule ids and
+In: a policies.yaml path and a policy name. Out: `Policy`, or a UserError naming file:line:col for an empty file,
+an unknown key, a wrong type or a bad waiver (JSON Schema, schemas/policies.schema.json, whose waivers are those of
+schemas/waivers.schema.json), a default_policy naming no policy, or rule paths of the chosen policy that do not
+exist. Rule ids and
 parameter names are checked against the loaded rules by `select_rules` / `resolve_params`, which return
 Diagnostics located in policies.yaml.
 """
@@ -16,6 +18,7 @@ from importlib import resources
 
 import jsonschema
 import yaml
+from referencing import Registry, Resource
 
 from . import yamlpos
 from .ast import Span
@@ -43,48 +46,90 @@ class Policy:
         return Span(self.file, line, col, line, col + 1)
 
 
-def _schema() -> dict:
-    return json.loads(resources.files("engine").joinpath("schemas/policies.schema.json").read_text(encoding="utf-8"))
+_EXPECTED = "expected a mapping with `version: 1` and `policies:`"
+
+
+def _validator() -> jsonschema.protocols.Validator:
+    """policies.schema.json, whose waivers are `$ref`s into waivers.schema.json: both are read from the package,
+    never fetched, and dates are checked as dates (2026-02-30 is refused here, with its position)."""
+    def read(name: str) -> dict:
+        return json.loads(resources.files("engine").joinpath(f"schemas/{name}").read_text(encoding="utf-8"))
+    schema, waivers = read("policies.schema.json"), read("waivers.schema.json")
+    registry = Registry().with_resource(waivers["$id"], Resource.from_contents(waivers))
+    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=jsonschema.FormatChecker())
 
 
 def load_file(path: str) -> yamlpos.Located:
     doc = yamlpos.load(path)
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(doc.data), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for e in errors:
-            where = list(e.absolute_path)
-            if e.validator == "additionalProperties":
-                extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
-                known = list(e.schema.get("properties", {}))
-                for key in extra:
-                    line, col = doc.key_position(where + [key])
-                    lines.append(f"{path}:{line}:{col}: E403: unknown key '{key}'{did_you_mean(key, known)}")
-                continue
-            line, col = doc.locate(where)
-            at = "/".join(str(p) for p in where) or "(top level)"
-            lines.append(f"{path}:{line}:{col}: E403: {at}: {e.message}")
-        raise UserError("invalid policy file\n" + "\n".join(lines))
+    if not isinstance(doc.data, dict):
+        message = f"the file is empty; {_EXPECTED}" if doc.data is None else f"{_EXPECTED}, got {_kind(doc.data)}"
+        raise UserError(f"invalid policy file\n{path}:1:1: E403: {message}")
+    found: dict[tuple[int, int, str], None] = {}  # a bad date breaks its pattern and its format: say it once
+    for e in _validator().iter_errors(doc.data):
+        where = list(e.absolute_path)
+        if e.validator == "additionalProperties":
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            known = list(e.schema.get("properties", {}))
+            for key in extra:
+                line, col = doc.key_position(where + [key])
+                found[line, col, f"unknown key '{key}'{did_you_mean(key, known)}"] = None
+            continue
+        line, col = doc.locate(where)
+        found[line, col, f"{'/'.join(str(p) for p in where) or '(top level)'}: {_explain(e)}"] = None
+    if found:
+        raise UserError("invalid policy file\n" + "\n".join(f"{path}:{line}:{col}: E403: {text}"
+                                                            for line, col, text in sorted(found, key=lambda f: f[:2])))
     return doc
+
+
+def _kind(value) -> str:
+    return {list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    """The schema's message, said plainly where its wording would puzzle (date patterns, blank text)."""
+    if error.validator == "format" and error.validator_value == "date" or (
+            error.validator == "pattern" and "[0-9]{4}" in str(error.validator_value)):
+        return f"{error.instance!r} is not a valid date written YYYY-MM-DD"
+    if isinstance(error.instance, str) and (error.validator == "minLength" or
+                                            (error.validator == "pattern" and error.validator_value == "\\S")):
+        return "must not be blank"
+    return error.message
 
 
 def load_policy(path: str, name: str | None) -> Policy:
     doc = load_file(path)
     data = doc.data
-    name = name or data.get("default_policy")
+    chosen = name or data.get("default_policy")
     policies = data["policies"]
-    if name is None:
+    if chosen is None:
         if len(policies) != 1:
             raise UserError(f"{path}: several policies and no default_policy; choose one with --policy ({', '.join(policies)})")
-        name = next(iter(policies))
-    if name not in policies:
-        raise UserError(f"{path}: no policy named '{name}'{did_you_mean(name, policies)}; known: {', '.join(policies)}")
-    p = policies[name]
-    base = os.path.dirname(os.path.abspath(path))
-    rel = os.path.relpath(base)
+        chosen = next(iter(policies))
+    if chosen not in policies:
+        known = f"no policy named '{chosen}'{did_you_mean(chosen, policies)}; known: {', '.join(policies)}"
+        if name is None:  # the file's own default_policy is wrong: say where
+            line, col = doc.locate(["default_policy"])
+            raise UserError(f"invalid policy file\n{path}:{line}:{col}: E403: default_policy: {known}")
+        raise UserError(f"{path}: {known}")
+    p = policies[chosen]
+    rel = os.path.relpath(os.path.dirname(os.path.abspath(path)))
     rules = [os.path.normpath(os.path.join(rel, r)) for r in p["rules"]]
-    return Policy(name, path, rules, p.get("include"), p.get("exclude", []), dict(p.get("parameters", {})),
+    _check_rule_paths(path, doc, chosen, rules)
+    return Policy(chosen, path, rules, p.get("include"), p.get("exclude", []), dict(p.get("parameters", {})),
                   dict(p.get("severity", {})), list(data.get("waivers", [])), doc, dict(data.get("settings", {})))
+
+
+def _check_rule_paths(path: str, doc: yamlpos.Located, name: str, rules: list[str]) -> None:
+    """Rule paths of the chosen policy that name nothing, located in the file (they are relative to it)."""
+    lines = []
+    for i, rule_path in enumerate(rules):
+        if not os.path.exists(rule_path):
+            line, col = doc.locate(["policies", name, "rules", i])
+            lines.append(f"{path}:{line}:{col}: E403: policies/{name}/rules/{i}: no such rule file or directory: "
+                         f"{rule_path}")
+    if lines:
+        raise UserError("invalid policy file\n" + "\n".join(lines))
 
 
 def select_rules(policy: Policy, rule_ids: list[str]) -> tuple[set[str], list[Diagnostic]]:

@@ -2,11 +2,12 @@
 
 In: paths (files or directories) in any shape ARG exports come in: an object of tables (optionally with a
 `header`), `az graph query -o json` output, bare row arrays, ARG REST/SDK responses (object arrays or the
-`{columns, rows}` table form, single or a list of pages), JSON Lines. Out: `Snapshot` with rows routed to tables
-(by the table key, else by `type`), `type` lower-cased, nothing else touched, and each file's pushdown kept in
-`coverage` (engine.coverage: `read` of a partly collected table is missing). Anything that is not ARG rows,
-that says it is incomplete, or appliance facts rows that do not fit their schema (engine.facts_rows), is
-refused with a located UserError.
+`{columns, rows}` table form, single or a list of pages, which engine.argpages checks add up), JSON Lines.
+Out: `Snapshot` with rows routed to tables (by the table key, else by `type`), `type` lower-cased, nothing else
+touched, and each file's pushdown kept in `coverage` (engine.coverage: `read` of a partly collected table is
+missing). Anything that is not ARG rows (Azure CLI or PowerShell output, malformed tables), that says it is
+incomplete, or appliance facts rows that do not fit their schema (engine.facts_rows), is refused with a located
+UserError.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from . import facts_rows
+from . import argpages, facts_rows
 from .coverage import Coverage
 from .errors import UserError
 from .model import Origin
@@ -238,13 +239,13 @@ def _jsonl(path: str, raw: bytes) -> list:
 
 def _dispatch(path: str, doc) -> tuple[list[tuple[str, list, list | None]], dict | None]:
     if isinstance(doc, list):
-        if doc and all(isinstance(p, dict) and "data" in p for p in doc):
-            return _route(path, _pages(path, doc)), None
+        if doc and argpages.is_page(doc[0]):
+            return _route(path, argpages.rows_of(path, doc)), None
         return _route(path, doc), None
     if not isinstance(doc, dict):
-        raise UserError(f"{path}: expected a JSON object or array of ARG rows, got {type(doc).__name__}")
+        raise UserError(f"{path}: expected a JSON object or array of ARG rows, got {argpages.json_type(doc)}")
     if "data" in doc:
-        return _route(path, _pages(path, [doc])), None
+        return _route(path, argpages.rows_of(path, [doc])), None
     if "value" in doc and isinstance(doc["value"], list):
         raise UserError(f"{path}: this is an ARM list response ('value'), not ARG rows; export with "
                         "`az graph query -q ... -o json` or `argus collect`")
@@ -254,37 +255,13 @@ def _dispatch(path: str, doc) -> tuple[list[tuple[str, list, list | None]], dict
         if name == "header":
             continue
         if not isinstance(rows, list):
-            if len(doc) == 1 or "id" in doc or "type" in doc:
+            if name.lower() not in KNOWN_TABLES and ("id" in doc or "type" in doc or "properties" in doc):
                 raise UserError(f"{path}: a single resource object is not a snapshot; wrap rows in a list or "
                                 "an object of tables")
-            raise UserError(f"{path}: table '{name}' must be a list of rows, got {type(rows).__name__}")
+            raise UserError(f"{path}: table '{name}' must be a list of rows, got {argpages.json_type(rows)}")
         _check_rows(path, rows, name)
         tables.append((name.lower(), _lower_types(rows), None))
     return tables, header
-
-
-def _pages(path: str, pages: list[dict]) -> list:
-    rows: list = []
-    for n, page in enumerate(pages, 1):
-        truncated = page.get("resultTruncated", page.get("result_truncated"))
-        if str(truncated).lower() == "true":
-            raise UserError(f"{path}: page {n} says resultTruncated: true — ARG cut this result; re-run the query "
-                            "with paging (argus collect does) instead of evaluating a partial snapshot")
-        data = page["data"]
-        if isinstance(data, dict) and "columns" in data and "rows" in data:
-            names = [c["name"] for c in data["columns"]]
-            rows.extend(dict(zip(names, r)) for r in data["rows"])
-        elif isinstance(data, list):
-            rows.extend(data)
-        else:
-            raise UserError(f"{path}: page {n}: 'data' must be an array of rows or a {{columns, rows}} table")
-    last = pages[-1]
-    token = last.get("$skipToken") or last.get("skip_token") or last.get("skipToken")
-    total = last.get("totalRecords", last.get("total_records"))
-    if token or (isinstance(total, int) and len(pages) == 1 and total > len(rows)):
-        raise UserError(f"{path}: incomplete export: {len(rows)} rows of {total} with more pages to fetch "
-                        "(skip token set); fetch every page or use `argus collect`")
-    return rows
 
 
 def _route(path: str, rows: list) -> list[tuple[str, list, list]]:
@@ -322,15 +299,25 @@ def _check_rows(path: str, rows: list, table: str | None) -> None:
     where = f" table '{table}'" if table else ""
     for n, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise UserError(f"{path}:{where} row {n}: expected an object, got {type(row).__name__}")
+            raise UserError(f"{path}:{where} row {n}: expected an object, got {argpages.json_type(row)}")
         if "Properties" in row or "ResourceId" in row:
             raise UserError(f"{path}:{where} row {n}: PowerShell Get-AzResource shape (PascalCase 'Properties'); "
                             "export ARG rows with Search-AzGraph or `az graph query` instead")
-        if "properties" not in row and table in (None, "resources", "resourcecontainers", "dnsresources"):
-            flat = [k for k in _FLATTENED_HINTS if k in row]
-            if flat:
-                raise UserError(f"{path}:{where} row {n} ({row.get('id', '?')}): properties are flattened to the top "
-                                f"level ({', '.join(flat[:3])}) — this is `az resource list`/`az ... show` output, not "
-                                "ARG rows; export with `az graph query -q ... -o json` or `argus collect`")
+        if row.get("properties") is None and table in (None, "resources", "resourcecontainers", "dnsresources"):
+            _refuse_cli_shape(path, where, n, row)
         if table is None and not isinstance(row.get("type"), str):
             raise UserError(f"{path}: row {n}: no 'type', so it cannot be routed to an ARG table")
+
+
+def _refuse_cli_shape(path: str, where: str, n: int, row: dict) -> None:
+    """A row without properties (or with `"properties": null`, as `az resource list` writes) that carries keys
+    ARG keeps inside `properties` is Azure CLI output, whose rules would all read absent properties."""
+    flat = [k for k in _FLATTENED_HINTS if k in row]
+    if not flat:
+        return
+    shown = ", ".join(flat[:3])
+    what = (f"'properties' is null and {shown} sit at the top level — this is `az resource list` output"
+            if "properties" in row else
+            f"properties are flattened to the top level ({shown}) — this is `az resource list`/`az ... show` output")
+    raise UserError(f"{path}:{where} row {n} ({row.get('id', '?')}): {what}, not ARG rows; export with "
+                    "`az graph query -q ... -o json` or `argus collect`")

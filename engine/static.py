@@ -1,8 +1,9 @@
 """Static facts about rule ASTs that the checker's warnings rest on.
 
 In: AST nodes (engine.ast) and parsed RuleFiles. Out: plain answers: is a condition constant (W505), can a set
-never be empty (W504), the last name of a path (W500/W503), and which words occur in text the parser could not
-read (so W501/W502 stay quiet about names a broken rule uses). Nothing here reports; the checker does.
+never be empty (W504), the last name of a path (W500/W503), the type of a literal operand (E305), which words
+occur in text the parser could not read (so W501/W502 stay quiet about names a broken rule uses) and how many
+rules that text holds (`argus check` counts them). Nothing here reports; the checker does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 
 from . import ast as A
 from .functions import FUNCTIONS
+from .values import type_name
 
 SNAPSHOT_FUNCTIONS = frozenset(name for name, fn in FUNCTIONS.items() if fn.needs_context)
 
@@ -61,6 +63,13 @@ def lower_literal(node) -> bool:
     return isinstance(node, A.Literal) and isinstance(node.value, str) and node.value == node.value.lower()
 
 
+def literal_kind(node) -> str | None:
+    """The type of a literal operand (a list for a list expression), or None when only the snapshot can tell."""
+    if isinstance(node, A.Literal):
+        return type_name(node.value)
+    return "list" if isinstance(node, A.ListExpr) else None
+
+
 def literal_source(node) -> str:
     """The text of a literal as written, for messages."""
     return json.dumps(node.value, ensure_ascii=False)
@@ -75,6 +84,26 @@ def unparsed_words(files: list[A.RuleFile]) -> set[str]:
     are not reported for names such broken text mentions (anywhere in it, messages included), while a name
     it does not mention is still reported. A file that parsed cleanly has no such text."""
     words: set[str] = set()
+    for gap in _unparsed(files):
+        code = _COMMENT_OR_STRING.sub(lambda m: m.group() if m.group()[0] in "\"'" else "", gap)
+        if code.strip():
+            words.update(re.findall(r"[A-Za-z_]\w*", code))
+    return words
+
+
+_RULE_START = re.compile(r"^rule\b", re.M)  # where the parser starts an item, as it re-parses a broken file
+
+
+def unparsed_rules(files: list[A.RuleFile]) -> int:
+    """How many rules the parser could not read: `rule` starting a line of unparsed text, outside strings and
+    comments (a broken rule is not among the items, but `argus check` counts it among the file's rules)."""
+    blank = _COMMENT_OR_STRING.sub
+    return sum(len(_RULE_START.findall(blank(lambda m: "\n" * m.group().count("\n"), gap)))
+               for gap in _unparsed(files))
+
+
+def _unparsed(files: list[A.RuleFile]):
+    """The stretches of each file's text that no parsed item covers."""
     for f in files:
         starts = [0] + [i + 1 for i, ch in enumerate(f.text) if ch == "\n"]
 
@@ -84,12 +113,9 @@ def unparsed_words(files: list[A.RuleFile]) -> set[str]:
         pos = 0
         spans = sorted((offset(i.span.line, i.span.col), offset(i.span.end_line, i.span.end_col)) for i in f.items)
         for lo, hi in spans + [(len(f.text), len(f.text))]:
-            gap = f.text[pos:lo]
-            code = _COMMENT_OR_STRING.sub(lambda m: m.group() if m.group()[0] in "\"'" else "", gap)
-            if code.strip():
-                words.update(re.findall(r"[A-Za-z_]\w*", code))
+            if lo > pos:  # a stretch that starts mid-line must not look as if it started a line
+                yield ("" if pos == 0 or f.text[pos - 1] == "\n" else " ") + f.text[pos:lo]
             pos = max(pos, hi)
-    return words
 
 
 def same_path_key(node):

@@ -101,3 +101,25 @@ def test_files_loaded_together_share_one_namespace(tmp_path):
     assert [f"{d.span}: {d.code}: {d.message}" for d in diags] == [
         f"{more}:2:1: E201: 'accounts' is already defined (first defined at {common}:1)",
         f"{more}:3:6: E202: duplicate rule id 'T-1' (first defined at {common}:2)"]
+
+
+GOOD = 'rule {id} "x" {{\n  severity low\n  for a in resources\n  require a.name == "x"\n}}\n'
+BROKEN = 'rule {id} "x" {{\n  severity low\n  for a in resources\n  require a.name = "x"\n}}\n'
+
+
+@pytest.mark.parametrize("text,code,summary", [
+    pytest.param(GOOD.format(id="C-1") + GOOD.format(id="C-2") + GOOD.format(id="C-3"),
+                 0, "1 file, 3 rules: 0 errors, 0 warnings", id="all parsed"),
+    pytest.param(GOOD.format(id="C-1") + BROKEN.format(id="C-2") + GOOD.format(id="C-3"),
+                 2, "1 file, 3 rules (1 could not be parsed): 1 error, 0 warnings", id="one of three unparsable"),
+    pytest.param("# rule in a comment\n" + BROKEN.format(id="C-1").replace(
+                     "  severity low\n", '  severity low\n  description """\nrule in a string\n"""\n'),
+                 2, "1 file, 1 rule (1 could not be parsed): 1 error, 0 warnings", id="rule in comments and strings"),
+    pytest.param("param p: string\n" + BROKEN.format(id="C-1") + BROKEN.format(id="C-2"),
+                 2, "1 file, 2 rules (2 could not be parsed): 2 errors, 1 warning", id="all rules unparsable"),
+])
+def test_check_counts_rules_that_could_not_be_parsed(argus, tmp_path, monkeypatch, text, code, summary):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pack.argus").write_text(text, encoding="utf-8")
+    status, out, err = argus("check", "pack.argus")
+    assert (status, out, err.splitlines()[-1]) == (code, "", summary)

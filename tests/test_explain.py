@@ -145,3 +145,15 @@ def test_unknown_and_unselected_rules(ws, argus):
     assert argus("explain", "EX-01", "--policy", "mine", "--snapshot", "snap.json") == (
         2, "", "argus explain: error: rule EX-01 is not selected by policy 'mine' (policies.yaml); "
                "pass --rules PATH to explain it without the policy\n")
+
+
+def test_a_parameter_read_shows_its_value_beside_its_name(ws, argus):
+    (ws / "pack/tls.argus").write_text(
+        'param min_tls: string = "TLS1_2"\n\n'
+        'rule EX-03 "TLS floor" {\n  severity low\n'
+        '  for account in resources where type == "microsoft.storage/storageaccounts"\n'
+        '  require account.properties.minimumTlsVersion == min_tls\n}\n')
+    code, out, _ = argus("explain", "EX-03", *BASE, "--subject", "stfail", "--format", "json", "--param", "min_tls=TLS1_3")
+    reads = json.loads(out)["subjects"][0]["clauses"][1]["reads"]
+    assert (code, [(r["path"], r["actual"], r["expected"]) for r in reads]) == (
+        0, [("properties.minimumTlsVersion", "TLS1_0", '== min_tls ("TLS1_3")')])

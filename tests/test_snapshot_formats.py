@@ -45,6 +45,46 @@ def test_refused_with_a_clear_message(case):
     assert str(exc.value) == case["message"].replace("{path}", path)
 
 
+DOCUMENTS = TABLE["documents"]
+SCAN_RULE = 'rule D-1 "Accounts are v2" {\n  severity low\n  for a in resources\n  require a.kind == "StorageV2"\n}\n'
+
+
+@pytest.mark.parametrize("case", DOCUMENTS["accepted"], ids=lambda c: c["name"])
+def test_accepted_document(case, tmp_path):
+    path = tmp_path / "documents.json"
+    path.write_text(json.dumps(case["document"]), encoding="utf-8")
+    assert names(snapshot.load([str(path)])) == case["tables"]
+
+
+@pytest.mark.parametrize("case", DOCUMENTS["refused"], ids=lambda c: c["name"])
+def test_refused_document_exits_2_with_the_message(case, tmp_path, argus):
+    path = tmp_path / "documents.json"
+    path.write_text(json.dumps(case["document"]), encoding="utf-8")
+    message = case["message"].replace("{path}", str(path))
+    with pytest.raises(UserError) as exc:
+        snapshot.load([str(path)])
+    assert str(exc.value) == message
+    (tmp_path / "rule.argus").write_text(SCAN_RULE, encoding="utf-8")
+    assert argus("scan", "--rules", tmp_path / "rule.argus", "--snapshot", path) == (
+        2, "", f"argus scan: error: {message}\n")
+
+
+def test_pages_of_one_query_split_across_files_are_refused_naming_the_first(tmp_path, argus):
+    pages = json.loads((DATA / "rest-pages.json").read_text(encoding="utf-8"))
+    first, second = tmp_path / "page1.json", tmp_path / "page2.json"
+    first.write_text(json.dumps(pages[0]), encoding="utf-8")
+    second.write_text(json.dumps(pages[1]), encoding="utf-8")
+    (tmp_path / "rule.argus").write_text(SCAN_RULE, encoding="utf-8")
+    code, out, err = argus("scan", "--rules", tmp_path / "rule.argus", "--snapshot", first, "--snapshot", second)
+    assert (code, out, err) == (2, "", (
+        f"argus scan: error: {first}: incomplete export: 2 rows of 3 with more pages to fetch (skip token set on "
+        "the last page); put every page of the query in this one file, as a JSON array of pages in order, or use "
+        "`argus collect`\n"))
+    together = tmp_path / "pages.json"
+    together.write_text(json.dumps([json.loads(first.read_text()), json.loads(second.read_text())]), encoding="utf-8")
+    assert names(snapshot.load([str(together)])) == {"resources": ["lsacontoso01", "pe-lsacontoso01-blob", "er-ams"]}
+
+
 @pytest.mark.parametrize("flag", ["true", "True", True])
 def test_result_truncated_is_refused_however_it_is_spelled(flag):
     with pytest.raises(UserError) as exc:
