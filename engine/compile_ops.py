@@ -2,8 +2,10 @@
 
 In: AST nodes plus the compiler's scopes. Out: `C` records (closure + the frame slots it reads). Three-valued
 logic throughout: a Missing operand makes a comparison unknown (it returns the Missing), `and`/`or` follow
-Kleene logic (false and unknown = false; true or unknown = true), filters drop elements whose predicate is not
-true unless the unknown comes from outside the element (a parameter without value), which poisons the set.
+Kleene logic (false and unknown = false; true or unknown = true); filters are engine.joins/engine.lookup.
+A Partial list (elements that could not be read or decided) counts as unknown elements: "some element
+matches" stays true on a certain match, while "no element matches", and a miss, are unknown; a Count (the
+count of a Partial) decides a comparison only when every count in its range agrees.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Callable
 
 from . import ast as A
 from .functions import FUNCTIONS
-from .operators import OPERATORS, arith
+from .operators import OPERATORS, arith, compare_count, unsure_fn
 from .joins import Filters
-from .values import EvalError, Missing, type_name
+from .values import Count, EvalError, Missing, Partial, type_name
 
 from .frame import CTX, EVIDENCE, C
 _MEMBERSHIP = ("in", "!in", "in~", "!in~")
@@ -165,9 +167,9 @@ def _quant_plain(want, decided, otherwise, src, body, slot, src_text, body_text)
 
     def quant(env):
         xs = src(env)
-        if xs.__class__ is Missing:
-            return xs
-        if xs.__class__ is not list and xs.__class__ is not tuple:
+        if xs.__class__ is not list:
+            if xs.__class__ is Missing:
+                return xs
             _iter_source(xs, src_text)
         unknown = None
         for x in xs:
@@ -182,6 +184,8 @@ def _quant_plain(want, decided, otherwise, src, body, slot, src_text, body_text)
                     return v
                 if unknown is None:
                     unknown = v
+        if unknown is None and xs.__class__ is Partial:
+            return xs.missing  # the elements left out are unknown elements
         return unknown if unknown is not None else otherwise
     return quant
 
@@ -191,18 +195,15 @@ def _compare_fn(op, lf, rf, lproj: bool, rproj: bool, literal):
         if op.token == "=~" and isinstance(literal, str):
             folded = literal.casefold()
 
-            def eq_fold(env):
+            def eq_fold(env):  # a count or a list never equals a string, so only Missing needs a look
                 a = lf(env)
                 if a.__class__ is str:
                     return a.casefold() == folded
                 return a if a.__class__ is Missing else False
             return eq_fold
         if op.token == "==" and literal is not None and not isinstance(literal, (list, dict)):
-            def eq(env):
-                a = lf(env)
-                return a if a.__class__ is Missing else a == literal
-            return eq
-        impl, neg = op.impl, op.negated
+            return _eq_literal(op, lf, literal)
+        impl, neg, unsure = op.impl, op.negated, unsure_fn(op, False, False)
 
         def plain(env):  # the common case, one call level less than `general`
             a = lf(env)
@@ -211,7 +212,14 @@ def _compare_fn(op, lf, rf, lproj: bool, rproj: bool, literal):
             b = rf(env)
             if b.__class__ is Missing:
                 return b
-            return (not impl(a, b)) if neg else impl(a, b)
+            if a.__class__ is Count or b.__class__ is Count:
+                return compare_count(op, a, b)
+            hit = impl(a, b)
+            if a.__class__ is Partial or b.__class__ is Partial:
+                m = unsure(a, b, hit)
+                if m is not None:
+                    return m
+            return (not hit) if neg else hit
         return plain
 
     core = _compare_core(op, lproj, rproj)
@@ -222,8 +230,32 @@ def _compare_fn(op, lf, rf, lproj: bool, rproj: bool, literal):
     return general
 
 
+def _eq_literal(op, lf, literal):
+    """`x == <string, number, bool or null literal>` with JSON equality and no call to the operator."""
+    if literal.__class__ is str:
+        def eq_str(env):
+            a = lf(env)
+            return a if a.__class__ is Missing else a == literal
+        return eq_str
+    if literal.__class__ is bool:
+        def eq_bool(env):
+            a = lf(env)
+            return a if a.__class__ is Missing else a is literal
+        return eq_bool
+
+    def eq_num(env):
+        a = lf(env)
+        c = a.__class__
+        if c is Missing:
+            return a
+        if c is Count:
+            return compare_count(op, a, literal)
+        return c is not bool and a == literal
+    return eq_num
+
+
 def _iter_source(xs, text):
-    if xs.__class__ is list or xs.__class__ is tuple:
+    if xs.__class__ is list or xs.__class__ is tuple or xs.__class__ is Partial:
         return xs
     raise EvalError(f"quantifier needs a set or list, but `{text}` is a {type_name(xs)}")
 
@@ -258,6 +290,8 @@ def _quant_fn(kind, src, body, slot, src_text, body_text, site):
                     if unknown is None:
                         unknown = v
             if result is None:
+                if unknown is None and items.__class__ is Partial:
+                    unknown = items.missing
                 result = unknown if unknown is not None else kind != "any"
                 summary = f"{len(items)} element{'s' * (len(items) != 1)}, " + (
                     "some unknown" if unknown is not None else ("none matches" if want else "all match"))
@@ -322,9 +356,15 @@ def _call_fn(fns, impl, takes_missing, needs_ctx, text):
 
 
 def _compare_core(op, lproj: bool, rproj: bool, literal=None):
-    impl, neg = op.impl, op.negated
+    """(a, b) -> outcome of the comparison on a non-missing left value."""
+    impl, neg, unsure = op.impl, op.negated, unsure_fn(op, lproj, rproj)
     if op.token == "==" and not lproj and not rproj and literal is not None and not isinstance(literal, (list, dict)):
-        return lambda a, b: a == literal
+        if literal.__class__ is str:
+            return lambda a, b: a == literal
+        if literal.__class__ is bool:
+            return lambda a, b: a is literal
+        return lambda a, b: compare_count(op, a, literal) if a.__class__ is Count else \
+            a.__class__ is not bool and a == literal
 
     def core(a, b):
         if b.__class__ is Missing:
@@ -335,7 +375,13 @@ def _compare_core(op, lproj: bool, rproj: bool, literal=None):
             hit = any(impl(x, b) for x in a)
         elif rproj:
             hit = any(impl(a, y) for y in b)
+        elif a.__class__ is Count or b.__class__ is Count:
+            return compare_count(op, a, b)
         else:
             hit = impl(a, b)
+        if a.__class__ is Partial or b.__class__ is Partial:
+            m = unsure(a, b, hit)
+            if m is not None:
+                return m
         return not hit if neg else hit
     return core

@@ -20,7 +20,7 @@ from . import ast as A
 from .compile_ops import Ops
 from .frame import CTX, FIRST_VAR, C
 from .paths import PROJECT, compile_path, compile_slot_path
-from .values import EvalError, Missing, type_name
+from .values import EvalError, Missing, Partial, type_name
 
 
 @dataclass(slots=True)
@@ -89,6 +89,7 @@ class Compiler(Ops):
                     self.templates[id(stmt.otherwise.message)] = self.template(stmt.otherwise.message, scopes)
                 slot = self.slot(element=True)
                 scopes[0][stmt.var] = slot
+                source = C(_subjects(source.fn), source.deps)
                 compiled = CompiledRule(rule, stmt.var, slot, source, self.text(stmt.source.span), steps, 0, other)
             elif isinstance(stmt, A.Let):
                 c = self.expr(stmt.value, scopes, rec=False)
@@ -227,7 +228,7 @@ class Compiler(Ops):
                 return i
             if type(o) is dict and isinstance(i, str):
                 return o[i] if i in o else Missing(f"{text} (no entry '{i}')", o.get("id") if isinstance(o.get("id"), str) else None, static=not (obj.deps or idx.deps))
-            if type(o) is list and type(i) is int:
+            if (type(o) is list or type(o) is Partial) and type(i) is int:
                 return o[i] if -len(o) <= i < len(o) else Missing(text)
             raise EvalError(f"{text}: cannot index a {type_name(o)} with a {type_name(i)}")
         return C(fn, obj.deps | idx.deps)
@@ -247,10 +248,26 @@ class Compiler(Ops):
         def fn(env):
             out = [f(env) for f in fns]
             for v in out:
-                if v.__class__ is Missing and v.static:
-                    return v  # e.g. [project_rg] where the parameter has no value: the list itself is unknown
+                if v.__class__ is Missing:
+                    return _first_static(out, v)  # a list with an unknown element is unknown as a whole
             return out
         return C(fn, frozenset().union(*(i.deps for i in items)))
+
+
+def _first_static(values, first):
+    """The first static Missing among values (it poisons a whole set), else `first`."""
+    return next((v for v in values if v.__class__ is Missing and v.static), first)
+
+
+def _subjects(source):
+    """A rule's subjects: the rows of a set that were decided. When a `where` left rows undecided and decided
+    none, "no subjects" would be a guess, so the set is unknown (not_evaluated) instead."""
+    def subjects(env):
+        v = source(env)
+        if v.__class__ is Partial:
+            return list(v) if v else v.missing
+        return v
+    return subjects
 
 
 def _join_rel(base_rel: str | None, steps) -> str:

@@ -3,8 +3,10 @@ the compiler (implementations).
 
 In: argument values (plain JSON values, rows, Missing). Out: a value. Adding a function is one `Function(...)`
 entry in FUNCTIONS. Unless a function declares `takes_missing`, a Missing argument is passed through as the
-result, so absent data stays visible as not_evaluated. Literal-only arguments (`literal`) are prepared once at
-compile time by `prepare` (e.g. a JSONPath is parsed once, never per resource).
+result, so absent data stays visible as not_evaluated. A Partial list (some elements unreadable or undecided)
+stays Partial through the list functions, counts as a range (`Count`), and is never "empty" or "exactly one"
+for sure. Literal-only arguments (`literal`) are prepared once at compile time by `prepare` (e.g. a JSONPath
+is parsed once, never per resource).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any, Callable
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as jsonpath_parse
 
-from .values import EvalError, Missing, type_name
+from .lookup import key as json_key
+from .values import Count, EvalError, Missing, Partial, partial, type_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +122,41 @@ def _list(name: str, v) -> list:
 
 
 def _len(v):
+    if v.__class__ is Partial:
+        return _count(v)
     if isinstance(v, (list, str, dict)):
         return len(v)
     raise EvalError(f"len() needs a list, string or object, got {type_name(v)}")
 
 
+def _count(xs):
+    xs = _list("count", xs)
+    if xs.__class__ is Partial:
+        return Count(len(xs), None if xs.extra is None else len(xs) + xs.extra, xs.missing)
+    return len(xs)
+
+
+def _empty(xs):
+    xs = _list("empty", xs)
+    if xs.__class__ is Partial and not xs:
+        return xs.missing  # nothing certain, but the undecided elements may be there
+    return not xs
+
+
 def _first(xs):
+    """The first element; of a Partial list, its first certain element (a match, if not the first match)."""
     xs = _list("first", xs)
-    return xs[0] if xs else Missing("first(): the list is empty")
+    if xs:
+        return xs[0]
+    return xs.missing if xs.__class__ is Partial else Missing("first(): the list is empty")
 
 
 def _only(xs, what="value"):
     xs = _list("only", xs)
+    if xs.__class__ is Partial:
+        more = "some" if xs.extra is None else xs.extra
+        return Missing(f"exactly one {what} expected, found {len(xs)} and {more} undecided ({xs.missing.describe()})",
+                       static=True)
     if len(xs) == 1:
         return xs[0]
     return Missing(f"exactly one {what} expected, found {len(xs)}", static=True)
@@ -138,7 +164,18 @@ def _only(xs, what="value"):
 
 def _nonempty(xs, what):
     xs = _list("nonempty", xs)
-    return xs if xs else Missing(f"no {what} in the snapshot")
+    if xs:
+        return xs
+    return xs.missing if xs.__class__ is Partial else Missing(f"no {what} in the snapshot")
+
+
+def _keep(out: list, *sources, lost=None, extra=0):
+    """out, as a Partial when a source list was Partial (or `lost` says an element was dropped)."""
+    for src in sources:
+        if src.__class__ is Partial:
+            lost = lost or src.missing
+            extra = None
+    return out if lost is None else partial(out, lost, extra)
 
 
 def _resource(ctx, rid):
@@ -163,11 +200,14 @@ def _private_link_connections(pe):
 
 
 def _each(fn):
-    """Apply a string function to a value or, element-wise, to a list (missing elements are dropped)."""
+    """Apply a string function to a value or, element-wise, to a list (elements whose result is missing are
+    dropped, and the list is then Partial)."""
     def impl(v, *rest):
         if isinstance(v, list):
             out = [fn(x, *rest) for x in v]
-            return [x for x in out if not isinstance(x, Missing)]
+            kept = [x for x in out if x.__class__ is not Missing]
+            lost = next((x for x in out if x.__class__ is Missing), None)
+            return _keep(kept, v, lost=lost, extra=len(out) - len(kept))
         return fn(v, *rest)
     impl.__doc__ = fn.__doc__
     return impl
@@ -176,18 +216,18 @@ def _each(fn):
 def _distinct(xs):
     seen, out = set(), []
     for x in _list("distinct", xs):
-        key = x.casefold() if isinstance(x, str) else repr(x)
-        if key not in seen:
-            seen.add(key)
+        k = json_key(x, True)
+        if k not in seen:
+            seen.add(k)
             out.append(x)
-    return out
+    return _keep(out, xs)
 
 
 def _flatten(xs):
     out = []
     for x in _list("flatten", xs):
         out.extend(x if isinstance(x, list) else [x])
-    return out
+    return _keep(out, xs, *xs)
 
 
 def _exists(v):
@@ -265,8 +305,8 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     Function("lower", ("string",), _each(_lower), "lower-case a string", returns="string"),
     Function("upper", ("string",), _each(_upper), "upper-case a string", returns="string"),
     Function("len", ("any",), _len, "length of a list, string or object", returns="number"),
-    Function("count", ("list",), lambda xs: len(_list("count", xs)), "number of elements in a set or list", returns="number"),
-    Function("empty", ("list",), lambda xs: not _list("empty", xs), "true when a set or list has no elements", returns="bool"),
+    Function("count", ("list",), _count, "number of elements in a set or list", returns="number"),
+    Function("empty", ("list",), _empty, "true when a set or list has no elements", returns="bool"),
     Function("exists", ("any",), _exists, "true when a value is present and not null", takes_missing=True, returns="bool"),
     Function("default", ("any", "any"), _default, "the value, or the fallback when it is missing or null", takes_missing=True),
     Function("coalesce", ("any",), _coalesce, "the first argument that is present and not null", variadic=True, takes_missing=True),

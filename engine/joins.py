@@ -1,19 +1,42 @@
-"""Compilation of `where` filters, planned as hash-index joins where possible (the `Filters` half of Ops).
+"""Planning of `where` filters (the `Filters` half of Ops): which conjunct is a join, and which can be indexed.
 
-In: a Where node and the compiler's scopes. Out: a `C` whose closure filters a set. When the set does not
-depend on the rule's subject and a conjunct compares an element path (== or =~) with a value that does not
-depend on the element, the set is indexed once per snapshot on that path (case-folded for =~) and each
-evaluation is a lookup; type filters on a table hit the snapshot's type partition. A filter that depends on
-nothing in the rule is evaluated once per snapshot and memoized. Sets are never mutated, so index buckets
-are handed out as they are.
+In: a Where node and the compiler's scopes. Out: a `C` whose closure filters a set (engine.lookup runs it).
+
+A conjunct is a *join* when it compares something read from the element (the key) with `==`, `=~`, `in` or
+`in~` against a value that does not depend on the element (the probe). Two kinds:
+- a lookup, when the probe is data (read from the snapshot: the subject, a let, another row): an element, or
+  a probe element, without the key is simply no match, as an absent reference points at nothing;
+- a filter on a constant (a literal or parameter): an element without the key is undecided, since absence
+  may mean a default the constant names, and the result is then a Partial list.
+`==`/`=~` joins are indexed when the set does not depend on the rule's subject: the key may be a path of the
+element, any expression of the element alone (`private_link_connections(it)[*].properties.privateLinkServiceId`),
+or `any(v in <expression of the element>: <expression of v> ==|=~ probe)`, which is the lookup on every key
+the quantifier would meet. The index is built once per snapshot (engine.lookup) and shared by every filter of
+the same set on the same key; it gives exactly what the row-by-row filter gives, Missing handling included,
+because rows it cannot place are re-checked with the whole predicate. A filter that depends on nothing in
+the rule is evaluated once per snapshot and memoized.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from . import ast as A
 from .coverage import guard, table_read
 from .frame import CTX, C
-from .values import EvalError, Missing, type_name
+from .functions import FUNCTIONS
+from .lookup import JoinPlan, Shape, indexed_where_fn, where_fn
+from .values import Missing, Partial
+
+_LOOKUP_OPS = ("==", "=~", "in", "in~")
+
+
+@dataclass(slots=True)
+class Join:
+    plan: JoinPlan | None   # None: a join that is not indexed (in, in~)
+    lookup: bool
+    probe: C
 
 
 class Filters:
@@ -28,38 +51,91 @@ class Filters:
         row = self.slot(element=True)
         inner = [{"\0row": row}] + scopes
         conjuncts = _conjuncts(node.pred)
-        join = None
-        if not src.deps:
-            joins = [(i, j) for i, cj in enumerate(conjuncts) if (j := self._join_key(cj, inner, row))]
-            if joins:  # index on a probe that varies per subject; a constant one (type == "...") is then a cheap filter
-                i, join = next(((i, j) for i, j in joins if j[1].deps), joins[0])
-                conjuncts = conjuncts[:i] + conjuncts[i + 1:]
-        rest = [self.expr(c, inner, False) for c in conjuncts]
-        # a compared value that comes from outside the element (the subject, a let) and is missing makes the
-        # whole set unknown, as it does when the filter runs through an index
-        outer = [side.fn for c in conjuncts if isinstance(c, A.Compare)
-                 for side in (self.expr(c.left, inner, False), self.expr(c.right, inner, False))
-                 if side.deps and row not in side.deps]
-        deps = src.deps | frozenset().union(*(c.deps for c in rest)) - {row} if rest else src.deps
-        if join:
-            deps |= join[1].deps
-        if join:
-            join = join + (self._row_getter(join[3], inner, row),)
-        fn = _where_fn(src.fn, row, [c.fn for c in rest], join, _source_key(node.source, self), outer)
+        joins = [self._join(cj, inner, row) for cj in conjuncts]
+        compiled = [self.expr(cj, inner, False) for cj in conjuncts]
+        preds, texts, outer = [], [], []
+        for cj, c, j in zip(conjuncts, compiled, joins):
+            preds.append(_lenient(c.fn) if j is not None and j.lookup else c.fn)
+            texts.append(self.text(cj.span))
+            # a compared value from outside the element (the subject, a let) that is missing makes the whole
+            # set unknown, however the filter runs
+            if j is not None and j.lookup:
+                outer.append(j.probe.fn)
+            elif isinstance(cj, A.Compare):
+                outer.extend(side.fn for side in (self.expr(cj.left, inner, False), self.expr(cj.right, inner, False))
+                             if side.deps and row not in side.deps)
+        deps = (src.deps | frozenset().union(*(c.deps for c in compiled))) - {row}
+        chosen = [i for i, j in enumerate(joins) if j is not None and j.plan is not None] if not src.deps else []
+        if chosen:  # index on a probe that varies per subject; a constant one (type == "...") is then a cheap filter
+            i = next((i for i in chosen if joins[i].probe.deps), chosen[0])
+            plan = joins[i].plan
+            index_key = ("index", _source_key(node.source, self), plan.name, plan.fold)
+            fn = indexed_where_fn(src.fn, row, plan, index_key, preds[:i] + preds[i + 1:], texts[:i] + texts[i + 1:],
+                                  preds, texts, outer)
+        else:
+            fn = where_fn(src.fn, row, preds, texts, outer)
         if read is not None:
             fn = guard(fn, *read)
         if not deps:
             fn = _memoized(id(node), fn)
         return C(fn, deps)
 
-    def _join_key(self, cj, inner, row):
-        if not isinstance(cj, A.Compare) or cj.op not in ("==", "=~"):
+    def _join(self, cj, inner, row) -> Join | None:
+        if isinstance(cj, A.Quant):
+            return self._any_join(cj, inner, row)
+        if not isinstance(cj, A.Compare) or cj.op not in _LOOKUP_OPS:
             return None
-        for key_node, probe_node in ((cj.left, cj.right), (cj.right, cj.left)):
+        sides = ((cj.left, cj.right), (cj.right, cj.left)) if cj.op in ("==", "=~") else ((cj.left, cj.right),)
+        for key_node, probe_node in sides:
             K, P = self.expr(key_node, inner, False), self.expr(probe_node, inner, False)
-            if K.root == row and K.deps == {row} and row not in P.deps:
-                return (K, P, cj.op == "=~", key_node)
+            if K.deps != {row} or row in P.deps:
+                continue
+            # an absent tag is "not set", never a default the literal could name: no match, as in a lookup
+            lookup = not self._constant(probe_node, inner) or _is_tag(K, row)
+            if cj.op in ("in", "in~"):
+                return Join(None, lookup, P)
+            name = K.rel if K.root == row and K.rel is not None else ("expr", self.text(key_node.span))
+            keys = _key_reader(K, self._row_getter(key_node, inner, row), row)
+            return Join(JoinPlan(keys, P.fn, P.proj, cj.op == "=~", lookup, name), lookup, P)
         return None
+
+    def _any_join(self, q: A.Quant, inner, row) -> Join | None:
+        """`any(v in S: V ==|=~ P)` with S an expression of the element, V one of v, P of neither."""
+        body = q.body
+        if q.kind != "any" or not isinstance(body, A.Compare) or body.op not in ("==", "=~"):
+            return None
+        S = self.expr(q.source, inner, False)
+        if S.deps != {row}:
+            return None
+        var = self.slot(element=True)
+        scopes = [{q.var: var}] + inner
+        for v_node, probe_node in ((body.left, body.right), (body.right, body.left)):
+            V, P = self.expr(v_node, scopes, False), self.expr(probe_node, scopes, False)
+            if V.deps != {var} or P.deps & {row, var}:
+                continue
+            lookup = not self._constant(probe_node, scopes)
+            name = ("any", self.text(q.source.span), q.var, self.text(v_node.span))
+            keys = _any_key_reader(S.fn, V.fn, V.proj, row, var)
+            return Join(JoinPlan(keys, P.fn, P.proj, body.op == "=~", lookup, name), lookup, P)
+        return None
+
+    def _constant(self, node, scopes) -> bool:
+        """Is the value one the rule author fixed (literals, parameters, data files and what functions make of
+        them), rather than data read from the snapshot (a table, a let, a variable, `it`, a row field)?"""
+        if isinstance(node, A.It):
+            return False
+        if isinstance(node, A.Name):
+            if self.lookup(node.name, scopes) is not None:
+                return False
+            return node.name in self.program.params or node.name in self.program.data
+        if isinstance(node, A.Call) and FUNCTIONS[node.func].needs_context:
+            return False
+        for field in getattr(node, "__dataclass_fields__", ()):
+            value = getattr(node, field)
+            for child in value if isinstance(value, tuple) else (value,):
+                if hasattr(child, "span") and not self._constant(child, scopes):
+                    return False
+        return True
 
     def _row_getter(self, key_node, inner, row):
         """A getter taking the row itself (no frame), used to build join indexes in one tight loop."""
@@ -69,6 +145,67 @@ class Filters:
         if slot == row and (lead + steps):
             return compile_path(lead + steps, self.text(key_node.span))
         return None
+
+
+def _is_tag(K: C, row: int) -> bool:
+    return K.root == row and isinstance(K.rel, str) and K.rel.split(".", 1)[0].casefold() == "tags"
+
+
+def _key_reader(K: C, direct, row: int) -> Callable:
+    """(env, r) -> (key values, incomplete) for a key that is an expression of the element: each element of
+    a projection, else the value itself; a missing key gives none (a static Missing is handed up)."""
+    kfn, each = K.fn, K.proj
+
+    def keys(env, r):
+        if direct is not None:
+            k = direct(r)
+        else:
+            env[row] = r
+            k = kfn(env)
+        c = k.__class__
+        if c is Missing:
+            return (k if k.static else ()), True
+        if each:
+            return k, c is Partial
+        return (k,), False
+    return keys
+
+
+def _any_key_reader(sfn, vfn, each: bool, row: int, var: int) -> Callable:
+    """Keys of `any(v in S: V == ...)` for one element: V of every v in S, as the quantifier would meet them.
+    A set that is not a list raises Shape: the row is re-checked with the quantifier, which reports it."""
+    def keys(env, r):
+        env[row] = r
+        xs = sfn(env)
+        c = xs.__class__
+        if c is Missing:
+            return (xs if xs.static else ()), True
+        if c is not list and c is not tuple and c is not Partial:
+            raise Shape()
+        out, unsure = [], c is Partial
+        for x in xs:
+            env[var] = x
+            v = vfn(env)
+            vc = v.__class__
+            if vc is Missing:
+                if v.static:
+                    return v, True
+                unsure = True
+            elif each:
+                out.extend(v)
+                unsure = unsure or vc is Partial
+            else:
+                out.append(v)
+        return out, unsure
+    return keys
+
+
+def _lenient(fn):
+    """A lookup conjunct: a row (or probe element) without the key is no match, not an unknown."""
+    def lookup(env):
+        v = fn(env)
+        return False if v.__class__ is Missing and not v.static else v
+    return lookup
 
 
 def _loaded_table(name: str) -> C:
@@ -95,103 +232,3 @@ def _memoized(key, fn):
             v = m[key] = fn(env)
         return v
     return memo
-
-
-def _fold(v):
-    return v.casefold() if v.__class__ is str else v
-
-
-def _where_fn(src, row, preds, join, source_key, outer=()):
-    if join:
-        K, P, fold, _node, direct = join
-        key_fn, probe_fn = K.fn, P.fn
-        index_key = ("index", source_key, K.rel, fold)
-
-        def candidates(env):
-            ctx = env[CTX]
-            index = ctx.memo.get(index_key)
-            if index is None:
-                rows = src(env)
-                if rows.__class__ is Missing:
-                    return rows
-                index = ctx.memo[index_key] = _build_index(rows, key_fn, row, env, fold, direct)
-            want = probe_fn(env)
-            if want.__class__ is Missing:
-                return want
-            if want.__class__ is list:
-                out, seen = [], set()
-                for w in want:
-                    for r in index.get(_fold(w) if fold else _hashable(w), ()):
-                        if id(r) not in seen:
-                            seen.add(id(r))
-                            out.append(r)
-                return out
-            return index.get(_fold(want) if fold else _hashable(want), _EMPTY)
-    else:
-        candidates = src
-
-    def fn(env):
-        for value_of in outer:
-            v = value_of(env)
-            if v.__class__ is Missing:
-                return v
-        rows = candidates(env)
-        if rows.__class__ is Missing:
-            return rows
-        if rows.__class__ is not list and rows.__class__ is not tuple:
-            raise EvalError(f"'where' filters a set or list, got {type_name(rows)}")
-        if not preds:
-            return rows  # sets are never mutated, so an index bucket can be handed out as it is
-        out = []
-        for r in rows:
-            env[row] = r
-            for p in preds:
-                v = p(env)
-                if v is not True:
-                    if v.__class__ is Missing and v.static:
-                        return v
-                    break
-            else:
-                out.append(r)
-        return out
-    return fn
-
-
-def _hashable(v):
-    return v if not isinstance(v, (list, dict)) else repr(v)
-
-
-_EMPTY: list = []
-
-
-def _build_index(rows, key_fn, row, env, fold, direct=None) -> dict:
-    if rows.__class__ is not list:
-        raise EvalError(f"'where' filters a set or list, got {type_name(rows)}")
-    index: dict = {}
-    for r in rows:
-        if direct is not None:
-            k = direct(r)
-        else:
-            env[row] = r
-            k = key_fn(env)
-        if k.__class__ is str:
-            key = k.casefold() if fold else k
-            bucket = index.get(key)
-            if bucket is None:
-                index[key] = [r]
-            elif bucket[-1] is not r:
-                bucket.append(r)
-            continue
-        if k.__class__ is list:
-            keys = [_fold(x) if fold else _hashable(x) for x in k]
-        elif k.__class__ is Missing:
-            continue
-        else:
-            keys = (_hashable(k),)
-        for key in keys:
-            bucket = index.get(key)
-            if bucket is None:
-                index[key] = [r]
-            elif bucket[-1] is not r:
-                bucket.append(r)
-    return index

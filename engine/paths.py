@@ -3,12 +3,14 @@
 In: the steps of a path (keys, literal indexes, `[*]` projections) and its source text. Out: a function
 row -> value | Missing. A missing key (or null on the way) gives Missing naming the path and the resource;
 reading a field of a string or number is an EvalError. A projection maps the rest of the path over a list,
-skips elements where it is missing, and flattens one level, as JMESPath's `[*]` and `[]` do.
+skips elements where it is missing, and flattens one level, as JMESPath's `[*]` and `[]` do; when it skipped
+any, the result is a `Partial` list remembering the first Missing, so that "no element matches" and counts
+are not decided on the elements that happened to be readable.
 """
 
 from __future__ import annotations
 
-from .values import EvalError, Missing, type_name
+from .values import EvalError, Missing, Partial, partial, type_name
 
 PROJECT = object()  # the `[*]` step
 _MISS = object()
@@ -26,7 +28,7 @@ def _step(value, key, text):
         if type(key) is int:
             raise EvalError(f"{text}: cannot index an object with a number")
         return value.get(key, _MISS)
-    if t is list:
+    if t is list or t is Partial:
         if type(key) is int:
             return value[key] if -len(value) <= key < len(value) else _MISS
         raise EvalError(f"{text}: '{key}' read from a list; use [*] to project over its elements")
@@ -84,22 +86,32 @@ def _projection(steps: tuple, text: str):
 
     def get(root):
         seq = head(root) if head else root
-        if isinstance(seq, Missing):
+        if seq.__class__ is Missing:
             return seq
-        if type(seq) is not list:
-            if seq is None:
+        lost = None
+        if seq.__class__ is not list:
+            if seq.__class__ is Partial:
+                lost = seq.missing
+            elif seq is None:
                 return _miss(text, root)
-            raise EvalError(f"{text}: [*] needs a list, got {type_name(seq)}")
+            else:
+                raise EvalError(f"{text}: [*] needs a list, got {type_name(seq)}")
         out = []
         for item in seq:
             v = tail(item) if tail else item
-            if isinstance(v, Missing):
-                continue
-            if type(v) is list:
+            c = v.__class__
+            if c is list:
                 out.extend(v)
+            elif c is Missing:
+                if lost is None:
+                    lost = v if v.resource else _miss(text, root)
+            elif c is Partial:
+                out.extend(v)
+                if lost is None:
+                    lost = v.missing
             else:
                 out.append(v)
-        return out
+        return out if lost is None else partial(out, lost)
     return get
 
 

@@ -1,8 +1,10 @@
 """Runtime values beyond plain JSON: the Missing marker and evaluation errors.
 
 In: nothing. Out: `Missing` (absent data, carrying what was missing and where — never equal to anything, so
-comparisons with it are unknown, not false) and `EvalError` (a type error in a rule, reported as an `error`
-finding). Rows themselves stay the parsed dicts of the snapshot; they are never wrapped or copied.
+comparisons with it are unknown, not false), `Partial` (a list with elements that could not be read or
+decided) and `Count` (the count of a Partial: a range, not a number), and `EvalError` (a type error in a rule,
+reported as an `error` finding). Rows themselves stay the parsed dicts of the snapshot; they are never wrapped
+or copied.
 """
 
 from __future__ import annotations
@@ -28,6 +30,42 @@ class Missing:
 
     def __bool__(self) -> bool:
         raise TypeError("Missing has no truth value; check `is True` explicitly")
+
+
+class Partial(list):
+    """A list known to be incomplete: some elements could not be read (a projection met a missing path) or not
+    decided (a `where` predicate was unknown for them). It holds the certain elements; `missing` is the first
+    Missing met, `extra` how many elements were left out (None when unknown: a projection flattens, so one
+    missing element may stand for any number of values). Comparisons, quantifiers and count() read the marker:
+    an answer the left-out elements could change is unknown. Everything else sees an ordinary list."""
+
+    __slots__ = ("missing", "extra")
+
+
+def partial(items, missing: Missing, extra: int | None = None) -> Partial:
+    p = Partial(items)
+    p.missing, p.extra = missing, extra
+    return p
+
+
+class Count(int):
+    """count()/len() of a Partial list: at least int(self), at most `hi` (None: no upper bound). Comparisons
+    decide only when every count in that range gives the same answer; otherwise they are unknown (`missing`)."""
+
+    def __new__(cls, lo: int, hi: int | None, missing: Missing):
+        c = super().__new__(cls, lo)
+        c.hi, c.missing = hi, missing
+        return c
+
+    def __repr__(self) -> str:
+        return f"Count({int(self)}..{'' if self.hi is None else self.hi})"
+
+
+def bounds(v) -> tuple:
+    """(lowest, highest) value of a number or Count."""
+    if v.__class__ is Count:
+        return int(v), float("inf") if v.hi is None else v.hi
+    return v, v
 
 
 class EvalError(Exception):
@@ -60,6 +98,8 @@ def short(value, limit: int = 80) -> str:
     """A one-line rendering of a value for messages."""
     if isinstance(value, Missing):
         return "<missing>"
+    if value.__class__ is Count:
+        return f"at least {int(value)}" if value.hi is None else f"{int(value)} to {value.hi}"
     if isinstance(value, str):
         text = value
     elif isinstance(value, dict) and "id" in value and isinstance(value.get("id"), str):

@@ -108,10 +108,19 @@ def test_residual_predicate_visits_only_the_matching_rows(run_rules, visits):
 
 
 def test_without_an_index_every_subject_visits_every_row(run_rules, visits):
-    # the control: `startswith` cannot be a hash lookup, so the filter is a nested loop
+    # the control: `startswith` cannot be a hash lookup, so the filter is a nested loop. Nor is it a lookup, so
+    # the endpoints without a target are undecided: an account with a certain endpoint passes, one without
+    # is not evaluated (an unreadable endpoint might be its own), never failed on rows that were not read
     found = run_rules(JOIN.replace("=~ account.id", "startswith account.id"), estate())
     assert visits["n"] == N_ACCOUNTS * ENDPOINTS
-    assert [f["status"] for f in found] == ["fail", "pass"] * (N_ACCOUNTS // 2)
+    unkeyed = pe("pe-unkeyed-0", None)["id"]
+    for i, f in enumerate(found):
+        if i % 2:
+            assert f["status"] == "pass", i
+        else:
+            assert (f["status"], f["message"]) == ("not_evaluated", (
+                "not evaluated: properties.privateLinkServiceConnections[*].properties.privateLinkServiceId "
+                f"on {unkeyed} (needed by `count(pes) > 0`)")), i
 
 
 def test_one_index_built_before_the_first_subject_is_reused_by_all(run_rules, visits, contexts):
@@ -220,3 +229,186 @@ rule J-1 "Connections of each endpoint" {
     assert [(f["subject"]["name"], f["status"]) for f in found] == [
         ("pe-001", "pass"), ("pe-003", "pass"), ("pe-005", "pass"), ("pe-007", "pass"), ("pe-009", "pass")]
     assert join_indexes(contexts[0]) == []
+
+
+# ---- keys that are expressions of the element, and any(...) over one: indexed, and equal to the scan
+
+FORMS = [
+    pytest.param("properties.privateLinkServiceConnections[*].properties.privateLinkServiceId =~ account.id", id="path"),
+    pytest.param("private_link_connections(it)[*].properties.privateLinkServiceId =~ account.id", id="function of it"),
+    pytest.param("any(c in properties.privateLinkServiceConnections: c.properties.privateLinkServiceId =~ account.id)",
+                 id="any over a path"),
+    pytest.param("any(c in private_link_connections(it): c.properties.privateLinkServiceId =~ account.id)",
+                 id="any over a function of it"),
+    pytest.param("any(c in private_link_connections(it): account.id =~ c.properties.privateLinkServiceId)",
+                 id="any, probe on the left"),
+]
+
+
+def _rule(form: str, endpoints: str = "private_endpoints") -> str:
+    return COMMON + f'''\
+rule J-1 "Every account has a private endpoint" {{
+  severity high
+  for account in accounts
+  let pes = {endpoints} where visited(it) and {form}
+  require count(pes) > 0 else "{{account.name}} has no private endpoint"
+}}
+'''
+
+
+# the same set, but depending on the subject: the planner cannot index it, so every row is visited
+SCAN = '(private_endpoints where account.name != "")'
+
+
+def _verdicts(found):
+    return [(f["subject"]["name"], f["status"], f["message"], f["related"]) for f in found]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_join_forms_are_indexed(form, run_rules, visits, contexts):
+    found = run_rules(_rule(form), estate())
+    assert visits["n"] == N_ACCOUNTS // 2  # the residual predicate sees only each account's own endpoint
+    assert len(join_indexes(contexts[0])) == 1
+    for i, f in enumerate(found):
+        if i % 2:
+            assert (f["status"], f["related"]) == ("pass", [pe(f"pe-{i:03d}", None)["id"]]), i
+        else:
+            assert (f["status"], f["message"]) == ("fail", f"lsa{i:03d} has no private endpoint"), i
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_join_forms_give_what_the_scan_gives(form, run_rules, visits, contexts):
+    indexed = run_rules(_rule(form), estate())
+    scanned = run_rules(_rule(form, SCAN), estate())
+    assert visits["n"] == N_ACCOUNTS // 2 + N_ACCOUNTS * ENDPOINTS
+    assert len(join_indexes(contexts[0])) == 1 and join_indexes(contexts[1]) == []
+    assert _verdicts(indexed) == _verdicts(scanned)
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    """A built-in `seen(x)`: returns x and counts its calls, to count how often a join key is read."""
+    calls = {"n": 0}
+
+    def impl(x):
+        calls["n"] += 1
+        return x
+    monkeypatch.setitem(FUNCTIONS, "seen", Function("seen", ("any",), impl, "counts calls"))
+    return calls
+
+
+KEYED = N_ACCOUNTS // 2 + STRAY  # endpoints with a privateLinkServiceConnections list
+
+
+def test_any_join_reads_each_key_once_per_snapshot(run_rules, seen):
+    # any(...) over 40 accounts x 40 endpoints: the quantifier's set is read once per endpoint to build the
+    # index, not once per (account, endpoint) pair as the scan does
+    form = "any(c in seen(properties.privateLinkServiceConnections): c.properties.privateLinkServiceId =~ account.id)"
+    indexed = run_rules(_rule(form).replace("visited(it) and ", ""), estate())
+    assert seen["n"] == KEYED
+    seen["n"] = 0
+    scanned = run_rules(_rule(form, SCAN).replace("visited(it) and ", ""), estate())
+    assert seen["n"] == N_ACCOUNTS * KEYED
+    assert _verdicts(indexed) == _verdicts(scanned)
+
+
+def test_a_key_that_is_a_type_error_fails_as_the_scan_does(run_rules, contexts):
+    # an endpoint whose connections are a string: the quantifier reports it for every subject that reaches it,
+    # indexed or not; a row the type filter excludes first is no error
+    rows = estate()["resources"] + [
+        pe("pe-broken", None) | {"properties": {"privateLinkServiceConnections": "oops"}},
+        {"id": f"{SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/app", "name": "app",
+         "type": "microsoft.web/sites", "properties": {"privateLinkServiceConnections": "oops"}}]
+    text = COMMON + '''\
+rule J-1 "x" {
+  severity low
+  for account in accounts where name in ["lsa000", "lsa001"]
+  let pes = SET where type == "microsoft.network/privateendpoints"
+      and any(c in properties.privateLinkServiceConnections: c.properties.privateLinkServiceId =~ account.id)
+  require count(pes) > 0
+}
+'''
+    indexed = run_rules(text.replace("SET", "resources"), {"resources": rows})
+    scanned = run_rules(text.replace("SET", '(resources where account.name != "")'), {"resources": rows})
+    assert len(join_indexes(contexts[0])) == 1
+    let = ('let pes = resources where type == "microsoft.network/privateendpoints" and any(c in '
+           'properties.privateLinkServiceConnections: c.properties.privateLinkServiceId =~ account.id)')
+    reason = "quantifier needs a set or list, but `properties.privateLinkServiceConnections` is a string"
+    assert [(f["status"], f["message"]) for f in indexed] == [("error", f"error in `{let}` (rules.argus:6): {reason}")] * 2
+    assert [(f["status"], f["message"].split("): ", 1)[1]) for f in scanned] == [("error", reason)] * 2
+
+
+def conn_pe(name: str, statuses):
+    """An endpoint with one connection per status (None: a connection without a state); statuses None: no
+    connections at all."""
+    props = {} if statuses is None else {"privateLinkServiceConnections": [
+        {"properties": {} if s is None else {"privateLinkServiceConnectionState": {"status": s}}} for s in statuses]}
+    return {"id": f"{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/privateEndpoints/{name}", "name": name,
+            "type": "microsoft.network/privateendpoints", "properties": props}
+
+
+@pytest.mark.parametrize("endpoints, verdicts", [
+    pytest.param([conn_pe("pe-a", ["Approved"]), conn_pe("pe-b", ["Pending"])],
+                 [("pass", "x: satisfied"), ("fail", "requirement not met: `count(approved) == 0`")],
+                 id="every connection has a state: decided"),
+    pytest.param([conn_pe("pe-a", ["Approved"]), conn_pe("pe-b", ["Pending", None]), conn_pe("pe-c", None)],
+                 [("pass", "x: satisfied"), ("fail", "requirement not met: `count(approved) == 0`")],
+                 id="a certain match decides whatever is undecided"),
+    pytest.param([conn_pe("pe-b", ["Pending", None]), conn_pe("pe-c", None)],
+                 [("not_evaluated", "not evaluated: c.properties.privateLinkServiceConnectionState.status "
+                                    "(needed by `count(approved) > 0`)"),
+                  ("not_evaluated", "not evaluated: c.properties.privateLinkServiceConnectionState.status "
+                                    "(needed by `count(approved) == 0`)")],
+                 id="no match, some undecided: unknown"),
+])
+def test_a_filter_on_a_constant_keeps_undecided_rows_undecided(endpoints, verdicts, run_rules, contexts):
+    # compared with a literal, a connection without a state might be the Approved one: unlike a lookup on data,
+    # it is undecided, and the index re-checks such rows with the whole predicate, as the scan does
+    approved = '''
+  for one in ["a"]
+  let approved = SET where any(c in properties.privateLinkServiceConnections:
+                               c.properties.privateLinkServiceConnectionState.status =~ "Approved")
+      and name != one'''
+    text = f'''\
+rule J-1 "x" {{
+  severity low{approved}
+  require count(approved) > 0
+}}
+rule J-2 "x" {{
+  severity low{approved}
+  require count(approved) == 0
+}}
+'''
+    indexed = run_rules(text.replace("SET", "resources"), {"resources": endpoints})
+    scanned = run_rules(text.replace("SET", '(resources where one != "")'), {"resources": endpoints})
+    assert [(f["status"], f["message"]) for f in indexed] == verdicts
+    assert _verdicts(indexed) == _verdicts(scanned)
+    assert len(join_indexes(contexts[0])) == 0  # keyed by status, not by id
+    assert any(k[0] == "index" and k[2][0] == "any" for k in contexts[0].memo)
+
+
+VALUES = {"t": True, "one": 1, "onef": 1.0, "str1": "1", "list1": [1], "listt": [True], "f": False, "zero": 0,
+          "str_one": "One"}
+
+
+@pytest.mark.parametrize("op", ["==", "=~"])
+@pytest.mark.parametrize("endpoints", ["items", '(items where w != "x")'], ids=["indexed", "scanned"])
+def test_join_keys_use_json_equality(op, endpoints, run_rules, contexts):
+    # true is not 1 and false is not 0, in the index as in a comparison; a list probe that is not a written
+    # projection is one value, equal only to an equal list
+    text = f'''\
+let items = resources where type == "t"
+rule B-1 "x" {{
+  severity low
+  for w in [true, 1, "1", false, 0, [1], [true], "one"]
+  let hits = {endpoints} where properties.v {op} w
+  require count(hits) == 0 else "{{hits[*].name}}"
+}}
+'''
+    rows = [{"id": f"/x/{name}", "name": name, "type": "t", "properties": {"v": v}} for name, v in VALUES.items()]
+    found = run_rules(text, {"resources": rows})
+    assert [f["message"] for f in found] == [
+        "t", "one, onef", "str1", "f", "zero", "list1", "listt", "str_one" if op == "=~" else "x: satisfied"]
+    assert [f["status"] for f in found] == ["fail"] * 7 + ["fail" if op == "=~" else "pass"]
+    indexes = [k for k in contexts[0].memo if isinstance(k, tuple) and k[0] == "index" and k[2] == "properties.v"]
+    assert len(indexes) == (endpoints == "items")

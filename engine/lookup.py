@@ -1,0 +1,275 @@
+"""Runtime of `where` filters: the row loop and the hash indexes that turn joins into lookups.
+
+In: a set (list or Partial), compiled conjuncts (closures over a frame), and for an indexed filter a
+`JoinPlan` (how to read the key(s) of a row and the probe value). Out: the rows every conjunct holds for; a
+`Partial` when some rows could not be decided (a conjunct unknown for them, and none false), or when the set
+itself was incomplete; a static Missing (a parameter without value, a table not exported) poisons the whole
+set. Conjuncts combine in Kleene logic: a false one excludes a row even after an unknown one.
+
+Index keys follow the comparison operators exactly (`key`): JSON equality, so a bool never meets the number
+1; strings case-folded for `=~`; lists and objects by value. An index holds, besides its buckets, the rows
+whose key could not be read (`undecided`) and the rows whose key raised a type error (`errors`): a lookup
+re-checks those against the whole predicate, so the indexed filter gives what the row-by-row filter gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .frame import CTX
+from .values import Count, EvalError, Missing, Partial, partial, type_name
+
+
+class Shape(Exception):
+    """A row's key cannot be read for a structural reason the original predicate reports itself."""
+
+
+class Index(dict):
+    """key -> rows (in set order), plus the rows a lookup must re-check with the full predicate."""
+
+    __slots__ = ("undecided", "errors", "lost", "static")
+
+
+@dataclass(slots=True)
+class JoinPlan:
+    """An indexed conjunct. `keys(env, row)` -> (values, incomplete) reads a row's key values; `probe(env)`
+    the value looked up; `each`: look up each element of a (projected) probe; `fold`: =~; `lookup`: a join
+    on data, where a row or probe element without the key is simply no match (else such rows stay undecided);
+    `name`: the memo key of the index, shared by every filter of the same set on the same key."""
+
+    keys: Callable
+    probe: Callable
+    each: bool
+    fold: bool
+    lookup: bool
+    name: tuple
+
+
+_BOOL, _JSON = object(), object()
+
+
+def key(v, fold: bool):
+    """The hashable form of a value under == (fold=False) or =~ (fold=True)."""
+    c = v.__class__
+    if c is str:
+        return v.casefold() if fold else v
+    if c is bool:
+        return (_BOOL, v)
+    if c is int or c is float or v is None:
+        return v
+    return (_JSON, _canon(v))
+
+
+def _canon(v):
+    if v.__class__ is bool:
+        return (_BOOL, v)
+    if isinstance(v, list):
+        return tuple(_canon(x) for x in v)
+    if v.__class__ is dict:
+        return frozenset((k, _canon(x)) for k, x in v.items())
+    return v
+
+
+def build_index(rows, plan: JoinPlan, env, row: int) -> Index:
+    if rows.__class__ is not list and rows.__class__ is not Partial:
+        raise EvalError(f"'where' filters a set or list, got {type_name(rows)}")
+    index = Index()
+    index.undecided, index.errors, index.static = [], [], None
+    index.lost = rows.missing if rows.__class__ is Partial else None
+    keys_of, fold = plan.keys, plan.fold
+    for r in rows:
+        try:
+            values, unsure = keys_of(env, r)
+        except (EvalError, Shape):
+            index.errors.append(r)
+            continue
+        if values.__class__ is Missing:  # only a static one: absence outside the row poisons the set
+            index.static = values
+            return index
+        if unsure:
+            index.undecided.append(r)
+        for v in values:
+            if v.__class__ is str:
+                k = v.casefold() if fold else v
+            else:
+                k = key(v, fold)
+            bucket = index.get(k)
+            if bucket is None:
+                index[k] = [r]
+            elif bucket[-1] is not r:
+                bucket.append(r)
+    index.undecided += index.errors  # re-checked by filters on a constant; lookups re-check errors only
+    return index
+
+
+_EMPTY: list = []
+
+
+def probe_rows(index, want, plan: JoinPlan):
+    """The candidate rows for a projected probe: the union of the buckets of its elements, in probe order."""
+    fold = plan.fold
+    if len(want) == 1:
+        return index.get(key(want[0], fold), _EMPTY)
+    out, seen = [], set()
+    for w in want:
+        for r in index.get(key(w, fold), ()):
+            if id(r) not in seen:
+                seen.add(id(r))
+                out.append(r)
+    return out
+
+
+def scan(env, row: int, rows, preds: list, texts: list, out: list, skip=None):
+    """Append to `out` the rows every conjunct holds for. Returns (first unknown, number of undecided rows);
+    a static unknown is returned at once and poisons the set."""
+    unknown, undecided = None, 0
+    for r in rows:
+        if skip is not None and id(r) in skip:
+            continue
+        env[row] = r
+        for p in preds:
+            v = p(env)
+            if v is not True:
+                break
+        else:
+            out.append(r)
+            continue
+        if v is False:
+            continue
+        v = _rest(v, p, preds, texts, env)
+        if v is False:
+            continue
+        if v.static:
+            return v, 0
+        undecided += 1
+        if unknown is None:
+            unknown = v
+    return unknown, undecided
+
+
+def _rest(v, p, preds, texts, env):
+    """Kleene `and` after conjunct p gave v (not true, not false): false if a later conjunct is false, else
+    the (first static, else first) unknown."""
+    i = preds.index(p)
+    if v.__class__ is not Missing:
+        raise EvalError(f"`{texts[i]}` is a {type_name(v)}, not true/false")
+    if v.static:
+        return v
+    for q, text in zip(preds[i + 1:], texts[i + 1:]):
+        w = q(env)
+        if w is True:
+            continue
+        if w is False:
+            return False
+        if w.__class__ is not Missing:
+            raise EvalError(f"`{text}` is a {type_name(w)}, not true/false")
+        if w.static:
+            return w
+    return v
+
+
+def result(out: list, lost, unknown, undecided: int):
+    """The filtered set: a Partial when rows were left undecided (`unknown`, `undecided` of them) or the set
+    itself was incomplete (`lost`: then how many rows are unknown is unknown too)."""
+    if lost is not None:
+        return partial(out, unknown or lost, None)
+    if unknown is not None:
+        return partial(out, unknown, undecided)
+    return out
+
+
+def check_outer(outer: list, env):
+    """A value from outside the element that is missing (or an uncertain count) makes the set unknown."""
+    for value_of in outer:
+        v = value_of(env)
+        if v.__class__ is Missing:
+            return v
+        if v.__class__ is Count:
+            return v.missing
+    return None
+
+
+def where_fn(src, row: int, preds: list, texts: list, outer: list):
+    """A filter that visits every row."""
+    def fn(env):
+        if outer:
+            m = check_outer(outer, env)
+            if m is not None:
+                return m
+        rows = src(env)
+        if rows.__class__ is not list:
+            if rows.__class__ is Missing:
+                return rows
+            if rows.__class__ is not Partial and rows.__class__ is not tuple:
+                raise EvalError(f"'where' filters a set or list, got {type_name(rows)}")
+        if not preds:
+            return rows
+        out: list = []
+        unknown, undecided = scan(env, row, rows, preds, texts, out)
+        if unknown is not None and unknown.static:
+            return unknown
+        return result(out, rows.missing if rows.__class__ is Partial else None, unknown, undecided)
+    return fn
+
+
+def indexed_where_fn(src, row: int, plan: JoinPlan, index_key: tuple, rest: list, rest_texts: list,
+                     preds: list, texts: list, outer: list):
+    """A filter answered from a hash index on one conjunct: the candidates for the probe are checked against
+    the other conjuncts (`rest`); rows the index could not place are checked against all of them (`preds`)."""
+    probe, lookup = plan.probe, plan.lookup
+
+    fold, each = plan.fold, plan.each
+
+    def fn(env):
+        for value_of in outer:
+            v = value_of(env)
+            if v.__class__ is Missing:
+                return v
+            if v.__class__ is Count:
+                return v.missing
+        memo = env[CTX].memo
+        index = memo.get(index_key)
+        if index is None:
+            rows = src(env)
+            if rows.__class__ is Missing:
+                return rows
+            index = memo[index_key] = build_index(rows, plan, env, row)
+        want = probe(env)
+        c = want.__class__
+        if c is str:  # the usual probe: an id or a name
+            rows = index.get(want.casefold() if fold else want, _EMPTY)
+        elif c is Missing:
+            return want
+        elif c is Count:
+            return want.missing
+        elif each and (c is list or c is Partial):
+            rows = probe_rows(index, want, plan)
+        else:
+            rows = index.get(key(want, fold), _EMPTY)
+        if index.__class__ is not Index:  # the snapshot's own type partition: every row has a type
+            return _residual(env, row, rows, rest, rest_texts) if rest else rows
+        if index.static is not None:
+            return index.static
+        recheck = index.errors if lookup else index.undecided
+        if not recheck and index.lost is None:
+            return _residual(env, row, rows, rest, rest_texts) if rest else rows
+        out: list = []
+        unknown, undecided = scan(env, row, rows, rest, rest_texts, out)
+        if unknown is None or not unknown.static:
+            more, n = scan(env, row, recheck, preds, texts, out, skip={id(r) for r in rows})
+            unknown, undecided = unknown or more, undecided + n
+        if unknown is not None and unknown.static:
+            return unknown
+        return result(out, index.lost, unknown, undecided)
+    return fn
+
+
+def _residual(env, row, rows, rest, rest_texts):
+    if not rest:
+        return rows  # sets are never mutated, so an index bucket can be handed out as it is
+    out: list = []
+    unknown, undecided = scan(env, row, rows, rest, rest_texts, out)
+    if unknown is not None and unknown.static:
+        return unknown
+    return result(out, None, unknown, undecided)
