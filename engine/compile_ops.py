@@ -369,6 +369,9 @@ def _compare_core(op, lproj: bool, rproj: bool, literal=None):
     def core(a, b):
         if b.__class__ is Missing:
             return b
+        if (lproj or rproj) and (a.__class__ is Count or b.__class__ is Count):
+            # an uncertain count against a projection's elements: kept unknown rather than reasoned per element
+            return a.missing if a.__class__ is Count else b.missing
         if lproj and rproj:
             hit = any(impl(x, y) for x in a for y in b)
         elif lproj:

@@ -144,11 +144,14 @@ def _empty(xs):
 
 
 def _first(xs):
-    """The first element; of a Partial list, its first certain element (a match, if not the first match)."""
+    """The first element. Of a Partial list it is unknown: an element that could not be read or decided may
+    come before the first certain one."""
     xs = _list("first", xs)
+    if xs.__class__ is Partial:
+        return xs.missing
     if xs:
         return xs[0]
-    return xs.missing if xs.__class__ is Partial else Missing("first(): the list is empty")
+    return Missing("first(): the list is empty")
 
 
 def _only(xs, what="value"):
@@ -262,7 +265,10 @@ def _split(v, sep):
 
 
 def _join(xs, sep):
-    return _s("join", sep).join(str(x) for x in _list("join", xs))
+    xs = _list("join", xs)
+    if xs.__class__ is Partial:  # the joined text would leave out what could not be read
+        return xs.missing
+    return _s("join", sep).join(str(x) for x in xs)
 
 
 def _keys(v):

@@ -173,7 +173,7 @@ def result(out: list, lost, unknown, undecided: int):
     """The filtered set: a Partial when rows were left undecided (`unknown`, `undecided` of them) or the set
     itself was incomplete (`lost`: then how many rows are unknown is unknown too)."""
     if lost is not None:
-        return partial(out, unknown or lost, None)
+        return partial(out, unknown if unknown is not None else lost, None)
     if unknown is not None:
         return partial(out, unknown, undecided)
     return out

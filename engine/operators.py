@@ -100,7 +100,10 @@ def _pattern(op: str, kind: str, compile_text, matches):
     """A pattern operator: the right side is a pattern, pre-compiled when it was a literal."""
     def impl(a, b):
         _need_str(op, a)
-        pattern = b if isinstance(b, re.Pattern) else compile_text(b) if isinstance(b, str) else None
+        try:
+            pattern = b if isinstance(b, re.Pattern) else compile_text(b) if isinstance(b, str) else None
+        except re.error as exc:  # a pattern read from the data; literals were checked at compile time (E303)
+            raise EvalError(f"'{op}': {b!r} is not a valid {kind}: {exc}") from None
         if pattern is None:
             raise EvalError(f"'{op}' needs a {kind} string, got {type_name(b)}")
         return matches(pattern, a)
@@ -178,8 +181,11 @@ def compare_count(op: "Operator", a, b):
     c = a if a.__class__ is Count else b
     other = b if c is a else a
     test = _RANGE_TESTS.get(op.token if op.token not in ("!=", "!~") else "==")
-    if test is None and op.token in ("in", "!in", "in~", "!in~") and c is a:
+    if test is None and ((op.token in ("in", "!in", "in~", "!in~") and c is a)
+                         or (op.token in ("contains", "!contains") and c is b)):
         return c.missing  # is an uncertain count in the list?
+    if isinstance(other, list):
+        return c.missing  # against a projection: some element could equal some count in range
     if test is None or other.__class__ is bool or not isinstance(other, (int, float)):
         return op.impl(a, b) != op.negated
     yes, no = test(*bounds(a), *bounds(b))

@@ -28,6 +28,8 @@ def _step(value, key, text):
         if type(key) is int:
             raise EvalError(f"{text}: cannot index an object with a number")
         return value.get(key, _MISS)
+    if t is Partial and type(key) is int:
+        return _MISS  # an element that could not be read may sit before (or after) the ones that were
     if t is list or t is Partial:
         if type(key) is int:
             return value[key] if -len(value) <= key < len(value) else _MISS
