@@ -5,7 +5,7 @@ In: built only by engine.parser. Out: consumed by checker and compiler. Nodes ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 
@@ -51,12 +51,14 @@ class Attr:
     span: Span
     obj: "Expr"
     name: str
+    grouped: bool = field(default=False, compare=False)  # written in parentheses: `(xs[*].v)[0]`
 
 
 @dataclass(frozen=True, slots=True)
 class Project:
     span: Span
     obj: "Expr"
+    grouped: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Index:
     span: Span
     obj: "Expr"
     index: "Expr"
+    grouped: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,8 +162,13 @@ class Compiler(Ops):
         return C(lambda env: env[row], frozenset((row,)), root=row, rel="")
 
     def _path_chain(self, node):
+        """(base, steps) of a path: the steps run from the outermost postfix in to the base, which is where the
+        chain stops being a literal path, or a projecting path in parentheses (`(xs[*].v)[0]`: the projection
+        ends at the parenthesis, so [0] indexes the projected list)."""
         steps: list = []
         while True:
+            if steps and _ends_projection(node):
+                return node, tuple(reversed(steps))
             if isinstance(node, A.Attr):
                 steps.append(node.name)
             elif isinstance(node, A.Project):
@@ -189,6 +194,9 @@ class Compiler(Ops):
         def fn(env):
             b = bfn(env)
             return b if b.__class__ is Missing else get(b)
+        if _ends_projection(base_node):  # the projection is over: what follows reads the list it made
+            rel = _join_rel(f"({base.rel})", steps) if base.root is not None else None
+            return C(fn, base.deps, root=base.root, rel=rel, proj=PROJECT in steps)
         rel = _join_rel(base.rel, steps) if base.root is not None else None
         return C(fn, base.deps, root=base.root, rel=rel, proj=PROJECT in steps or base.proj)
 
@@ -215,7 +223,8 @@ class Compiler(Ops):
     _Project = _path
 
     def _Index(self, node: A.Index, scopes, rec):
-        if isinstance(node.index, A.Literal) and isinstance(node.index.value, (str, int)):
+        lit = node.index.value if isinstance(node.index, A.Literal) else None
+        if isinstance(lit, (str, int)) and not isinstance(lit, bool):  # `a[true]` is a type error, below
             return self._path(node, scopes, rec)
         obj, idx = self.expr(node.obj, scopes, False), self.expr(node.index, scopes, False)
         of, ix, text = obj.fn, idx.fn, self.text(node.span)
@@ -230,7 +239,7 @@ class Compiler(Ops):
                 return o[i] if i in o else Missing(f"{text} (no entry '{i}')", o.get("id") if isinstance(o.get("id"), str) else None, static=not (obj.deps or idx.deps))
             if (type(o) is list or type(o) is Partial) and type(i) is int:
                 return o[i] if -len(o) <= i < len(o) else Missing(text)
-            raise EvalError(f"{text}: cannot index a {type_name(o)} with a {type_name(i)}")
+            raise EvalError(f"{text}: cannot index {_a(type_name(o))} with {_a(type_name(i))}")
         return C(fn, obj.deps | idx.deps)
 
     # ---- literals
@@ -252,6 +261,22 @@ class Compiler(Ops):
                     return _first_static(out, v)  # a list with an unknown element is unknown as a whole
             return out
         return C(fn, frozenset().union(*(i.deps for i in items)))
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def _ends_projection(node) -> bool:
+    """Is node a path in parentheses that projects (`(xs[*].v)`)? Parentheses around a path without `[*]`
+    change nothing (`(a.b).c` is `a.b.c`), so only these end a path."""
+    if not getattr(node, "grouped", False):
+        return False
+    while isinstance(node, (A.Attr, A.Project, A.Index)):
+        if isinstance(node, A.Project):
+            return True
+        node = node.obj
+    return False
 
 
 def _first_static(values, first):

@@ -18,6 +18,7 @@ import re
 
 from . import ast as A
 from .frame import CTX, FIRST_VAR
+from .lookup import TYPE_NAME, type_partition
 from .compiler import CompiledRule, Plan, span_text
 from .model import Evidence, Finding, RuleInfo, Subject
 from .values import EvalError, Missing, short, type_name
@@ -35,10 +36,12 @@ class Context:
         self.params = params
         self.memo: dict = {}
         for table, types in getattr(snapshot, "by_type", {}).items():
-            # `T where type == "..."` (or =~: types are lower-case on load) is a lookup in the snapshot's
-            # type partition, the same index the join planner would otherwise build on first use
+            # `T where type ==|=~ ...` is a lookup in the snapshot's type partition, made into the very index
+            # the join planner would otherwise build on first use (engine.lookup.type_partition)
             for fold in (False, True):
-                self.memo[("index", ("global", table), "type", fold)] = types
+                index = type_partition(snapshot.tables[table], types, fold)
+                if index is not None:
+                    self.memo[("index", ("global", table), TYPE_NAME, fold)] = index
         self.values: dict = {}
         self._busy: set[str] = set()
         self.coverage = getattr(snapshot, "coverage", None)  # types a pushdown collection left out

@@ -13,7 +13,8 @@ element, any expression of the element alone (`private_link_connections(it)[*].p
 or `any(v in <expression of the element>: <expression of v> ==|=~ probe)`, which is the lookup on every key
 the quantifier would meet. The index is built once per snapshot (engine.lookup) and shared by every filter of
 the same set on the same key; it gives exactly what the row-by-row filter gives, Missing handling included,
-because rows it cannot place are re-checked with the whole predicate. A filter that depends on nothing in
+because rows it cannot place are re-checked with the whole predicate, and because every filter, indexed or
+not, evaluates the join conjunct first (errors in the others then show for the same rows). A filter that depends on nothing in
 the rule is evaluated once per snapshot and memoized.
 """
 
@@ -26,7 +27,8 @@ from . import ast as A
 from .coverage import guard, table_read
 from .frame import CTX, C
 from .functions import FUNCTIONS
-from .lookup import JoinPlan, Shape, indexed_where_fn, where_fn
+from .lookup import JoinPlan, Shape, indexed_where_fn, path_name, where_fn
+from .paths import compile_path
 from .values import Missing, Partial
 
 _LOOKUP_OPS = ("==", "=~", "in", "in~")
@@ -65,13 +67,18 @@ class Filters:
                 outer.extend(side.fn for side in (self.expr(cj.left, inner, False), self.expr(cj.right, inner, False))
                              if side.deps and row not in side.deps)
         deps = (src.deps | frozenset().union(*(c.deps for c in compiled))) - {row}
-        chosen = [i for i, j in enumerate(joins) if j is not None and j.plan is not None] if not src.deps else []
-        if chosen:  # index on a probe that varies per subject; a constant one (type == "...") is then a cheap filter
+        chosen = [i for i, j in enumerate(joins) if j is not None and j.plan is not None]
+        if chosen:
+            # the index answers the join conjunct before the others (on a probe that varies per subject; a
+            # constant one, type == "...", is then a cheap filter), so a row it excludes never evaluates them;
+            # the join goes first in every order the filter runs, indexed or not, so errors do not depend on it
             i = next((i for i in chosen if joins[i].probe.deps), chosen[0])
+            preds.insert(0, preds.pop(i))
+            texts.insert(0, texts.pop(i))
+        if chosen and not src.deps:
             plan = joins[i].plan
             index_key = ("index", _source_key(node.source, self), plan.name, plan.fold)
-            fn = indexed_where_fn(src.fn, row, plan, index_key, preds[:i] + preds[i + 1:], texts[:i] + texts[i + 1:],
-                                  preds, texts, outer)
+            fn = indexed_where_fn(src.fn, row, plan, index_key, preds[1:], texts[1:], preds, texts, outer)
         else:
             fn = where_fn(src.fn, row, preds, texts, outer)
         if read is not None:
@@ -90,12 +97,14 @@ class Filters:
             K, P = self.expr(key_node, inner, False), self.expr(probe_node, inner, False)
             if K.deps != {row} or row in P.deps:
                 continue
+            steps = self._row_steps(key_node, inner, row)
             # an absent tag is "not set", never a default the literal could name: no match, as in a lookup
-            lookup = not self._constant(probe_node, inner) or _is_tag(K, row)
+            lookup = not self._constant(probe_node, inner) or _is_tag(steps)
             if cj.op in ("in", "in~"):
                 return Join(None, lookup, P)
-            name = K.rel if K.root == row and K.rel is not None else ("expr", self.text(key_node.span))
-            keys = _key_reader(K, self._row_getter(key_node, inner, row), row)
+            # the index is named by what it reads: a path by its steps, any other key by its text
+            name = path_name(steps) if steps else ("expr", self.text(key_node.span))
+            keys = _key_reader(K, compile_path(steps, self.text(key_node.span)) if steps else None, row)
             return Join(JoinPlan(keys, P.fn, P.proj, cj.op == "=~", lookup, name), lookup, P)
         return None
 
@@ -137,18 +146,16 @@ class Filters:
                     return False
         return True
 
-    def _row_getter(self, key_node, inner, row):
-        """A getter taking the row itself (no frame), used to build join indexes in one tight loop."""
-        from .paths import compile_path
+    def _row_steps(self, key_node, inner, row) -> tuple | None:
+        """The steps of a key that is a path of the row (read by a getter taking the row itself, so that the
+        index is built in one tight loop), else None."""
         base, steps = self._path_chain(key_node)
         slot, lead = self._element_root(base, inner)
-        if slot == row and (lead + steps):
-            return compile_path(lead + steps, self.text(key_node.span))
-        return None
+        return lead + steps if slot == row and (lead + steps) else None
 
 
-def _is_tag(K: C, row: int) -> bool:
-    return K.root == row and isinstance(K.rel, str) and K.rel.split(".", 1)[0].casefold() == "tags"
+def _is_tag(steps: tuple | None) -> bool:
+    return bool(steps) and isinstance(steps[0], str) and steps[0].casefold() == "tags"
 
 
 def _key_reader(K: C, direct, row: int) -> Callable:

@@ -9,7 +9,9 @@ set. Conjuncts combine in Kleene logic: a false one excludes a row even after an
 Index keys follow the comparison operators exactly (`key`): JSON equality, so a bool never meets the number
 1; strings case-folded for `=~`; lists and objects by value. An index holds, besides its buckets, the rows
 whose key could not be read (`undecided`) and the rows whose key raised a type error (`errors`): a lookup
-re-checks those against the whole predicate, so the indexed filter gives what the row-by-row filter gives.
+re-checks those against the whole predicate, so the indexed filter gives what the row-by-row filter gives,
+in the same (set) order. An index is memoized under the steps of its key path (`path_name`); the snapshot's type
+partition is turned into the index on `type` (`type_partition`) so that no filter reads every row for it.
 """
 
 from __future__ import annotations
@@ -26,9 +28,22 @@ class Shape(Exception):
 
 
 class Index(dict):
-    """key -> rows (in set order), plus the rows a lookup must re-check with the full predicate."""
+    """key -> rows (in set order), plus the rows a lookup must re-check with the full predicate. `rows` is the
+    indexed set: rows gathered from several buckets are put back in its order (`pos`, built on first need)."""
 
-    __slots__ = ("undecided", "errors", "lost", "static")
+    __slots__ = ("undecided", "errors", "lost", "static", "rows", "pos")
+
+    def start(self, rows, lost=None) -> "Index":
+        self.undecided, self.errors, self.static, self.lost, self.rows, self.pos = [], [], None, lost, rows, None
+        return self
+
+    def in_set_order(self, rows: list) -> list:
+        """`rows` (distinct rows of the set) sorted as the set holds them, as a scan would give them."""
+        pos = self.pos
+        if pos is None:
+            pos = self.pos = {id(r): i for i, r in enumerate(self.rows)}
+        rows.sort(key=lambda r: pos[id(r)])
+        return rows
 
 
 @dataclass(slots=True)
@@ -74,9 +89,7 @@ def _canon(v):
 def build_index(rows, plan: JoinPlan, env, row: int) -> Index:
     if rows.__class__ is not list and rows.__class__ is not Partial:
         raise EvalError(f"'where' filters a set or list, got {type_name(rows)}")
-    index = Index()
-    index.undecided, index.errors, index.static = [], [], None
-    index.lost = rows.missing if rows.__class__ is Partial else None
+    index = Index().start(rows, rows.missing if rows.__class__ is Partial else None)
     keys_of, fold = plan.keys, plan.fold
     for r in rows:
         try:
@@ -103,21 +116,56 @@ def build_index(rows, plan: JoinPlan, env, row: int) -> Index:
     return index
 
 
+def path_name(steps) -> tuple:
+    """The memo name of an index keyed on a path of the row: its steps, never their dotted text, since
+    `properties["a.b"]` and `properties.a.b` are different keys."""
+    return ("path", tuple(steps))
+
+
+TYPE_NAME = path_name(("type",))
+
+
+def type_partition(rows: list, groups: dict, fold: bool) -> Index | None:
+    """The index a join on `type` would build over `rows`, made from the snapshot's type partition (raw type
+    value -> rows, in set order) without reading every row again. Keys are made as `key` makes them; rows
+    without a type are undecided, as build_index leaves them. None when `=~` would merge partition groups
+    (a type case-folding changes, such as "straße"): the planner then builds the index itself."""
+    index = Index().start(rows)
+    for t, group in groups.items():
+        if t.__class__ is str:
+            if fold and t.casefold() != t:
+                return None
+            index[t] = group
+            continue
+        # null, numbers, bools (True and 1 share a partition group) and rows with no type at all: rare
+        for r in group:
+            if "type" not in r:
+                index.undecided.append(r)
+            else:
+                index.setdefault(key(r["type"], fold), []).append(r)
+    return index
+
+
 _EMPTY: list = []
 
 
-def probe_rows(index, want, plan: JoinPlan):
-    """The candidate rows for a projected probe: the union of the buckets of its elements, in probe order."""
+def probe_rows(index: Index, want, plan: JoinPlan):
+    """The candidate rows for a projected probe: the union of the buckets of its elements, in set order (a
+    scan meets the rows in set order, whatever the order of the probe's elements)."""
     fold = plan.fold
-    if len(want) == 1:
-        return index.get(key(want[0], fold), _EMPTY)
+    buckets = [b for b in (index.get(key(w, fold)) for w in want) if b]
+    if not buckets:
+        return _EMPTY
+    first = buckets[0]
+    if all(b is first for b in buckets):
+        return first  # one bucket is already in set order
     out, seen = [], set()
-    for w in want:
-        for r in index.get(key(w, fold), ()):
+    for bucket in buckets:
+        for r in bucket:
             if id(r) not in seen:
                 seen.add(id(r))
                 out.append(r)
-    return out
+    return index.in_set_order(out)
 
 
 def scan(env, row: int, rows, preds: list, texts: list, out: list, skip=None):
@@ -247,8 +295,6 @@ def indexed_where_fn(src, row: int, plan: JoinPlan, index_key: tuple, rest: list
             rows = probe_rows(index, want, plan)
         else:
             rows = index.get(key(want, fold), _EMPTY)
-        if index.__class__ is not Index:  # the snapshot's own type partition: every row has a type
-            return _residual(env, row, rows, rest, rest_texts) if rest else rows
         if index.static is not None:
             return index.static
         recheck = index.errors if lookup else index.undecided
@@ -257,8 +303,11 @@ def indexed_where_fn(src, row: int, plan: JoinPlan, index_key: tuple, rest: list
         out: list = []
         unknown, undecided = scan(env, row, rows, rest, rest_texts, out)
         if unknown is None or not unknown.static:
+            found = len(out)
             more, n = scan(env, row, recheck, preds, texts, out, skip={id(r) for r in rows})
-            unknown, undecided = unknown or more, undecided + n
+            unknown, undecided = (unknown if unknown is not None else more), undecided + n
+            if found and len(out) > found:  # re-checked rows that matched go where the set has them
+                index.in_set_order(out)
         if unknown is not None and unknown.static:
             return unknown
         return result(out, index.lost, unknown, undecided)

@@ -9,6 +9,7 @@ message's own quote inside its `{...}`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from functools import lru_cache
@@ -144,6 +145,11 @@ class _Build(Transformer):
 
     def index(self, meta, c):
         return A.Index(self._s(meta), c[0], c[1])
+
+    def group(self, meta, c):
+        # parentheses end a path: `(xs[*].v)[0]` indexes the projected list, not each `v`
+        node = c[0]
+        return dataclasses.replace(node, grouped=True) if isinstance(node, (A.Attr, A.Project, A.Index)) else node
 
     def name(self, meta, c):
         return A.Name(self._s(meta), str(c[0]))

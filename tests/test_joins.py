@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import evaluator
+from engine import evaluator, lookup
 from engine.functions import FUNCTIONS, Function
 
 N_ACCOUNTS, UNKEYED, STRAY = 40, 15, 5
@@ -280,7 +280,8 @@ def test_join_forms_are_indexed(form, run_rules, visits, contexts):
 def test_join_forms_give_what_the_scan_gives(form, run_rules, visits, contexts):
     indexed = run_rules(_rule(form), estate())
     scanned = run_rules(_rule(form, SCAN), estate())
-    assert visits["n"] == N_ACCOUNTS // 2 + N_ACCOUNTS * ENDPOINTS
+    # the scan, too, evaluates the join before `visited(it)`, as the index does: each account's own endpoint
+    assert visits["n"] == N_ACCOUNTS // 2 + N_ACCOUNTS // 2
     assert len(join_indexes(contexts[0])) == 1 and join_indexes(contexts[1]) == []
     assert _verdicts(indexed) == _verdicts(scanned)
 
@@ -410,5 +411,63 @@ rule B-1 "x" {{
     assert [f["message"] for f in found] == [
         "t", "one, onef", "str1", "f", "zero", "list1", "listt", "str_one" if op == "=~" else "x: satisfied"]
     assert [f["status"] for f in found] == ["fail"] * 7 + ["fail" if op == "=~" else "pass"]
-    indexes = [k for k in contexts[0].memo if isinstance(k, tuple) and k[0] == "index" and k[2] == "properties.v"]
+    indexes = [k for k in contexts[0].memo
+               if isinstance(k, tuple) and k[0] == "index" and k[2] == ("path", ("properties", "v"))]
     assert len(indexes) == (endpoints == "items")
+
+
+# ---- the index's memo name, and the snapshot's type partition as an index
+
+def _index_names(ctx) -> set:
+    return {k[2] for k in ctx.memo if isinstance(k, tuple) and k[0] == "index"}
+
+
+def test_a_dotted_key_and_the_nested_key_get_their_own_index(run_rules, contexts):
+    # `properties["a.b"]` and `properties.a.b` have the same dotted text; the index is named by the path's steps
+    text = '''\
+let nodes = resources where type == "n"
+rule K-1 "x" {
+  severity low
+  for s in resources where type == "s"
+  let dotted = nodes where properties["a.b"] == s.name
+  let nested = nodes where properties.a.b == s.name
+  require count(dotted) == 0 and count(nested) == 0 else "{dotted[*].id} {nested[*].id}"
+}
+'''
+    rows = [{"id": "/s", "name": "y", "type": "s"}, {"id": "/d", "type": "n", "properties": {"a.b": "y"}},
+            {"id": "/n", "type": "n", "properties": {"a": {"b": "y"}}}]
+    [f] = run_rules(text, {"resources": rows})
+    assert (f["status"], f["message"]) == ("fail", "/d /n")
+    assert {("path", ("properties", "a.b")), ("path", ("properties", "a", "b"))} <= _index_names(contexts[0])
+
+
+TYPE_INDEX = ("index", ("global", "resources"), ("path", ("type",)))
+
+
+def test_the_type_partition_is_the_index_a_type_join_would_build(make_snapshot, compile_rules, contexts):
+    rows = [{"id": "/a", "type": "A"}, {"id": "/b", "type": "b"}, {"id": "/none"}, {"id": "/null", "type": None},
+            {"id": "/t", "type": True}, {"id": "/one", "type": 1}, {"id": "/a2", "type": "a"}]
+    plan, _ = compile_rules('rule R "x" {\n  severity low\n  for r in resources\n  require true\n}\n')
+    evaluator.evaluate(plan, plan.rules, make_snapshot({"resources": rows}), {}, {"R": evaluator.rule_info(plan.rules[0].node)})
+    exact, folded = (contexts[0].memo[TYPE_INDEX + (fold,)] for fold in (False, True))
+    for index in (exact, folded):
+        assert {k: [r["id"] for r in v] for k, v in index.items()} == {
+            "a": ["/a", "/a2"], "b": ["/b"], None: ["/null"], lookup.key(True, False): ["/t"], 1: ["/one"]}
+        assert [r["id"] for r in index.undecided] == ["/none"] and index.errors == []
+
+
+def test_a_type_that_casefold_changes_leaves_the_folded_index_to_the_planner(run_rules, contexts):
+    text = '''\
+rule R "x" {
+  severity low
+  for s in resources where type == "s"
+  let m = resources where type =~ s.name
+  require count(m) == 0 else "{m[*].id}"
+}
+'''
+    rows = [{"id": "/s", "name": "STRASSE", "type": "s"}, {"id": "/x", "type": "Straße"}]
+    [f] = run_rules(text, {"resources": rows})
+    assert (f["status"], f["message"]) == ("fail", "/x")
+    exact, folded = (contexts[0].memo[TYPE_INDEX + (fold,)] for fold in (False, True))
+    assert sorted(exact) == ["s", "straße"]  # types are lower-cased on load, as a scan sees them
+    assert sorted(folded) == ["s", "strasse"]  # built on first use by the =~ filter
