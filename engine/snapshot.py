@@ -305,8 +305,14 @@ def _check_rows(path: str, rows: list, table: str | None) -> None:
                             "export ARG rows with Search-AzGraph or `az graph query` instead")
         if row.get("properties") is None and table in (None, "resources", "resourcecontainers", "dnsresources"):
             _refuse_cli_shape(path, where, n, row)
-        if table is None and not isinstance(row.get("type"), str):
-            raise UserError(f"{path}: row {n}: no 'type', so it cannot be routed to an ARG table")
+        rtype = row.get("type")
+        if table is None and not isinstance(rtype, str):
+            if rtype is None:
+                raise UserError(f"{path}: row {n}: no 'type', so it cannot be routed to an ARG table")
+            raise UserError(f"{path}: row {n}: 'type' is {argpages.json_type(rtype)}, not a resource type string")
+        if isinstance(rtype, (list, dict)):
+            # ARG types are strings; a list or object here is not an export (and cannot be partitioned by type)
+            raise UserError(f"{path}:{where} row {n}: 'type' is {argpages.json_type(rtype)}, not a resource type string")
 
 
 def _refuse_cli_shape(path: str, where: str, n: int, row: dict) -> None:
