@@ -270,12 +270,10 @@ def indexed_where_fn(src, row: int, plan: JoinPlan, index_key: tuple, rest: list
     fold, each = plan.fold, plan.each
 
     def fn(env):
-        for value_of in outer:
-            v = value_of(env)
-            if v.__class__ is Missing:
-                return v
-            if v.__class__ is Count:
-                return v.missing
+        if outer:
+            m = check_outer(outer, env)
+            if m is not None:
+                return m
         memo = env[CTX].memo
         index = memo.get(index_key)
         if index is None:
