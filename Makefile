@@ -9,14 +9,14 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test,chart]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 # The example estate has failing findings on purpose: exit code 1 (findings) is the expected outcome here.
 scan: $(STAMP)
-	@$(BIN)/argus scan; code=$$?; [ $$code -le 1 ] || exit $$code
+	@$(BIN)/argus scan --example; code=$$?; [ $$code -le 1 ] || exit $$code
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

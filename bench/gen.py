@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from engine.errors import UserError
+from argus.errors import UserError
 
 # Rows come in blocks of ten: this layout fixes the mix at 30/30/20/20 and interleaves the kinds.
 LAYOUT = ("storage",) * 3 + ("pe",) * 3 + ("vnet",) * 2 + ("other",) * 2
@@ -338,7 +338,7 @@ def rows(seed: int, n_rows: int):
 def write(path: str, seed: int, n_rows: int, fmt: str) -> tuple[int, int]:
     """Stream the snapshot to ``path`` via a temp file + rename; returns (row bytes, file bytes).
 
-    engine.errors.atomic_write takes the whole text at once, which is exactly what a 1M-row file must not
+    argus.errors.atomic_write takes the whole text at once, which is exactly what a 1M-row file must not
     be, so the same temp-and-rename is done here around an incremental writer.
     """
     directory = os.path.dirname(os.path.abspath(path))

@@ -18,8 +18,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from engine import snapshot  # noqa: E402
-from engine.session import prepare  # noqa: E402
+from argus import snapshot  # noqa: E402
+from argus.session import prepare  # noqa: E402
 
 STORAGE, PE, VNET = "microsoft.storage/storageaccounts", "microsoft.network/privateendpoints", "microsoft.network/virtualnetworks"
 

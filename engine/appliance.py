@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
-from . import bypass, dnsfacts
+from . import bypass, dnsfacts, resources
 from .errors import UserError, atomic_write
 
 KINDS = ("vmware-agentless", "agent-based")
 ROW_TYPE = "argus/appliance"
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "appliance-facts.schema.json"
+SCHEMA_NAME = "appliance-facts.schema.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _BYPASS_FLAGS = (("appliance", "bypass_appliance"), ("wininet", "bypass_wininet"), ("winhttp", "bypass_winhttp"))
 
@@ -233,7 +233,7 @@ def _merged(path: str, row: dict, warnings: list[str]) -> dict:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = json.loads(resources.schema_text(SCHEMA_NAME))
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
@@ -241,4 +241,4 @@ def _check_against_schema(document: dict) -> None:
     error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path)
-        raise UserError(f"the appliance row does not fit {SCHEMA_PATH.name} at {where or '(root)'}: {error.message}")
+        raise UserError(f"the appliance row does not fit {SCHEMA_NAME} at {where or '(root)'}: {error.message}")

@@ -1,6 +1,6 @@
 """AST of the rule language: frozen, slotted dataclasses, each with a source span.
 
-In: built only by engine.parser. Out: consumed by checker and compiler. Nodes never hold lark trees.
+In: built only by argus.parser. Out: consumed by checker and compiler. Nodes never hold lark trees.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ limit) is refused as a baseline: every result it lacks would come back as new.
 from __future__ import annotations
 
 import json
-from importlib import resources
+from . import resources as bundled
 from pathlib import Path
 
 import jsonschema
@@ -101,7 +101,7 @@ def _record(finding: dict) -> dict:
 
 
 def _from_report(data: dict, path: str) -> dict:
-    schema = json.loads(resources.files("engine").joinpath("schemas/report.schema.json").read_text("utf-8"))
+    schema = json.loads(bundled.schema_text("report.schema.json"))
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top)"

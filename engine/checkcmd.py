@@ -10,19 +10,22 @@ from __future__ import annotations
 import sys
 
 from .diagnostics import has_errors
+from .scan import add_config_argument
 from .loader import load_rules
-from .session import ROOT
+from .policies import default_rule_paths
 from .static import unparsed_rules
 
 
 def add_arguments(p) -> None:
-    p.add_argument("paths", nargs="*", metavar="PATH", help="rule files or directories (default: the bundled rules/)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="rule files or directories (default: the rule paths of the project's policies.yaml, "
+                        "else the bundled rule pack)")
+    add_config_argument(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--snapshot", action="append", metavar="FILE", help="also warn about field paths that never occur in this snapshot (W506)")
 
 
 def run(args) -> int:
-    program, diags = load_rules(args.paths or [str(ROOT / "rules")])
+    program, diags = load_rules(args.paths or default_rule_paths(getattr(args, "policies", None)))
     sources = program.sources
     if args.snapshot and not has_errors(diags):
         from . import snapshot

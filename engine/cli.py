@@ -18,14 +18,14 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "scan": ("engine.scan", "evaluate rules against a snapshot and report findings"),
-    "check": ("engine.checkcmd", "lint rule files"),
-    "test": ("engine.testcmd", "run rule fixtures"),
-    "explain": ("engine.explain", "show why a finding came out"),
-    "collect": ("engine.collect", "collect a snapshot from Azure Resource Graph"),
-    "appliance-facts": ("engine.appliance", "build the appliance facts table from appliance files"),
-    "history": ("engine.history", "show the trend of recorded scans"),
-    "new-rule": ("engine.newrule", "scaffold a rule and its fixture"),
+    "scan": ("argus.scan", "evaluate rules against a snapshot and report findings"),
+    "check": ("argus.checkcmd", "lint rule files"),
+    "test": ("argus.testcmd", "run rule fixtures"),
+    "explain": ("argus.explain", "show why a finding came out"),
+    "collect": ("argus.collect", "collect a snapshot from Azure Resource Graph"),
+    "appliance-facts": ("argus.appliance", "build the appliance facts table from appliance files"),
+    "history": ("argus.history", "show the trend of recorded scans"),
+    "new-rule": ("argus.newrule", "scaffold a rule and its fixture"),
 }
 
 

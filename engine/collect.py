@@ -1,8 +1,8 @@
 """`argus collect`: read a complete snapshot from Azure Resource Graph, or fail loudly.
 
-In: scopes (--subscription / --management-group, checked in engine.scopes), cloud or ARM endpoint,
-credential choice (see engine.argclient), optional pushdown types. Runs the KQL in queries/
-(engine.collectspec: one file per concern, each ordered by id so paging is stable), proves every scope
+In: scopes (--subscription / --management-group, checked in argus.scopes), cloud or ARM endpoint,
+credential choice (see argus.argclient), optional pushdown types. Runs the KQL in queries/
+(argus.collectspec: one file per concern, each ordered by id so paging is stable), proves every scope
 fully readable, reads private endpoint DNS zone groups from ARM (ARG does not hold them), and writes one
 snapshot file atomically: {"header": ..., "resources": [...], "resourcecontainers": [...],
 "dnsresources": [...]}, holding only the tables some query ran on. Out: the header dict; any read that

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import resources
 from .errors import UserError
 
-QUERY_DIR = Path(__file__).resolve().parent.parent / "queries"
 SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
 PE_TYPE = "microsoft.network/privateendpoints"
 ZONE_GROUP_TYPE = "microsoft.network/privateendpoints/privatednszonegroups"
@@ -59,7 +59,7 @@ COLLECTABLE = frozenset().union(*TYPES_BY_TABLE.values())
 
 def load_query(spec: QuerySpec) -> str:
     """The query text as sent: the file without its `//` comment lines and blank lines."""
-    path = QUERY_DIR / f"{spec.name}.kql"
+    path = Path(resources.queries_dir()) / f"{spec.name}.kql"
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:

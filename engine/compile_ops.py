@@ -1,8 +1,8 @@
-"""Compilation of operators, calls, quantifiers and filters (the `Ops` half of engine.compiler.Compiler).
+"""Compilation of operators, calls, quantifiers and filters (the `Ops` half of argus.compiler.Compiler).
 
 In: AST nodes plus the compiler's scopes. Out: `C` records (closure + the frame slots it reads). Three-valued
 logic throughout: a Missing operand makes a comparison unknown (it returns the Missing), `and`/`or` follow
-Kleene logic (false and unknown = false; true or unknown = true); filters are engine.joins/engine.lookup.
+Kleene logic (false and unknown = false; true or unknown = true); filters are argus.joins/engine.lookup.
 A Partial list (elements that could not be read or decided) counts as unknown elements: "some element
 matches" stays true on a certain match, while "no element matches", and a miss, are unknown; a Count (the
 count of a Partial) decides a comparison only when every count in its range agrees.

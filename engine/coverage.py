@@ -9,7 +9,7 @@ Out: `Coverage`, answering "was type X of table T collected?" and "is table T wh
 static Missing naming the file and its --types. Merge rule: a type counts as collected when any file holding
 its table collected it (a file without pushdown collects every type of the tables it holds); a table is whole
 when a file holds it without pushdown, or the files holding it together collected every type argus collect
-puts in it (engine.collectspec.TYPES_BY_TABLE).
+puts in it (argus.collectspec.TYPES_BY_TABLE).
 
 In (rules): a `where` node, or a compiled plan and its selected rules. Out: `table_read` (the literal types a
 `T where type == / =~ / in / in~ ...` filter admits), `guard` (its runtime check), and `types_read` (the

@@ -1,6 +1,6 @@
 """Evaluator: compiled rules x snapshot -> findings.
 
-In: a Plan (engine.compiler), a Snapshot, parameter values. Out: Findings (engine.model), one per subject, or
+In: a Plan (argus.compiler), a Snapshot, parameter values. Out: Findings (argus.model), one per subject, or
 one per rule when its subject set is empty (skip, or the rule's `otherwise` outcome) or cannot be computed
 (not_evaluated when data is absent, error on a type error). Per subject the clauses run in order: `let` binds,
 `when` false -> skip, `require` false -> fail (or warn); the outcome is the worst of fail > not_evaluated >
@@ -37,7 +37,7 @@ class Context:
         self.memo: dict = {}
         for table, types in getattr(snapshot, "by_type", {}).items():
             # `T where type ==|=~ ...` is a lookup in the snapshot's type partition, made into the very index
-            # the join planner would otherwise build on first use (engine.lookup.type_partition)
+            # the join planner would otherwise build on first use (argus.lookup.type_partition)
             for fold in (False, True):
                 index = type_partition(snapshot.tables[table], types, fold)
                 if index is not None:

@@ -20,7 +20,7 @@ import orjson
 from .diagnostics import DiagnosticError, did_you_mean
 from .errors import UserError, atomic_write
 from .evaluator import Context, RuleRun, evidence_records
-from .scan import load_inputs
+from .scan import add_config_argument, add_snapshot_arguments, load_inputs
 from .values import EvalError, Missing, short
 
 
@@ -28,11 +28,11 @@ def add_arguments(p) -> None:
     p.add_argument("rule_id", metavar="RULE_ID", help="the rule to explain")
     p.add_argument("--subject", metavar="ID", help="explain only this subject (ARM id or name, ignoring case)")
     p.add_argument("--rules", action="append", metavar="PATH", help="rule file or directory (repeatable); default: the policy's rules")
-    p.add_argument("--policies", metavar="FILE", help="policies file (default: ./policies.yaml, else the bundled one)")
+    add_config_argument(p)
     p.add_argument("--policy", metavar="NAME", help="policy set whose rules, parameters and severities apply")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="parameter value (repeatable); only the explained rule's parameters need values")
-    p.add_argument("--snapshot", action="append", metavar="FILE", help="snapshot file or directory (repeatable); default: the bundled example estate")
+    add_snapshot_arguments(p)
     p.add_argument("--format", "--as", dest="format", choices=("text", "json"), default="text",
                    help="text tree (default) or json; the clause marked decisive is the one that decided the verdict "
                         "(for a pass: every require clause, since all of them had to hold)")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 
 from .errors import UserError
 
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "appliance-facts.schema.json"
+SCHEMA_NAME = "appliance-facts.schema.json"
 ROW_POINTER = "#/$defs/row"
 
 
@@ -21,7 +20,8 @@ ROW_POINTER = "#/$defs/row"
 def _validator():
     import jsonschema  # only snapshots with appliance facts pay for the import
 
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    from . import resources
+    schema = json.loads(resources.schema_text(SCHEMA_NAME))
     row_schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": ROW_POINTER}
     return jsonschema.Draft202012Validator(row_schema, format_checker=jsonschema.FormatChecker())
 
@@ -40,4 +40,4 @@ def check(path: str, rows: list, positions: list[int] | None) -> None:
         rid = row.get("id") if isinstance(row, dict) and isinstance(row.get("id"), str) else None
         at = "/".join(str(p) for p in error.absolute_path) or "(the row)"
         raise UserError(f"{path}:{where}{f' ({rid})' if rid else ''}: {at}: {error.message} "
-                        f"(schema {SCHEMA_PATH.name}{ROW_POINTER})")
+                        f"(schema {SCHEMA_NAME}{ROW_POINTER})")

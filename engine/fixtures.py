@@ -4,7 +4,7 @@ In: a fixture file and the compiled plan of the rule pack it tests. Out: `read` 
 the rules they check, converted parameter values, resolved snapshot paths, inline tables, removals, patches
 and expectations) plus every problem found in the file, each as ``FILE:LINE:COL: message``: unknown keys,
 wrong types, statuses, rule ids and parameters (with did-you-mean), snapshot paths that do not exist, and
-parameters a tested rule needs that the fixture does not set. engine.fixturesnap builds each case's snapshot.
+parameters a tested rule needs that the fixture does not set. argus.fixturesnap builds each case's snapshot.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The snapshot a fixture case runs on (engine.fixtures describes the case).
+"""The snapshot a fixture case runs on (argus.fixtures describes the case).
 
 In: a Case (base snapshot paths, `remove`, `patch`, inline `tables`). Out: a Snapshot loaded through
-engine.snapshot, so files, directories and every format `argus scan --snapshot` reads work, with pushdown
+argus.snapshot, so files, directories and every format `argus scan --snapshot` reads work, with pushdown
 coverage and duplicate rows as in a scan (YAML base files are read too); then the removals and JSON merge
 patches applied and the inline rows added. An id that `remove` or `patch` names but the snapshot lacks is a
 UserError located in the fixture, so a typo cannot turn a case into a test of nothing.

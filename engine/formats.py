@@ -1,6 +1,6 @@
 """Output formats: report document -> text in one of the supported formats.
 
-In: the report document (engine.report) and per-format options. Out: the rendered text. FORMATS maps each
+In: the report document (argus.report) and per-format options. Out: the rendered text. FORMATS maps each
 format name to the module and function that renders it; modules are imported only when used.
 """
 
@@ -11,11 +11,11 @@ import importlib
 import orjson
 
 FORMATS: dict[str, tuple[str, str]] = {
-    "text": ("engine.textout", "render"),
-    "json": ("engine.formats", "render_json"),
-    "sarif": ("engine.sarif", "render"),
-    "junit": ("engine.junit", "render"),
-    "markdown": ("engine.markdown", "render"),
+    "text": ("argus.textout", "render"),
+    "json": ("argus.formats", "render_json"),
+    "sarif": ("argus.sarif", "render"),
+    "junit": ("argus.junit", "render"),
+    "markdown": ("argus.markdown", "render"),
 }
 
 

@@ -141,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--last must be at least 1")
     if args.chart and Path(args.chart).suffix.lower() not in (".png", ".html", ".htm"):
         raise UserError(f"--chart {args.chart}: the file name must end in .png or .html")
+    if args.chart:
+        _require_chart_extra(args.chart)  # before anything is read, drawn or written
     data = trend(args.db, last=args.last, statuses=tuple(args.status or TRACKED), rules=args.rule)
     if args.chart:
         write_chart(args.chart, data)
@@ -169,6 +171,14 @@ def render_text(data: dict) -> str:
 def _tables(data: dict) -> list[tuple[str, dict[str, list[int]]]]:
     severity = {**data["by_severity"], "total": data["total"], "of which waived": data["waived"]}
     return [("by severity", severity), ("by rule", data["by_rule"] or {"(none)": [0] * len(data["scans"])})]
+
+
+def _require_chart_extra(path: str) -> None:
+    """Charts need matplotlib, which only the `chart` extra installs (it is 160 MB with numpy and pillow)."""
+    import importlib.util
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UserError(f"--chart {path} needs matplotlib, which argus installs only with its chart extra: "
+                        "pip install 'argus[chart]' (or pipx inject argus matplotlib)")
 
 
 def write_chart(path: str, data: dict) -> None:

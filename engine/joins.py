@@ -1,6 +1,6 @@
 """Planning of `where` filters (the `Filters` half of Ops): which conjunct is a join, and which can be indexed.
 
-In: a Where node and the compiler's scopes. Out: a `C` whose closure filters a set (engine.lookup runs it).
+In: a Where node and the compiler's scopes. Out: a `C` whose closure filters a set (argus.lookup runs it).
 
 A conjunct is a *join* when it compares something read from the element (the key) with `==`, `=~`, `in` or
 `in~` against a value that does not depend on the element (the probe). Two kinds:
@@ -11,7 +11,7 @@ A conjunct is a *join* when it compares something read from the element (the key
 `==`/`=~` joins are indexed when the set does not depend on the rule's subject: the key may be a path of the
 element, any expression of the element alone (`private_link_connections(it)[*].properties.privateLinkServiceId`),
 or `any(v in <expression of the element>: <expression of v> ==|=~ probe)`, which is the lookup on every key
-the quantifier would meet. The index is built once per snapshot (engine.lookup) and shared by every filter of
+the quantifier would meet. The index is built once per snapshot (argus.lookup) and shared by every filter of
 the same set on the same key; it gives exactly what the row-by-row filter gives, Missing handling included,
 because rows it cannot place are re-checked with the whole predicate, and because every filter, indexed or
 not, evaluates the join conjunct first (errors in the others then show for the same rows). A filter that depends on nothing in
@@ -45,7 +45,7 @@ class Filters:
     def _Where(self, node: A.Where, scopes, rec):
         prog = self.program
         # `T where type == "x"` reads only type x of table T: a pushdown snapshot that lacks it makes the result
-        # missing (engine.coverage.guard), one that has it answers from the table as loaded
+        # missing (argus.coverage.guard), one that has it answers from the table as loaded
         read = table_read(node, lambda n: self.lookup(n, scopes) is not None or n in prog.params
                           or n in prog.lets or n in prog.data)
         typed = read is not None and read[1] is not None

@@ -12,7 +12,7 @@ for a message). What a name stands for is inferred as an `El` (table, types, is_
 through `where type ==` filters, lets, for and quantifier variables, first/only/nonempty/distinct/default,
 attribute, index and `[*]` chains, and resource(id) joins resolved through the ids the snapshot holds at that
 path. Anything else (a computed key, another function's result) is not checked, and neither is anything under
-a list the sampled rows never show with an element. What occurs comes from engine.shapes (sampled rows).
+a list the sampled rows never show with an element. What occurs comes from argus.shapes (sampled rows).
 """
 
 from __future__ import annotations

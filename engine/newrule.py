@@ -12,7 +12,10 @@ import os
 import re
 
 from .errors import UserError, atomic_write
+from . import resources, yamlpos
 from .loader import load_rules
+from .policies import load_policy
+from .scan import add_config_argument
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*$")
 
@@ -65,7 +68,9 @@ cases:
 
 def add_arguments(p) -> None:
     p.add_argument("rule_id", metavar="ID", help="new rule id, e.g. CUSTOM-ST-01")
-    p.add_argument("--pack", default="rules/custom", help="rule pack directory (default: rules/custom)")
+    p.add_argument("--pack", help="rule pack directory (default: rules/custom beside the project's policies.yaml, "
+                   "which is told to load it)")
+    add_config_argument(p)
     p.add_argument("--file", default="custom.argus", help="rule file in the pack to append to (default: custom.argus)")
     p.add_argument("--title", default="Describe what must hold", help="rule title")
     p.add_argument("--type", default="microsoft.storage/storageaccounts", help="resource type the rule checks")
@@ -79,6 +84,10 @@ def run(args) -> int:
     rtype = args.type.lower()
     if rtype.count("/") < 1:
         raise UserError(f"--type '{args.type}' is not a resource type (namespace/type, e.g. microsoft.storage/storageaccounts)")
+    config = args.policies or os.environ.get("ARGUS_CONFIG") or os.environ.get("ARGUS_POLICIES") or resources.find_config()
+    if args.pack is None:
+        args.pack = os.path.normpath(os.path.join(os.path.dirname(config), "rules", "custom")) if config else "rules/custom"
+    config_text = _picked_up(config, args.pack, rid) if config else None
     os.makedirs(args.pack, exist_ok=True)
     if any(f.endswith(".argus") for f in os.listdir(args.pack)):
         program, _ = load_rules([args.pack])
@@ -98,8 +107,49 @@ def run(args) -> int:
     atomic_write(fixture, FIXTURE.format(id=rid, type=rtype, provider=provider))
     atomic_write(rule_file, existing + text)
     print(f"wrote {rule_file} (rule {rid}) and {fixture}")
+    if config is None:
+        print(f"no policies.yaml here or in a parent directory: scan with `argus scan --rules {args.pack} ...`, "
+              "or list the pack under a policy's rules in a policies.yaml")
+    elif config_text is not None:
+        atomic_write(config, config_text)
+        print(f"added {rid} to the default policy in {config}, so `argus scan` runs it")
+    else:
+        print(f"{config}'s default policy already loads {args.pack}, so `argus scan` runs it")
     print(f"next: edit them, then `argus check {args.pack}` and `argus test {args.pack}`")
     return 0
+
+
+def _picked_up(config: str, pack: str, rid: str) -> str | None:
+    """The policies file's new text, with `pack` added to the default policy's rules (and `rid` to its include
+    list, if it has one that does not match the id); None when the policy already runs rules from `pack`."""
+    import fnmatch
+    policy = load_policy(config, None)
+    text = open(config, encoding="utf-8").read()
+    doc = yamlpos.load(config)
+    edits = []
+    full = os.path.abspath(pack)
+    if not any(full == os.path.abspath(r) or full.startswith(os.path.abspath(r) + os.sep) for r in policy.rules):
+        rel = os.path.relpath(full, os.path.dirname(os.path.abspath(config)))
+        edits.append((doc.node(["policies", policy.name, "rules"]), rel.replace(os.sep, "/")))
+    if policy.include and not any(fnmatch.fnmatchcase(rid.casefold(), p.casefold()) for p in policy.include):
+        edits.append((doc.node(["policies", policy.name, "include"]), rid))
+    if not edits:
+        return None
+    for node, item in sorted(edits, key=lambda e: -e[0].end_mark.index):  # from the end, so offsets hold
+        text = _append_item(text, node, item)
+    return text
+
+
+def _append_item(text: str, node, item: str) -> str:
+    """`item` appended to the YAML list `node`, keeping the file's comments and layout (flow or block)."""
+    if node.flow_style:
+        end = text.rindex("]", 0, node.end_mark.index)
+        sep = ", " if node.value else ""
+        return text[:end] + sep + item + text[end:]
+    last = node.value[-1].end_mark.index
+    eol = text.find("\n", last)
+    eol = len(text) if eol < 0 else eol
+    return text[:eol] + "\n" + " " * node.start_mark.column + "- " + item + text[eol:]
 
 
 def _provider_path(rtype: str) -> str:

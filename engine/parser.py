@@ -1,4 +1,4 @@
-"""Parser: rule text -> AST (engine.ast) plus syntax diagnostics.
+"""Parser: rule text -> AST (argus.ast) plus syntax diagnostics.
 
 In: a file path and its text. Out: a RuleFile and a list of Diagnostics. A syntax error in one top-level item
 (param/data/let/rule) does not hide errors in the next: the file is cut into items at lines that begin with
@@ -13,7 +13,7 @@ import dataclasses
 import difflib
 import re
 from functools import lru_cache
-from importlib import resources
+from . import resources as bundled
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -40,7 +40,7 @@ class ParseFailure(Exception):
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    grammar = resources.files("engine").joinpath("grammar.lark").read_text(encoding="utf-8")
+    grammar = bundled.text("grammar.lark")
     return Lark(grammar, parser="lalr", propagate_positions=True, start=["start", "expr"], maybe_placeholders=True)
 
 

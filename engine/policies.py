@@ -14,7 +14,7 @@ import fnmatch
 import json
 import os
 from dataclasses import dataclass, field
-from importlib import resources
+from . import resources as bundled
 
 import jsonschema
 import yaml
@@ -53,7 +53,7 @@ def _validator() -> jsonschema.protocols.Validator:
     """policies.schema.json, whose waivers are `$ref`s into waivers.schema.json: both are read from the package,
     never fetched, and dates are checked as dates (2026-02-30 is refused here, with its position)."""
     def read(name: str) -> dict:
-        return json.loads(resources.files("engine").joinpath(f"schemas/{name}").read_text(encoding="utf-8"))
+        return json.loads(bundled.schema_text(name))
     schema, waivers = read("policies.schema.json"), read("waivers.schema.json")
     registry = Registry().with_resource(waivers["$id"], Resource.from_contents(waivers))
     return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=jsonschema.FormatChecker())
@@ -113,11 +113,31 @@ def load_policy(path: str, name: str | None) -> Policy:
             raise UserError(f"invalid policy file\n{path}:{line}:{col}: E403: default_policy: {known}")
         raise UserError(f"{path}: {known}")
     p = policies[chosen]
-    rel = os.path.relpath(os.path.dirname(os.path.abspath(path)))
-    rules = [os.path.normpath(os.path.join(rel, r)) for r in p["rules"]]
+    rules = _relative_to(path, p["rules"])
     _check_rule_paths(path, doc, chosen, rules)
     return Policy(chosen, path, rules, p.get("include"), p.get("exclude", []), dict(p.get("parameters", {})),
                   dict(p.get("severity", {})), list(data.get("waivers", [])), doc, dict(data.get("settings", {})))
+
+
+def _relative_to(path: str, rule_paths: list[str]) -> list[str]:
+    """Rule paths written in the policies file at `path` are relative to that file."""
+    base = bundled.display(os.path.dirname(os.path.abspath(path)))
+    return [os.path.normpath(os.path.join(base, r)) for r in rule_paths]
+
+
+def all_rule_paths(path: str) -> list[str]:
+    """Every rule path of every policy set in the file, in order, once each: what `argus check` and
+    `argus test` look at when no path is given."""
+    policies = load_file(path).data["policies"]
+    return list(dict.fromkeys(r for p in policies.values() for r in _relative_to(path, p["rules"])))
+
+
+def default_rule_paths(config: str | None = None) -> list[str]:
+    """Rule paths for `check` and `test` without a path: those of `config` (--config), else of the project's
+    discovered policies.yaml, else the bundled rule pack."""
+    env = os.environ.get("ARGUS_CONFIG") or os.environ.get("ARGUS_POLICIES")
+    found = config or env or bundled.find_config()
+    return all_rule_paths(found) if found else [bundled.display(bundled.rules_dir())]
 
 
 def _check_rule_paths(path: str, doc: yamlpos.Located, name: str, rules: list[str]) -> None:

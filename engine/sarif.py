@@ -1,7 +1,7 @@
 """SARIF 2.1.0 export of a report document, shaped for GitHub code scanning.
 
-In: the JSON report document (schemas/report.schema.json), optionally annotated by engine.waivers
-(`waiver` on findings) and engine.baseline (`baseline_state`). Out: the SARIF log as a string.
+In: the JSON report document (schemas/report.schema.json), optionally annotated by argus.waivers
+(`waiver` on findings) and argus.baseline (`baseline_state`). Out: the SARIF log as a string.
 
 GitHub rejects a whole upload when one result lacks a physical location, so every result gets one:
 the line of the subject's row in its snapshot file, or the rule's own file for findings without a

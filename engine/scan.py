@@ -13,24 +13,26 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from . import baseline, formats, history, outputspec, report, snapshot, waivers
+from . import baseline, formats, history, outputspec, report, resources, snapshot, waivers
 from .diagnostics import Diagnostic, DiagnosticError
 from .errors import UserError, atomic_write
 from .model import SEVERITIES, SEVERITY_RANK
 from . import settings
 from .policies import load_policy
-from .session import ROOT, parse_param_flags, prepare
+from .session import parse_param_flags, prepare
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-EXAMPLE_SNAPSHOT = [ROOT / "examples" / "estate", ROOT / "examples" / "appliance" / "contoso-mig-app01.facts.json"]
+NO_INPUT = ("no snapshot to scan: pass --snapshot FILE (or set ARGUS_SNAPSHOT, or settings.snapshot in "
+            "policies.yaml), --live to collect one from Azure Resource Graph, or --example for the bundled "
+            "example estate")
 
 
 def add_arguments(p) -> None:
     p.add_argument("--rules", action="append", metavar="PATH", help="rule file or directory (repeatable); default: the policy's rules")
-    p.add_argument("--policies", metavar="FILE", help="policies file (default: ./policies.yaml, else the bundled one)")
+    add_config_argument(p)
     p.add_argument("--policy", metavar="NAME", help="policy set to run (default: the file's default_policy)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter value (repeatable)")
-    p.add_argument("--snapshot", action="append", metavar="FILE", help="snapshot file or directory (repeatable); default: the bundled example estate")
+    add_snapshot_arguments(p)
     p.add_argument("--format", action=outputspec.InOrder, choices=sorted(formats.FORMATS), help="output format (repeatable; default text); without an --output right after it, it goes to stdout")
     p.add_argument("--output", action=outputspec.InOrder, metavar="FILE", help="output file for the --format just before it")
     p.add_argument("--fail-on", choices=SEVERITIES + ("never",), help="lowest severity of a failing finding that makes the exit code 1 (default: info, i.e. any); env ARGUS_FAIL_ON")
@@ -49,11 +51,33 @@ def add_arguments(p) -> None:
     p.add_argument("--history", metavar="DB", help="append this scan to a SQLite history file (see `argus history DB`)")
 
 
-def default_policies_file() -> str | None:
-    for candidate in ("policies.yaml", ROOT / "policies.yaml"):
-        if os.path.isfile(candidate):
-            return str(candidate)
-    return None
+def add_config_argument(p) -> None:
+    p.add_argument("--config", "--policies", dest="policies", metavar="FILE",
+                   help="policies file (env ARGUS_CONFIG; default: policies.yaml in this directory or a parent up to "
+                        "the repository root, else the bundled one)")
+
+
+def add_snapshot_arguments(p) -> None:
+    p.add_argument("--snapshot", action="append", metavar="FILE",
+                   help="snapshot file or directory (repeatable; env ARGUS_SNAPSHOT)")
+    p.add_argument("--example", action="store_true", help="scan the example estate bundled with argus")
+
+
+def default_policies_file() -> str:
+    """The project's policies.yaml (see resources.find_config), else the one bundled with argus."""
+    return resources.find_config() or resources.display(resources.policies_file())
+
+
+def snapshot_paths(args) -> list[str]:
+    """What to scan: --example, or the --snapshot/ARGUS_SNAPSHOT/settings paths; nothing is a usage error, so a
+    forgotten input never scans the demo and reports on it."""
+    if getattr(args, "example", False):
+        if args.snapshot and args.setting_sources.get("snapshot") == "flag":
+            raise UserError("--example scans the bundled example estate; drop --snapshot (or --example)")
+        return [resources.display(p) for p in resources.example_snapshot()]
+    if not args.snapshot:
+        raise UserError(NO_INPUT)
+    return args.snapshot
 
 
 def _outputs(args) -> list[tuple[str, str | None]]:
@@ -79,14 +103,12 @@ def load_inputs(args, only=None):
         # explicit --rules flag without --policy: the user's own rules, not the default policy's selection
         # (rules from ARGUS_RULES or settings.rules run under the policy, with its include list and parameters)
         policy = None
-    rule_paths = args.rules or (policy.rules if policy else [str(ROOT / "rules")])
+    paths = None if getattr(args, "live", False) else snapshot_paths(args)  # no input: fail before compiling
+    rule_paths = args.rules or (policy.rules if policy else [resources.display(resources.rules_dir())])
     session = prepare(rule_paths, policy, parse_param_flags(args.param), only=only,
                       param_origins=getattr(args, "param_origins", None))
     if getattr(args, "live", False):
         return policy, session, _collect_live(args, session)
-    paths = args.snapshot or [os.path.relpath(p) for p in EXAMPLE_SNAPSHOT]
-    if not args.snapshot:
-        print(f"argus: no --snapshot given; scanning the bundled example estate ({', '.join(paths)})", file=sys.stderr)
     return policy, session, snapshot.load(paths)
 
 
@@ -110,11 +132,12 @@ def _default_name(policy) -> str | None:
 
 
 def _collect_live(args, session):
-    """Collect what the selected rules read (engine.coverage.types_read: pushdown), then load it."""
+    """Collect what the selected rules read (argus.coverage.types_read: pushdown), then load it."""
     from .collect import collect_snapshot
     from .coverage import types_read
-    if args.snapshot:
-        raise UserError("--live collects its own snapshot; drop --snapshot (or scan the file without --live)")
+    if args.snapshot or args.example:
+        raise UserError(f"--live collects its own snapshot; drop {'--example' if args.example else '--snapshot'} "
+                        "(or scan the file without --live)")
     if not (args.subscription or args.management_group):
         raise UserError("--live needs --subscription ID or --management-group ID")
     types = types_read(session.plan, session.rules)

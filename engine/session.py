@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .compiler import CompiledRule, Plan, compile_program
 from .diagnostics import Diagnostic, DiagnosticError, did_you_mean, has_errors
@@ -17,9 +16,6 @@ from .evaluator import evaluate, rule_info
 from .loader import load_rules
 from .model import Finding, RuleInfo
 from .policies import Policy, convert, select_rules
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @dataclass
 class Session:

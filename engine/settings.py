@@ -27,10 +27,11 @@ class Setting:
     choices: tuple = ()
     in_file: bool = True   # may also come from policies.yaml settings
     is_path: bool = False  # a file-system path: relative to the policies file when it comes from there
+    aliases: tuple = ()    # older names of the environment variable, still read after `env`
 
 
 SETTINGS = (
-    Setting("policies", "ARGUS_POLICIES", "str", in_file=False),
+    Setting("policies", "ARGUS_CONFIG", "str", in_file=False, aliases=("ARGUS_POLICIES",)),
     Setting("policy", "ARGUS_POLICY", "str", in_file=False),   # the file's own default is default_policy
     Setting("rules", "ARGUS_RULES", "paths", is_path=True),
     Setting("snapshot", "ARGUS_SNAPSHOT", "paths", is_path=True),
@@ -114,9 +115,9 @@ def _resolve(args, file_settings: dict, environ, only, file_name: str = "policie
             continue
         if not _unset(getattr(args, s.dest)):
             sources[s.dest] = "flag"
-        elif env.get(s.env) not in (None, ""):
-            setattr(args, s.dest, _convert(s, env[s.env], f"{s.env}={env[s.env]}"))
-            sources[s.dest], labels[s.dest] = s.env, f"{s.env}={env[s.env]}"
+        elif (name := next((n for n in (s.env, *s.aliases) if env.get(n) not in (None, "")), None)) is not None:
+            setattr(args, s.dest, _convert(s, env[name], f"{name}={env[name]}"))
+            sources[s.dest], labels[s.dest] = name, f"{name}={env[name]}"
         elif only is None and s.in_file and s.dest in file_settings:
             value = _convert(s, file_settings[s.dest], f"{file_name} settings.{s.dest}")
             setattr(args, s.dest, _from_file(value, file_dir) if s.is_path else value)

@@ -2,11 +2,11 @@
 
 In: paths (files or directories) in any shape ARG exports come in: an object of tables (optionally with a
 `header`), `az graph query -o json` output, bare row arrays, ARG REST/SDK responses (object arrays or the
-`{columns, rows}` table form, single or a list of pages, which engine.argpages checks add up), JSON Lines.
+`{columns, rows}` table form, single or a list of pages, which argus.argpages checks add up), JSON Lines.
 Out: `Snapshot` with rows routed to tables (by the table key, else by `type`), `type` lower-cased, nothing else
-touched, and each file's pushdown kept in `coverage` (engine.coverage: `read` of a partly collected table is
+touched, and each file's pushdown kept in `coverage` (argus.coverage: `read` of a partly collected table is
 missing). Anything that is not ARG rows (Azure CLI or PowerShell output, malformed tables), that says it is
-incomplete, or appliance facts rows that do not fit their schema (engine.facts_rows), is refused with a located
+incomplete, or appliance facts rows that do not fit their schema (argus.facts_rows), is refused with a located
 UserError.
 """
 
@@ -64,7 +64,7 @@ class Snapshot:
     by_type: dict[str, dict[str, list]] = field(default_factory=dict)  # table -> type -> rows, built on load
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (table, id, file) of rows skipped
     _seen: dict[str, set] = field(default_factory=dict)
-    coverage: Coverage = field(default_factory=Coverage)  # what pushdown collections left out (engine.coverage)
+    coverage: Coverage = field(default_factory=Coverage)  # what pushdown collections left out (argus.coverage)
 
     def table(self, name: str):
         """The rows of a table as loaded; `read` is what rules see."""

@@ -1,6 +1,6 @@
 """Static facts about rule ASTs that the checker's warnings rest on.
 
-In: AST nodes (engine.ast) and parsed RuleFiles. Out: plain answers: is a condition constant (W505), can a set
+In: AST nodes (argus.ast) and parsed RuleFiles. Out: plain answers: is a condition constant (W505), can a set
 never be empty (W504), the last name of a path (W500/W503), the type of a literal operand (E305), which words
 occur in text the parser could not read (so W501/W502 stay quiet about names a broken rule uses) and how many
 rules that text holds (`argus check` counts them). Nothing here reports; the checker does.

@@ -2,7 +2,7 @@
 
 In: paths (default rules/). Fixture files are the `*.yaml` files inside any `fixtures/` directory (folders
 starting with `_` hold shared snapshots); the rules they test are the `.argus` files of the directory that
-holds `fixtures/` (the pack). The fixture format is read and validated by engine.fixtures: every problem of
+holds `fixtures/` (the pack). The fixture format is read and validated by argus.fixtures: every problem of
 every fixture file is reported, located, before any case runs. A case evaluates only the rules it checks (the
 file's `rule` and its expectations' `rule`), so only their parameters need values.
 Out: per rule, passed and failed cases; every unexpected and every missing finding of the rules a case checks
@@ -26,12 +26,16 @@ from .errors import UserError
 from .evaluator import rule_info
 from .explain import display_path
 from .loader import RULE_SUFFIX
-from .session import ROOT, Session, prepare
+from .policies import default_rule_paths
+from .scan import add_config_argument
+from .session import Session, prepare
 from .values import EvalError, Missing
 
 
 def add_arguments(p) -> None:
-    p.add_argument("paths", nargs="*", metavar="PATH", help="rule packs or fixture files (default: the bundled rules/)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="rule packs or fixture files (default: the rule paths of the project's "
+                   "policies.yaml, else the bundled rule pack)")
+    add_config_argument(p)
     p.add_argument("-v", "--verbose", action="store_true", help="list every case, not only failures")
     p.add_argument("--coverage", action="store_true",
                    help="report when/require clauses of the tested rules no case made true, or false, and rules without fixtures")
@@ -224,7 +228,7 @@ def _rule_files(top: str, packs: list[str]) -> list[str]:
 
 
 def run(args) -> int:
-    paths = args.paths or [display_path(str(ROOT / "rules"))]
+    paths = args.paths or default_rule_paths(getattr(args, "policies", None))
     fixtures = find_fixtures(paths)
     if not fixtures:
         raise UserError(f"no fixture files found under {', '.join(paths)}")

@@ -20,7 +20,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from importlib import resources
+from . import resources as bundled
 
 import jsonschema
 
@@ -80,7 +80,7 @@ def load(raw: list, *, source: str, lines: list[int] | None = None) -> list[Waiv
 
 
 def from_policy(policy) -> list[Waiver]:
-    """The top-level `waivers:` of a loaded policies file (engine.policies.Policy), with their lines."""
+    """The top-level `waivers:` of a loaded policies file (argus.policies.Policy), with their lines."""
     if policy is None or not policy.waivers:
         return []
     located = policy.located
@@ -131,7 +131,7 @@ def is_waived(finding: dict) -> bool:
 
 
 def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(resources.files("engine").joinpath("schemas/waivers.schema.json").read_text("utf-8"))
+    schema = json.loads(bundled.schema_text("waivers.schema.json"))
     item_schema = {**schema["$defs"]["waiver"], "$defs": schema["$defs"]}
     return jsonschema.Draft202012Validator(item_schema, format_checker=jsonschema.FormatChecker())
 

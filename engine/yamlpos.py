@@ -52,6 +52,13 @@ class Located:
             node = best = nxt
         return best.start_mark.line + 1, best.start_mark.column + 1
 
+    def node(self, path):
+        """The YAML node at a path of keys/indexes, or None (for edits that keep the file's own text)."""
+        node = self._root
+        for step in path:
+            node = _child(node, step) if node is not None else None
+        return node
+
     def key_position(self, path) -> tuple[int, int]:
         """Position of the last key of `path` itself (for 'unknown key' messages)."""
         parent = self._root

@@ -3,23 +3,23 @@
 `compile_rules(text)` -> (plan, warnings) and `make_snapshot(document)` -> Snapshot are the two halves of
 `run_rules(text, tables, params)`, which parses, checks and compiles `text` as one file `rules.argus`, evaluates it
 against `tables` (any accepted snapshot document) and returns the findings as report dicts. `argus(*argv)`
-calls `engine.cli.main` and returns (exit code, stdout, stderr).
+calls `argus.cli.main` and returns (exit code, stdout, stderr).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from engine import cli
-from engine import snapshot as snapshot_mod
-from engine.checker import check
+from argus import cli
+from argus import snapshot as snapshot_mod
+from argus.checker import check
 
 # the ARG stand-in's fixtures (standin_token, clock) for the collector tests
 pytest_plugins = ("argstandin",)
-from engine.compiler import compile_program
-from engine.diagnostics import has_errors
-from engine.evaluator import evaluate, rule_info
-from engine.parser import parse_file
+from argus.compiler import compile_program
+from argus.diagnostics import has_errors
+from argus.evaluator import evaluate, rule_info
+from argus.parser import parse_file
 
 
 def compile_text(text: str, path: str = "rules.argus"):

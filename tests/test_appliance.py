@@ -17,7 +17,7 @@ import dns.rrset
 import jsonschema
 import pytest
 
-from engine import cli, dnsfacts
+from argus import cli, dnsfacts
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "appliance"
@@ -134,7 +134,7 @@ def test_agent_based_without_appliance_json_and_without_proxy(capsys):
 
 def test_collected_at_defaults_to_now_in_utc(appliance_json, monkeypatch, capsys):
     from datetime import datetime, timezone
-    from engine import appliance
+    from argus import appliance
     monkeypatch.setattr(appliance, "_now", lambda: datetime(2027, 3, 4, 5, 6, 7, tzinfo=timezone.utc))
     argv = ["--name", "app01", "--kind", "vmware-agentless", "--appliance-json", appliance_json, "--no-proxy"]
     code, out, _ = run_cli(argv, capsys)

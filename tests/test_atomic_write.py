@@ -1,4 +1,4 @@
-"""engine.errors.atomic_write: whole files or none, with the permissions an ordinary write would give."""
+"""argus.errors.atomic_write: whole files or none, with the permissions an ordinary write would give."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from engine.errors import UserError, atomic_write
+from argus.errors import UserError, atomic_write
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from engine import baseline, sarif
-from engine.errors import UserError
+from argus import baseline, sarif
+from argus.errors import UserError
 from reportdata import REPORTS, report
 
 REPO = Path(__file__).resolve().parents[1]

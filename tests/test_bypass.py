@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import bypass
+from argus import bypass
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "appliance" / "bypass_cases.yaml").read_text(encoding="utf-8"))
 

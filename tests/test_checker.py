@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.checker import check
-from engine.loader import load_rules
-from engine.parser import parse_file
+from argus.checker import check
+from argus.loader import load_rules
+from argus.parser import parse_file
 
 TABLES = yaml.safe_load((Path(__file__).resolve().parent / "cases" / "checker.yaml").read_text(encoding="utf-8"))
 CASES = TABLES["cases"]

@@ -1,7 +1,7 @@
 """`argus scan` and `argus check` end to end: exit codes 0/1/2 (an error wins over findings), user errors
 without tracebacks, no half-written --output, the JSON report validated against its schema with the run
 facts (engine version, sha256 of rule and snapshot files, collected_at, timings), and `check` diagnostics.
-Most runs call engine.cli.main in-process; a few run the installed `argus` to prove the same of a process."""
+Most runs call argus.cli.main in-process; a few run the installed `argus` to prove the same of a process."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-import engine
-from engine.session import ROOT
+from argus import __version__
+ROOT = Path(__file__).resolve().parents[1]
 
 TESTS = Path(__file__).resolve().parent
 SNAPSHOTS = TESTS / "data" / "snapshots"
@@ -105,7 +105,7 @@ def test_json_report_validates_and_carries_run_facts(pack, argus):
     doc = json.loads(out)
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(doc)
     run = doc["run"]
-    assert run["engine"] == {"name": "argus", "version": engine.__version__}
+    assert run["engine"] == {"name": "argus", "version": __version__}
     assert run["policy"] == "ci"
     assert run["rule_files"] == [{"path": "cli.argus", "sha256": sha256(pack["dir"] / "cli.argus")}]
     assert run["snapshots"] == [{"path": "high-fail.json", "sha256": sha256(pack["dir"] / "high-fail.json"),

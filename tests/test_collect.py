@@ -7,14 +7,15 @@ import argparse
 import hashlib
 import json
 import re
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
 from azure.core.credentials import AccessToken
 
 from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, load_estate
-from engine import __version__, argclient, collect, collectspec, scopes
-from engine.cli import main
+from argus import __version__, argclient, collect, collectspec, resources, scopes
+from argus.cli import main
 
 ZONE_GROUP_TYPE = "microsoft.network/privateendpoints/privatednszonegroups"
 PE_MIGRATE = (f"/subscriptions/{SUB_MIGRATE}/resourceGroups/rg-migrate-weu/providers/Microsoft.Network"
@@ -88,7 +89,7 @@ def read_snapshot(path) -> dict:
 
 
 def query_lines(name: str) -> list[str]:
-    raw = (collectspec.QUERY_DIR / f"{name}.kql").read_text(encoding="utf-8")
+    raw = (Path(resources.queries_dir()) / f"{name}.kql").read_text(encoding="utf-8")
     return [line for line in raw.splitlines() if line.strip() and not line.startswith("//")]
 
 
@@ -106,7 +107,7 @@ def test_query_file_selects_its_types_from_its_table_in_id_order(spec):
 
 
 def test_every_query_file_is_run():
-    assert sorted(p.name for p in collectspec.QUERY_DIR.glob("*.kql")) == sorted(
+    assert sorted(p.name for p in Path(resources.queries_dir()).glob("*.kql")) == sorted(
         f"{spec.name}.kql" for spec in collectspec.QUERIES)
 
 

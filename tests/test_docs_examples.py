@@ -34,13 +34,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import ast as A
-from engine import cli, snapshot
-from engine.diagnostics import CODES
-from engine.functions import FUNCTIONS
-from engine.operators import OPERATORS
-from engine.parser import _lark, parse_file
-from engine.session import prepare
+from argus import ast as A
+from argus import cli, snapshot
+from argus.diagnostics import CODES
+from argus.functions import FUNCTIONS
+from argus.operators import OPERATORS
+from argus.parser import _lark, parse_file
+from argus.session import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGE = ROOT / "docs" / "language.md"
@@ -150,8 +150,8 @@ def findings_of(ws: Path, params: dict) -> list[dict]:
 
 def run_argus(argv: list[str]) -> tuple[str, int]:
     """One `argus` command in-process, stdout and stderr interleaved as a terminal shows them."""
-    # engine.testcmd binds sys.stdout as a default argument at import time; import it afresh under the redirect.
-    sys.modules.pop("engine.testcmd", None)
+    # argus.testcmd binds sys.stdout as a default argument at import time; import it afresh under the redirect.
+    sys.modules.pop("argus.testcmd", None)
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
         rc = cli.main(argv)

@@ -21,8 +21,8 @@ import yaml
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from engine.functions import FUNCTIONS
-from engine.snapshot import KNOWN_TABLES
+from argus.functions import FUNCTIONS
+from argus.snapshot import KNOWN_TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAMMAR_FILE = ROOT / "editors" / "argus.tmLanguage.json"
@@ -284,7 +284,7 @@ def test_tokenizes_as_lark_parses(name: str, text: str) -> None:
             problems.append(f"{tok.line}:{tok.column} {tok.value!r} ({tok.type}) is {at(tok.line, tok.column)}, wants {want}")
         if tok.type not in ("STRING", "LONG_STRING"):
             continue
-        inner = {}  # offset -> the scope a message's braces and interpolations need (as engine.parser splits them)
+        inner = {}  # offset -> the scope a message's braces and interpolations need (as argus.parser splits them)
         if id(tok) in templates:
             for m in re.finditer(r"\{\{|\}\}|\{[^}]*\}", tok.value):
                 need = "constant.character.escape" if m.group() in ("{{", "}}") else "meta.interpolation"

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from engine import cli
+from argus import cli
 
 RULE = """rule ST-TLS-01 "Storage accounts require TLS 1.2" {
   severity high

@@ -8,9 +8,9 @@ import sqlite3
 
 import pytest
 
-from engine import baseline, history, waivers
-from engine.cli import main
-from engine.errors import UserError
+from argus import baseline, history, waivers
+from argus.cli import main
+from argus.errors import UserError
 from reportdata import REPORTS, report
 
 

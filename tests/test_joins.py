@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import evaluator, lookup
-from engine.functions import FUNCTIONS, Function
+from argus import evaluator, lookup
+from argus.functions import FUNCTIONS, Function
 
 N_ACCOUNTS, UNKEYED, STRAY = 40, 15, 5
 SUB = "/subscriptions/0b1f6471-1bf0-4dda-aec3-5f2c9e1a7d40"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
-from engine import junit, waivers
+from argus import junit, waivers
 from reportdata import report
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import snapshot
-from engine.checker import check
-from engine.cli import main
-from engine.diagnostics import has_errors
-from engine.lint import lint
-from engine.parser import parse_file
+from argus import snapshot
+from argus.checker import check
+from argus.cli import main
+from argus.diagnostics import has_errors
+from argus.lint import lint
+from argus.parser import parse_file
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine import baseline, markdown, waivers
+from argus import baseline, markdown, waivers
 from reportdata import REPORTS, SUB, report
 
 

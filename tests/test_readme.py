@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from engine import cli
+from argus import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ def test_readme_scan_excerpt_is_a_subsequence_of_the_real_output(monkeypatch, ca
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## What `make scan` shows", 1)[1]
     excerpt = re.search(r"```\n(.*?)```", section, re.S).group(1).splitlines()
-    assert cli.main(["scan"]) == 1
+    assert cli.main(["scan", "--example"]) == 1
     lines = iter(capsys.readouterr().out.splitlines())
     for want in excerpt:
         assert any(got == want for got in lines), f"README line not in the scan output (or out of order): {want!r}"

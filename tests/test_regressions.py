@@ -1,7 +1,7 @@
 """Regressions found while building the rule pack, each with the smallest rule text that shows it."""
 
-from engine import snapshot
-from engine.session import prepare
+from argus import snapshot
+from argus.session import prepare
 
 RULES = '''
 rule R-1 "first rule uses a quantifier" {

@@ -13,11 +13,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from engine import baseline, sarif, waivers
+from argus import baseline, sarif, waivers
 from reportdata import REPORTS, SUB, report
 
 REPO = Path(__file__).resolve().parents[1]
-SARIF_SCHEMA = REPO / ".." / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = REPO / "tests" / "data" / "schemas" / "sarif-schema-2.1.0.json"  # see its README
 REPORT_SCHEMA = REPO / "engine" / "schemas" / "report.schema.json"
 SNAP2 = "tests/data/reports/snapshots/contoso-2026-11-27.json"
 SARIF_TOOL = Path(sys.executable).with_name("sarif")

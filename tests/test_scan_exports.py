@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 from junitparser import JUnitXml
 
-from engine.cli import main
+from argus.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-SARIF_SCHEMA = REPO / ".." / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = REPO / "tests" / "data" / "schemas" / "sarif-schema-2.1.0.json"  # see its README
 REPORT_SCHEMA = REPO / "engine" / "schemas" / "report.schema.json"
 FACTS = "examples/appliance/contoso-mig-app01.facts.json"
 
@@ -72,7 +72,7 @@ def changed_estate(tmp_path: Path) -> str:
 
 def test_sarif_junit_json_markdown_from_one_scan(tmp_path, capsys, failing):
     out = {fmt: tmp_path / f"argus.{fmt}" for fmt in ("sarif", "junit", "json", "markdown")}
-    argv = ["scan"] + [arg for fmt, path in out.items() for arg in ("--format", fmt, "--output", str(path))]
+    argv = ["scan", "--example"] + [arg for fmt, path in out.items() for arg in ("--format", fmt, "--output", str(path))]
     assert main(argv) == 1  # the example has failing findings
     assert capsys.readouterr().out == ""
 
@@ -96,14 +96,14 @@ def test_sarif_junit_json_markdown_from_one_scan(tmp_path, capsys, failing):
 
 def test_include_passed_adds_pass_results(tmp_path):
     path = tmp_path / "all.sarif"
-    main(["scan", "--format", "sarif", "--output", str(path), "--include-passed"])
+    main(["scan", "--example", "--format", "sarif", "--output", str(path), "--include-passed"])
     kinds = {r.get("kind", "fail") for r in load(path)["runs"][0]["results"]}
     assert kinds == {"fail", "pass", "notApplicable"}
 
 
 def test_second_scan_of_a_changed_snapshot(tmp_path):
     first = tmp_path / "first.sarif"
-    assert main(["scan", "--format", "sarif", "--output", str(first)]) == 1
+    assert main(["scan", "--example", "--format", "sarif", "--output", str(first)]) == 1
     second = tmp_path / "second.json"
     code = main(["scan", "--snapshot", changed_estate(tmp_path), "--snapshot", FACTS, "--baseline", str(first),
                  "--format", "json", "--output", str(second), "--fail-on-new"])
@@ -118,10 +118,10 @@ def test_second_scan_of_a_changed_snapshot(tmp_path):
 
 def test_fail_on_new_passes_when_nothing_is_new(tmp_path):
     first = tmp_path / "first.json"
-    main(["scan", "--format", "json", "--output", str(first)])
-    assert main(["scan", "--format", "json", "--output", str(tmp_path / "again.json"), "--baseline", str(first),
+    main(["scan", "--example", "--format", "json", "--output", str(first)])
+    assert main(["scan", "--example", "--format", "json", "--output", str(tmp_path / "again.json"), "--baseline", str(first),
                  "--fail-on-new"]) == 0
-    assert main(["scan", "--format", "json", "--output", str(tmp_path / "again.json"), "--baseline", str(first)]) == 1
+    assert main(["scan", "--example", "--format", "json", "--output", str(tmp_path / "again.json"), "--baseline", str(first)]) == 1
 
 
 def test_waivers_from_policies_file_and_waivers_file(tmp_path, capsys, failing):
@@ -145,7 +145,7 @@ def test_waivers_from_policies_file_and_waivers_file(tmp_path, capsys, failing):
         "  - {rule: AMX-MP-01, subject: '*', justification: never needed, owner: cloud team, expires: 2099-12-31}\n",
         encoding="utf-8")
     out = tmp_path / "waived.json"
-    code = main(["scan", "--policies", str(policies), "--waivers", str(extra), "--format", "json", "--output", str(out)])
+    code = main(["scan", "--example", "--policies", str(policies), "--waivers", str(extra), "--format", "json", "--output", str(out)])
     doc = load(out)
     assert code == 0  # every failing finding is waived
     assert sorted({f["rule_id"] for f in doc["findings"] if "waiver" in f}) == failing
@@ -160,7 +160,7 @@ def test_unknown_rule_in_waivers_is_a_usage_error(tmp_path, capsys):
     extra = tmp_path / "waivers.yaml"
     extra.write_text("- {rule: AMX-PP-007, subject: '*', justification: j, owner: o, expires: 2099-12-31}\n")
     out = tmp_path / "never.sarif"
-    assert main(["scan", "--waivers", str(extra), "--format", "sarif", "--output", str(out)]) == 2
+    assert main(["scan", "--example", "--waivers", str(extra), "--format", "sarif", "--output", str(out)]) == 2
     assert f"{extra}:1: waiver 1: unknown rule 'AMX-PP-007' (did you mean 'AMX-PP-07'?)" in capsys.readouterr().err
     assert not out.exists()
 
@@ -168,7 +168,7 @@ def test_unknown_rule_in_waivers_is_a_usage_error(tmp_path, capsys):
 def test_history_records_each_scan(tmp_path, capsys):
     db = tmp_path / "history.db"
     for _ in range(2):
-        assert main(["scan", "--format", "json", "--output", str(tmp_path / "r.json"), "--history", str(db)]) == 1
+        assert main(["scan", "--example", "--format", "json", "--output", str(tmp_path / "r.json"), "--history", str(db)]) == 1
     capsys.readouterr()
     assert main(["history", str(db), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -180,5 +180,5 @@ def test_history_records_each_scan(tmp_path, capsys):
     (["--baseline", "does-not-exist.json"], "does-not-exist.json: cannot read baseline"),
 ])
 def test_usage_errors(capsys, argv, message):
-    assert main(["scan", "--format", "json", "--output", "/dev/null", *argv]) == 2
+    assert main(["scan", "--example", "--format", "json", "--output", "/dev/null", *argv]) == 2
     assert message in capsys.readouterr().err

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import outputspec
-from engine.cli import build_parser
+from argus import outputspec
+from argus.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 CI = REPO / "examples" / "ci"

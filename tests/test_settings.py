@@ -4,8 +4,8 @@ import argparse
 
 import pytest
 
-from engine import settings
-from engine.errors import UserError
+from argus import settings
+from argus.errors import UserError
 
 
 def _args(**given):
@@ -66,11 +66,11 @@ def test_bad_file_setting_names_the_file():
 
 
 def test_scan_honours_environment_end_to_end(monkeypatch, capsys):
-    from engine.cli import main
+    from argus.cli import main
     monkeypatch.setenv("ARGUS_FAIL_ON", "never")
-    assert main(["scan", "--format", "json"]) == 0
+    assert main(["scan", "--example", "--format", "json"]) == 0
     monkeypatch.setenv("ARGUS_FAIL_ON", "high")
-    assert main(["scan", "--format", "json"]) == 1
+    assert main(["scan", "--example", "--format", "json"]) == 1
     capsys.readouterr()
 
 

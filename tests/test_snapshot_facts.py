@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import snapshot
-from engine.errors import UserError
+from argus import snapshot
+from argus.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "appliance" / "contoso-mig-app01.facts.json"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import snapshot
-from engine.errors import UserError
-from engine.evaluator import evaluate, rule_info
-from engine.values import Missing
+from argus import snapshot
+from argus.errors import UserError
+from argus.evaluator import evaluate, rule_info
+from argus.values import Missing
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data" / "snapshots"

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from engine import baseline, textout, waivers
+from argus import baseline, textout, waivers
 from reportdata import REPORTS, SUB, report
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from engine import waivers
-from engine.errors import UserError
+from argus import waivers
+from argus.errors import UserError
 from reportdata import SUB, report
 
 REPO = Path(__file__).resolve().parents[1]
