@@ -215,3 +215,36 @@ class RuleFile:
     path: str
     text: str
     items: tuple  # Param | Data | Let | Rule
+
+
+# ---- traversal ---------------------------------------------------------------------------------
+
+def children(node) -> list:
+    """The AST nodes directly under `node`, in field order (tuples of nodes flattened)."""
+    out = []
+    for name in getattr(type(node), "__slots__", ()):
+        value = getattr(node, name, None)
+        if isinstance(value, tuple):
+            out.extend(v for v in value if hasattr(v, "span") and not isinstance(v, Span))
+        elif hasattr(value, "span") and not isinstance(value, Span):
+            out.append(value)
+    return out
+
+
+def walk(node):
+    """Every node under `node` (itself first), depth-first, without recursion: input may nest deeply."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
+def depth(node) -> int:
+    """Levels of nesting of `node` (1 for a leaf), computed without recursion."""
+    best, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        best = max(best, level)
+        stack.extend((child, level + 1) for child in children(current))
+    return best

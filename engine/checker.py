@@ -55,11 +55,22 @@ class _Sym:
     used: bool = False
 
 
+# A file-level let evaluates the lets it names recursively, so nesting adds up along a chain: bound the sum as
+# the parser bounds one expression (the bundled pack's deepest chain sums to about 40 levels).
+MAX_LET_DEPTH = 150
+
+
+def _chain(names: list[str]) -> str:
+    return " -> ".join(names if len(names) <= 8 else names[:4] + [f"... ({len(names) - 6} more)"] + names[-2:])
+
+
 class Checker:
     def __init__(self):
         self.diags: list[Diagnostic] = []
         self.program = Program()
         self.globals: dict[str, _Sym] = {}
+        self._in_let: str | None = None  # the file-level let whose value is being checked
+        self.let_deps: dict[str, list[str]] = {}  # file-level let -> the file-level lets its value names
 
     def err(self, code: str, span, message: str) -> None:
         self.diags.append(Diagnostic(code, span, message))
@@ -78,7 +89,10 @@ class Checker:
                     self.expr(item.default, [])
                     self._param_default(item)
                 elif isinstance(item, A.Let):
+                    self._in_let = item.name
                     self.globals[item.name].table = self.expr(item.value, [])
+                    self._in_let = None
+        self._let_chains()
         seen: dict[str, A.Rule] = {}
         for f in files:
             for item in f.items:
@@ -94,6 +108,41 @@ class Checker:
                 code = "W501" if sym.kind == "let" else "W502"
                 self.err(code, sym.node.span, f"{sym.kind} '{name}' is never used")
         return self.program
+
+    def _let_chains(self) -> None:
+        """E207 for file-level lets defined in terms of themselves, or through a chain longer than
+        MAX_LET_CHAIN (evaluating one recurses once per link). An iterative walk: the input may be hostile."""
+        depth: dict[str, int] = {}
+        cyclic: set[str] = set()
+        for root in self.let_deps:
+            path, stack = [], [(root, iter(self.let_deps.get(root, ())))]
+            on_path = {root}
+            path.append(root)
+            while stack:
+                name, deps = stack[-1]
+                nxt = next(deps, None)
+                if nxt is None:
+                    own = A.depth(self.globals[name].node.value)
+                    depth[name] = own + max((depth.get(d, 0) for d in self.let_deps.get(name, ())), default=0)
+                    stack.pop()
+                    on_path.discard(path.pop())
+                elif nxt in on_path:
+                    cycle = path[path.index(nxt):] + [nxt]
+                    if nxt == root and root not in cyclic:  # each cycle once, at the let it starts from
+                        self.err("E207", self.globals[root].node.span,
+                                 f"let '{root}' is defined in terms of itself: {_chain(cycle)}")
+                    cyclic.update(cycle)
+                    depth[name] = depth.get(name, 0)
+                elif nxt not in depth:
+                    stack.append((nxt, iter(self.let_deps.get(nxt, ()))))
+                    on_path.add(nxt)
+                    path.append(nxt)
+        for name, d in depth.items():  # report where the chain starts: no let above it is also too deep
+            if name not in cyclic and d > MAX_LET_DEPTH and not any(
+                    depth.get(p, 0) > MAX_LET_DEPTH for p, deps in self.let_deps.items() if name in deps):
+                self.err("E207", self.globals[name].node.span,
+                         f"let '{name}' nests {d} levels deep through the lets it names; at most {MAX_LET_DEPTH} "
+                         "are allowed")
 
     def _declare(self, f: A.RuleFile, item) -> None:
         if isinstance(item, A.Rule):
@@ -218,6 +267,8 @@ class Checker:
         sym = self.lookup(node.name, scopes)
         if sym is not None:
             sym.used = True
+            if self._in_let is not None and sym.kind == "let" and self.globals.get(node.name) is sym:
+                self.let_deps.setdefault(self._in_let, []).append(node.name)
             return sym.table
         row = self._row_scope(scopes)
         if row is not None:

@@ -10,12 +10,11 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from . import __version__, exitcodes
 from .errors import UserError
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = exitcodes.OK, exitcodes.FINDINGS, exitcodes.USAGE, exitcodes.INTERNAL
+DEBUG_HELP = "on an internal error, print the traceback (or set ARGUS_DEBUG=1)"
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("argus.scan", "evaluate rules against a snapshot and report findings"),
@@ -36,11 +35,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = _Parser(prog="argus", description="Policy-as-code for Azure Resource Graph snapshots.")
+    parser = _Parser(prog="argus", description="Policy-as-code for Azure Resource Graph snapshots.",
+                     epilog=exitcodes.EPILOG)
     parser.add_argument("--version", action="version", version=f"argus {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd = sub.add_parser(name, help=help_text, description=help_text, epilog=exitcodes.EPILOG)
+        cmd.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
         if only is None or name == only:
             try:
                 importlib.import_module(module_name).add_arguments(cmd)
@@ -69,6 +71,27 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        print(f"argus {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message and its own exit code
+        return _internal_error(args, argv, exc)
+
+
+def _internal_error(args, argv: list[str], exc: BaseException) -> int:
+    """One line naming the command, the input and how to report it; exit 3, never 1, so a crashed scheduled
+    scan does not look like one that found failures. The traceback only when asked for."""
+    import os
+    import traceback
+    debug = getattr(args, "debug", False) or os.environ.get("ARGUS_DEBUG", "").lower() not in ("", "0", "false", "no")
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    inputs = " ".join(argv)
+    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    print(f"argus {args.command}: internal error ({what[:300]}) while running `argus {inputs[:300]}`; this is a bug "
+          f"in argus {__version__}: please report it to the argus maintainers with that command line and the "
+          "traceback that --debug (or ARGUS_DEBUG=1) prints", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def entry() -> None:

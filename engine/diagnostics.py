@@ -15,6 +15,8 @@ from .ast import Span
 CODES = {
     "E100": "syntax error",
     "E101": "invalid string or template",
+    "E102": "nesting too deep",
+    "E103": "number literal too long",
     "E200": "undefined name",
     "E201": "duplicate definition",
     "E202": "duplicate rule id",
@@ -22,6 +24,7 @@ CODES = {
     "E204": "missing parameter value",
     "E205": "invalid parameter value",
     "E206": "unknown column",
+    "E207": "recursive or too deeply chained let",
     "E300": "unknown function",
     "E301": "wrong number of arguments",
     "E302": "wrong argument type",

@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from . import resources as bundled
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast as A
@@ -171,6 +171,9 @@ class _Build(Transformer):
 
     def literal_number(self, meta, c):
         text = str(c[0])
+        if len(text) > MAX_NUMBER_CHARS:  # int() refuses 4,300+ digits, float() turns 309+ into inf
+            raise ParseFailure(Diagnostic("E103", self._s(meta), f"number literal of {len(text)} characters; "
+                                                                 f"at most {MAX_NUMBER_CHARS} are allowed"))
         return A.Literal(self._s(meta), float(text) if "." in text else int(text))
 
     def literal_true(self, meta, c):
@@ -386,11 +389,35 @@ def _syntax_diagnostic(file: str, exc: UnexpectedInput, text: str = "") -> Diagn
     return Diagnostic("E100", A.Span(file, line, col, line, col + 1), msg)
 
 
+# Deeper syntax trees are refused before anything recursive (the AST builder, checker, compiler, evaluator)
+# walks them: the bundled pack nests 24 levels at most, and every later stage stays far below Python's
+# recursion limit at this depth.
+MAX_DEPTH = 100
+MAX_NUMBER_CHARS = 40  # more than any count, size or port; a float this long is already past its precision
+
+
+def _too_deep(file: str, tree) -> Diagnostic | None:
+    """The first node nested deeper than MAX_DEPTH, as a located E102 (an iterative walk: no recursion)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            span = A.Span(file, meta.line, meta.column, meta.line, meta.column + 1) if not meta.empty else None
+            return Diagnostic("E102", span, f"expression nested more than {MAX_DEPTH} levels deep (parentheses, "
+                                            "calls, quantifiers, operators); split it with `let`")
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return None
+
+
 def _run(file: str, text: str, start: str):
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedInput as exc:
         raise ParseFailure(_syntax_diagnostic(file, exc, text)) from None
+    deep = _too_deep(file, tree)
+    if deep is not None:
+        raise ParseFailure(deep)
     try:
         return _Build(file).transform(tree)
     except VisitError as exc:
