@@ -285,12 +285,13 @@ def _first_static(values, first):
 
 
 def _subjects(source):
-    """A rule's subjects: the rows of a set that were decided. When a `where` left rows undecided and decided
-    none, "no subjects" would be a guess, so the set is unknown (not_evaluated) instead."""
+    """A rule's subjects: the set as the evaluator reports it. A Partial (rows a `where` could not decide, or a
+    set that is incomplete) stays one, so that no undecided row disappears: the evaluator reports each as
+    not_evaluated. With nothing decided and no row to name, the whole set is unknown (not_evaluated)."""
     def subjects(env):
         v = source(env)
-        if v.__class__ is Partial:
-            return list(v) if v else v.missing
+        if v.__class__ is Partial and not v and not v.pending:
+            return v.missing
         return v
     return subjects
 

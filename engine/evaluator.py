@@ -21,7 +21,7 @@ from .frame import CTX, FIRST_VAR
 from .lookup import TYPE_NAME, type_partition
 from .compiler import CompiledRule, Plan, span_text
 from .model import Evidence, Finding, RuleInfo, Subject
-from .values import EvalError, Missing, short, type_name
+from .values import EvalError, Missing, Partial, short, type_name
 
 _UNSET = object()
 _RELATED_CAP = 25
@@ -160,11 +160,25 @@ class RuleRun:
             return [self.finding("error", None, f"error in `{cr.source_text}`: {exc}")]
         if subjects.__class__ is Missing:
             return [self.finding("not_evaluated", None, f"not evaluated: {subjects.describe()}")]
+        if subjects.__class__ is Partial:
+            return self.partial(subjects)
         if subjects.__class__ is not list:
             return [self.finding("error", None, f"error: `{cr.source_text}` is a {type_name(subjects)}, not a set")]
         if not subjects:
             return [self.empty(frame)]
         return [self.subject(row) for row in subjects]
+
+    def partial(self, subjects) -> list[Finding]:
+        """Every decided subject, then each row the `for` could not decide (named, with what was missing),
+        then, when the set lost rows no one can name (an incomplete source), one finding saying so."""
+        out = [self.subject(row) for row in subjects]
+        for row, missing in subjects.pending or ():
+            out.append(self.finding("not_evaluated", row, f"not evaluated: {missing.describe()} (needed to decide "
+                                                          f"whether it is a subject of `{self.cr.source_text}`)"))
+        if not subjects.pending or subjects.extra is None:
+            out.append(self.finding("not_evaluated", None, f"not evaluated: {subjects.missing.describe()} (some "
+                                                           f"elements of `{self.cr.source_text}` could not be read)"))
+        return out
 
     def empty(self, frame) -> Finding:
         other = next((s.otherwise for s in self.cr.node.body if isinstance(s, A.For)), None)

@@ -238,7 +238,11 @@ def _exists(v):
 
 
 def _default(v, d):
-    return d if isinstance(v, Missing) or v is None else v
+    """The fallback stands for a platform default: it fills in a null or an absent last step of a path whose
+    object is there, never data that is not there at all (an absent parent stays missing: not_evaluated)."""
+    if v.__class__ is Missing:
+        return d if v.leaf else v
+    return d if v is None else v
 
 
 def _coalesce(*vs):
@@ -314,7 +318,7 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     Function("count", ("list",), _count, "number of elements in a set or list", returns="number"),
     Function("empty", ("list",), _empty, "true when a set or list has no elements", returns="bool"),
     Function("exists", ("any",), _exists, "true when a value is present and not null", takes_missing=True, returns="bool"),
-    Function("default", ("any", "any"), _default, "the value, or the fallback when it is missing or null", takes_missing=True),
+    Function("default", ("any", "any"), _default, "the value, or the fallback when it is null or only its last step is absent (an absent parent stays missing)", takes_missing=True),
     Function("coalesce", ("any",), _coalesce, "the first argument that is present and not null", variadic=True, takes_missing=True),
     Function("first", ("list",), _first, "the first element; missing when the list is empty"),
     Function("only", ("list", "string"), _only, "the single element; missing (naming what, e.g. only(xs, \"migrate project\")) unless there is exactly one", variadic=True),

@@ -98,8 +98,8 @@ class Filters:
             if K.deps != {row} or row in P.deps:
                 continue
             steps = self._row_steps(key_node, inner, row)
-            # an absent tag is "not set", never a default the literal could name: no match, as in a lookup
-            lookup = not self._constant(probe_node, inner) or _is_tag(steps)
+            # (an absent tag needs no exception here: its path reads as null, "not set", see paths._tag_path)
+            lookup = not self._constant(probe_node, inner)
             if cj.op in ("in", "in~"):
                 return Join(None, lookup, P)
             # the index is named by what it reads: a path by its steps, any other key by its text
@@ -152,10 +152,6 @@ class Filters:
         base, steps = self._path_chain(key_node)
         slot, lead = self._element_root(base, inner)
         return lead + steps if slot == row and (lead + steps) else None
-
-
-def _is_tag(steps: tuple | None) -> bool:
-    return bool(steps) and isinstance(steps[0], str) and steps[0].casefold() == "tags"
 
 
 def _key_reader(K: C, direct, row: int) -> Callable:

@@ -66,6 +66,7 @@ class Linter:
         self.let_values: dict = {}
         self.in_messages = False
         self.rule_keys: set = set()  # (code, path) reported for the current rule
+        self.lenient = None  # the first argument of the default() being checked: its leaf may be unset
 
     def run(self) -> list[Diagnostic]:
         for rule in self.program.rules:
@@ -118,8 +119,11 @@ class Linter:
         if isinstance(node, A.Call) and node.args:
             if node.func in ("first", "only"):
                 return self.elements(self.value(node.args[0], env, row))
-            if node.func in ("nonempty", "distinct", "default"):
+            if node.func in ("nonempty", "distinct"):
                 return self.value(node.args[0], env, row)
+            if node.func == "default":
+                self.defaulted(node, env, row)
+                return None
             if node.func == "resource":
                 return self.joined(node.args[0], env, row)
         return None
@@ -197,9 +201,21 @@ class Linter:
         if el.at and el.at[-1] == STAR and el.at[:-1] not in filled:
             return None  # a list never seen with an element says nothing about its elements' shape
         guess = _closest(key, here - {STAR}) if key != STAR else None
+        if guess is None and node is self.lenient:
+            return None  # a defaulted leaf that is simply not set anywhere in this snapshot
         hint = f" (did you mean '{render(el.at + (guess,))}'?)" if guess else ""
         self.warn("W506", node.span, at, f"path '{render(at)}' never occurs in {_kind(el)} rows of the snapshot{hint}")
         return None
+
+    def defaulted(self, call: A.Call, env, row) -> None:
+        """default(p, v): ARG leaves a property out when nobody set it, which is what default() is for, so p's
+        last step may never occur in the snapshot. It is still checked, but warned about only when a key
+        close to it does occur (a misspelling); the steps before it are checked as usual."""
+        self.lenient = call.args[0]
+        try:
+            self.visit(call.args[0], env, row)
+        finally:
+            self.lenient = None
 
     def joined(self, arg, env, row) -> El | None:
         """resource(id): the rows the ids found at that path name, when the snapshot holds any of them."""
@@ -253,6 +269,11 @@ class Linter:
             return
         if isinstance(node, A.Compare):
             self.compare(node, env, row)
+        if isinstance(node, A.Call) and node.func == "default" and node.args:
+            self.defaulted(node, env, row)
+            for child in node.args[1:]:
+                self.visit(child, env, row)
+            return
         for child in _children(node):
             self.visit(child, env, row)
 

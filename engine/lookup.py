@@ -169,9 +169,9 @@ def probe_rows(index: Index, want, plan: JoinPlan):
 
 
 def scan(env, row: int, rows, preds: list, texts: list, out: list, skip=None):
-    """Append to `out` the rows every conjunct holds for. Returns (first unknown, number of undecided rows);
-    a static unknown is returned at once and poisons the set."""
-    unknown, undecided = None, 0
+    """Append to `out` the rows every conjunct holds for. Returns (first unknown, the undecided rows with the
+    Missing that left each undecided); a static unknown is returned at once and poisons the set."""
+    unknown, undecided = None, []
     for r in rows:
         if skip is not None and id(r) in skip:
             continue
@@ -189,8 +189,8 @@ def scan(env, row: int, rows, preds: list, texts: list, out: list, skip=None):
         if v is False:
             continue
         if v.static:
-            return v, 0
-        undecided += 1
+            return v, []
+        undecided.append((r, v))
         if unknown is None:
             unknown = v
     return unknown, undecided
@@ -217,13 +217,13 @@ def _rest(v, p, preds, texts, env):
     return v
 
 
-def result(out: list, lost, unknown, undecided: int):
-    """The filtered set: a Partial when rows were left undecided (`unknown`, `undecided` of them) or the set
+def result(out: list, lost, unknown, undecided: list):
+    """The filtered set: a Partial when rows were left undecided (`unknown`; `undecided` holds them) or the set
     itself was incomplete (`lost`: then how many rows are unknown is unknown too)."""
     if lost is not None:
-        return partial(out, unknown if unknown is not None else lost, None)
+        return partial(out, unknown if unknown is not None else lost, None, undecided or None)
     if unknown is not None:
-        return partial(out, unknown, undecided)
+        return partial(out, unknown, len(undecided), undecided)
     return out
 
 

@@ -16,9 +16,17 @@ PROJECT = object()  # the `[*]` step
 _MISS = object()
 
 
-def _miss(text: str, root) -> Missing:
+TAGS = "tags"
+
+
+def _miss(text: str, root, leaf: bool = False) -> Missing:
     rid = root.get("id") if type(root) is dict else None
-    return Missing(text, rid if isinstance(rid, str) else None)
+    return Missing(text, rid if isinstance(rid, str) else None, leaf=leaf)
+
+
+def _holder(value) -> bool:
+    """Is `value` a container a key could be absent from (as opposed to null or missing on the way)?"""
+    return type(value) is dict or type(value) is list
 
 
 def _step(value, key, text):
@@ -43,6 +51,8 @@ def compile_path(steps: tuple, text: str):
     """steps: tuple of str/int keys and PROJECT markers. Returns get(root) -> value | Missing."""
     if PROJECT in steps:
         return _projection(steps, text)
+    if len(steps) >= 2 and steps[0] == TAGS and type(steps[1]) is str:
+        return _tag_path(steps, text)
     if len(steps) == 1:
         (k,) = steps
 
@@ -51,7 +61,7 @@ def compile_path(steps: tuple, text: str):
                 v = root.get(k, _MISS)
             else:
                 v = _step(root, k, text)
-            return _miss(text, root) if v is _MISS else v
+            return _miss(text, root, _holder(root)) if v is _MISS else v
         return get1
     if len(steps) == 2 and all(type(k) is str for k in steps):
         k1, k2 = steps
@@ -60,24 +70,53 @@ def compile_path(steps: tuple, text: str):
             if type(root) is dict:
                 v = root.get(k1, _MISS)
                 if type(v) is dict:
-                    v = v.get(k2, _MISS)
-                    return _miss(text, root) if v is _MISS else v
+                    v2 = v.get(k2, _MISS)
+                    return _miss(text, root, True) if v2 is _MISS else v2
             else:
                 v = _step(root, k1, text)
             if v is _MISS:
                 return _miss(text, root)
-            v = _step(v, k2, text)
-            return _miss(text, root) if v is _MISS else v
+            v2 = _step(v, k2, text)
+            return _miss(text, root, _holder(v)) if v2 is _MISS else v2
         return get2
+
+    last = len(steps) - 1
 
     def getn(root):
         v = root
-        for k in steps:
+        for i, k in enumerate(steps):
+            holder = v
             v = v.get(k, _MISS) if type(v) is dict and type(k) is str else _step(v, k, text)
             if v is _MISS:
-                return _miss(text, root)
+                return _miss(text, root, i == last and _holder(holder))
         return v
     return getn
+
+
+def _tag_path(steps: tuple, text: str):
+    """`tags.<name>...` of a row. ARG's tags column is null or an object, and a tag has no default a literal
+    could name: a tag the row does not carry is simply not set (null), in filters, requires, negations and
+    counts alike, whether the row's tags are `{}`, null or left out (ARM bodies omit them when there are none).
+    Tag names are case-insensitive in Azure, so `tags.env` reads a tag written `Env`."""
+    name, rest = steps[1], steps[2:]
+    folded = name.casefold()
+    tail = compile_path(rest, text) if rest else None
+
+    def get_tag(root):
+        if type(root) is not dict:
+            return _miss(text, root) if root is None else _step(root, TAGS, text)
+        tags = root.get(TAGS)
+        if tags is None:
+            return None
+        if type(tags) is not dict:
+            raise EvalError(f"{text}: tags is a {type_name(tags)}, not an object")
+        v = tags.get(name, _MISS)
+        if v is _MISS:
+            v = next((val for key, val in tags.items() if key.casefold() == folded), None)
+        if tail is None or v is None:
+            return v
+        return tail(v)
+    return get_tag
 
 
 def _projection(steps: tuple, text: str):
@@ -127,11 +166,11 @@ def compile_slot_path(slot: int, steps: tuple, text: str):
             root = env[slot]
             if type(root) is dict:
                 v = root.get(k, _MISS)
-                return _miss(text, root) if v is _MISS else v
+                return _miss(text, root, True) if v is _MISS else v
             v = _step(root, k, text)
-            return _miss(text, root) if v is _MISS else v
+            return _miss(text, root, _holder(root)) if v is _MISS else v
         return slot1
-    if len(steps) == 2 and all(type(k) is str for k in steps):
+    if len(steps) == 2 and all(type(k) is str for k in steps) and steps[0] != TAGS:
         k1, k2 = steps
         get2 = compile_path(steps, text)
 
@@ -141,7 +180,7 @@ def compile_slot_path(slot: int, steps: tuple, text: str):
                 v = root.get(k1, _MISS)
                 if type(v) is dict:
                     v = v.get(k2, _MISS)
-                    return _miss(text, root) if v is _MISS else v
+                    return _miss(text, root, True) if v is _MISS else v
             return get2(root)
         return slot2
     get = compile_path(steps, text)

@@ -14,12 +14,15 @@ class Missing:
     """Absent data. `static` marks absence that does not depend on the row under test (a parameter without a
     value, a table not in the snapshot): such absence poisons a whole set rather than one element of it."""
 
-    __slots__ = ("what", "resource", "static")
+    __slots__ = ("what", "resource", "static", "leaf")
 
-    def __init__(self, what: str, resource: str | None = None, static: bool = False):
+    def __init__(self, what: str, resource: str | None = None, static: bool = False, leaf: bool = False):
         self.what = what
         self.resource = resource
         self.static = static
+        # `leaf`: only the last step of a path was absent, from an object (or list) that is there. That absence
+        # may mean the platform default, which default() may supply; an absent parent means the data is not.
+        self.leaf = leaf
 
     def describe(self) -> str:
         where = f" on {self.resource}" if self.resource else ""
@@ -39,12 +42,14 @@ class Partial(list):
     missing element may stand for any number of values). Comparisons, quantifiers and count() read the marker:
     an answer the left-out elements could change is unknown. Everything else sees an ordinary list."""
 
-    __slots__ = ("missing", "extra")
+    __slots__ = ("missing", "extra", "pending")
 
 
-def partial(items, missing: Missing, extra: int | None = None) -> Partial:
+def partial(items, missing: Missing, extra: int | None = None, pending: list | None = None) -> Partial:
+    """`pending`: the rows a `where` left undecided, each with the Missing that left it so, in set order; a
+    rule's `for` reports each as a not_evaluated subject instead of dropping it."""
     p = Partial(items)
-    p.missing, p.extra = missing, extra
+    p.missing, p.extra, p.pending = missing, extra, pending
     return p
 
 
