@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__, exitcodes
@@ -25,13 +26,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "appliance-facts": ("argus.appliance", "build the appliance facts table from appliance files"),
     "history": ("argus.history", "show the trend of recorded scans"),
     "new-rule": ("argus.newrule", "scaffold a rule and its fixture"),
+    "completion": ("argus.completion", "print the shell completion script for bash, zsh, fish or powershell"),
 }
 
 
 class _Parser(argparse.ArgumentParser):
+    """No prefix abbreviations (`--rule X` must not silently mean `--rules X`), and a usage error names the
+    (sub)command and shows its usage, as `argus scan: error: ...`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # argparse's default prints usage and exits 2; keep that, no traceback
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"argus: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -40,8 +49,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"argus {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.commands = {}  # name -> its parser, so errors found after parsing can name the subcommand
     for name, (module_name, help_text) in COMMANDS.items():
-        cmd = sub.add_parser(name, help=help_text, description=help_text, epilog=exitcodes.EPILOG)
+        cmd = parser.commands[name] = sub.add_parser(name, help=help_text, description=help_text,
+                                                     epilog=exitcodes.EPILOG)
         cmd.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
         if only is None or name == only:
             try:
@@ -54,10 +65,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see `argus completion`): answer and exit
+        from .completion import complete
+        complete(build_parser())
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(only=command if command in COMMANDS else None)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # argparse would blame the top-level parser; the user typed them to the subcommand
+            parser.commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:
         return int(exc.code or 0)
     if not args.command:
@@ -81,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
 def _internal_error(args, argv: list[str], exc: BaseException) -> int:
     """One line naming the command, the input and how to report it; exit 3, never 1, so a crashed scheduled
     scan does not look like one that found failures. The traceback only when asked for."""
-    import os
     import traceback
     debug = getattr(args, "debug", False) or os.environ.get("ARGUS_DEBUG", "").lower() not in ("", "0", "false", "no")
     if debug:

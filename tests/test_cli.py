@@ -191,8 +191,8 @@ def test_rule_errors_exit_2_with_located_diagnostics(pack, argus):
 
 
 @pytest.mark.parametrize("output, reason", [
-    ("no-such-dir/report.json", "No such file or directory"),
-    ("outdir", "Is a directory"),
+    ("no-such-dir/report.json", "directory no-such-dir does not exist"),
+    ("outdir", "it is a directory"),
 ])
 def test_unwritable_output_is_a_user_error(pack, argus, output, reason):
     (pack["dir"] / "outdir").mkdir()
@@ -217,7 +217,7 @@ def test_usage_errors(pack, argus, args, message):
 def test_argparse_errors_exit_2_without_traceback(argus):
     code, out, err = argus("scan", "--format", "xml")
     assert (code, out) == (2, "")
-    assert "argus: error: argument --format: invalid choice: 'xml'" in err and "Traceback" not in err
+    assert "argus scan: error: argument --format: invalid choice: 'xml'" in err and "Traceback" not in err
     assert argus()[0] == 2
 
 
