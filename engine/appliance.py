@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
+import orjson
 
 from . import bypass, dnsfacts, resources
 from .errors import UserError, atomic_write
@@ -134,6 +135,14 @@ def _parse_json(path: str, text: str):
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except (RecursionError, ValueError):
+        # nested deeper than Python's parser recurses, or an integer longer than Python converts (4,300
+        # digits): orjson reads it without recursing and says where
+        try:
+            orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+        raise UserError(f"{path}: not valid JSON: nested too deeply to read") from None
 
 
 def _name(text: str) -> str:

@@ -10,6 +10,8 @@ together hold `totalRecords` rows. Anything less would evaluate part of an estat
 
 from __future__ import annotations
 
+import orjson
+
 from .errors import UserError
 
 _ONE_FILE = "put every page of the query in this one file, as a JSON array of pages in order, or use `argus collect`"
@@ -38,8 +40,7 @@ def rows_of(path: str, pages: list) -> list:
         if not is_page(page):
             raise UserError(f"{path}: element {n - 1} of the list of pages is not a page: expected an object "
                             f"with 'data', got {json_type(page)}")
-        truncated = page.get("resultTruncated", page.get("result_truncated"))
-        if str(truncated).lower() == "true":
+        if _truncated(path, n, page.get("resultTruncated", page.get("result_truncated"))):
             raise UserError(f"{path}: page {n} says resultTruncated: true — ARG cut this result; re-run the query "
                             "with paging (argus collect does) instead of evaluating a partial snapshot")
         held = _page_rows(path, n, page["data"])
@@ -50,6 +51,17 @@ def rows_of(path: str, pages: list) -> list:
         rows.extend(held)
     _check_complete(path, pages, len(rows))
     return rows
+
+
+def _truncated(path: str, n: int, flag) -> bool:
+    """Whether a page says ARG cut the result. The REST API writes "true"/"false", SDKs and hand-made exports
+    true, 1 or "True": every truthy spelling is truncated, and a value that is none of them is not guessed at."""
+    if flag is None or isinstance(flag, (bool, int, float)):
+        return bool(flag)
+    if isinstance(flag, str) and flag.strip().lower() in ("true", "1", "false", "0", ""):
+        return flag.strip().lower() in ("true", "1")
+    shown = repr(flag) if isinstance(flag, str) else orjson.dumps(flag).decode()
+    raise UserError(f"{path}: page {n} says resultTruncated: {shown[:80]}, which is neither true nor false")
 
 
 def _check_complete(path: str, pages: list, held: int) -> None:

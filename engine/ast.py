@@ -155,6 +155,7 @@ class Data:
     span: Span
     name: str
     path: str
+    path_span: Span | None = None  # the string naming the file, where a data-file problem is reported
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-import yaml
-
 from . import ast as A
+from . import yamlpos
 from .diagnostics import Diagnostic, did_you_mean
+from .errors import UserError
 from .functions import FUNCTIONS
 from .model import SEVERITIES
 from .operators import OPERATORS, compile_glob, compile_regex
@@ -177,16 +177,10 @@ class Checker:
         self.err("E205", default.span, f"parameter '{item.name}' ({want}): the default is {shown}, not a {want}")
 
     def _load_data(self, f: A.RuleFile, item: A.Data):
-        path = os.path.join(os.path.dirname(f.path), item.path)
         try:
-            with open(path, encoding="utf-8") as fh:
-                return yaml.safe_load(fh)
-        except FileNotFoundError:
-            self.err("E402", item.span, f"data file '{item.path}' not found (looked in {path})")
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            loc = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-            self.err("E402", item.span, f"data file '{item.path}' is not valid YAML: {loc}: {getattr(exc, 'problem', exc)}")
+            return yamlpos.data_file(os.path.dirname(f.path), item.path)
+        except UserError as exc:
+            self.err("E402", item.path_span or item.span, str(exc))
         return None
 
     # ---- rules

@@ -37,6 +37,7 @@ CODES = {
     "E402": "invalid data file",
     "E403": "invalid policy file",
     "E404": "unknown rule id",
+    "E405": "invalid waivers file",
     "W500": "id compared case-sensitively",
     "W501": "unused let",
     "W502": "unused parameter",

@@ -22,6 +22,7 @@ import dns.name
 import dns.resolver
 import yaml
 
+from . import yamlpos
 from .errors import UserError
 
 ANSWER_KEYS = ("addresses", "cname_chain")
@@ -128,14 +129,9 @@ def _lookup(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> tuple[li
 
 def _compose(path: str) -> yaml.Node | None:
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            return yaml.compose(fh, Loader=yaml.SafeLoader)
-    except OSError as exc:
-        raise UserError(f"cannot read DNS answers {path}: {exc.strerror}") from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise UserError(f"{where}: DNS answers are not valid YAML/JSON: {exc.problem or exc}") from None
+        return yamlpos.compose(path)
+    except yamlpos.InputError as exc:
+        raise UserError(exc.text(invalid="DNS answers are not valid YAML/JSON")) from None
 
 
 def _answer(path: str, host: str, node: yaml.Node) -> dict:

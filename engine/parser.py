@@ -88,7 +88,7 @@ class _Build(Transformer):
         return A.Param(self._s(meta), str(c[0]), str(c[1]), _tok_span(self.file, c[1]), c[2])
 
     def data_decl(self, meta, c):
-        return A.Data(self._s(meta), str(c[0]), self.text(c[1]))
+        return A.Data(self._s(meta), str(c[0]), self.text(c[1]), _tok_span(self.file, c[1]))
 
     def let_decl(self, meta, c):
         return A.Let(self._s(meta), str(c[0]), c[1])

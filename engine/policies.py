@@ -60,7 +60,10 @@ def _validator() -> jsonschema.protocols.Validator:
 
 
 def load_file(path: str) -> yamlpos.Located:
-    doc = yamlpos.load(path)
+    try:
+        doc = yamlpos.load(path)
+    except yamlpos.InputError as exc:
+        raise UserError(f"invalid policy file\n{exc.text('E403')}") from None
     if not isinstance(doc.data, dict):
         message = f"the file is empty; {_EXPECTED}" if doc.data is None else f"{_EXPECTED}, got {_kind(doc.data)}"
         raise UserError(f"invalid policy file\n{path}:1:1: E403: {message}")
@@ -197,7 +200,11 @@ def convert(value, type_name: str):
         if isinstance(value, list):
             return value
         if isinstance(value, str):
-            parsed = yaml.safe_load(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",") if v.strip()]
+            try:
+                parsed = yamlpos.loads(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",") if v.strip()]
+            except yaml.YAMLError as exc:
+                shown = value if len(value) <= 60 else value[:60] + "..."
+                raise ValueError(f"expected a list, got {shown!r} ({getattr(exc, 'problem', None) or exc})") from None
             if isinstance(parsed, list):
                 return parsed
         raise ValueError(f"expected a list, got {value!r}")

@@ -12,6 +12,7 @@ UserError.
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import os
@@ -149,12 +150,29 @@ def expand_paths(paths: list[str]) -> list[str]:
             found = sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith((".json", ".jsonl", ".ndjson")))
             if not found:
                 raise UserError(f"{p}: directory holds no .json/.jsonl files")
+            for entry in found:
+                _check_entry(entry)
             out.extend(found)
         elif os.path.isfile(p):
             out.append(p)
         else:
             raise UserError(f"{p}: no such snapshot file or directory")
     return out
+
+
+def _check_entry(entry: str) -> None:
+    """A directory's entry named like a snapshot file must be one: a folder, a dangling link or a link loop
+    there is named, before anything is read."""
+    try:
+        if os.path.isdir(entry):
+            raise UserError(f"{entry}: a directory, not a snapshot file")
+        os.stat(entry)
+    except FileNotFoundError:
+        raise UserError(f"{entry}: a symbolic link to {os.readlink(entry)}, which does not exist") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UserError(f"{entry}: a symbolic link loop (too many levels of symbolic links)") from None
+        raise UserError(f"{entry}: cannot read: {exc.strerror}") from None
 
 
 def load(paths: list[str]) -> Snapshot:

@@ -90,7 +90,10 @@ def from_policy(policy) -> list[Waiver]:
 
 def load_file(path: str) -> list[Waiver]:
     """Read a waivers file: YAML or JSON, either a list of waivers or a mapping with a `waivers` list."""
-    located = yamlpos.load(path)
+    try:
+        located = yamlpos.load(path)
+    except yamlpos.InputError as exc:
+        raise UserError(exc.text("E405")) from None
     data, at = located.data, ()
     if isinstance(data, dict):
         if "waivers" not in data:

@@ -1,14 +1,22 @@
 """YAML with positions: safe-load a document and keep a map from data paths to file:line:col.
 
-In: YAML text. Out: the plain data (SafeLoader only) and `locate(path)` giving the (line, col) of the node at a
-path of keys/indexes, so schema and semantic errors in policies.yaml can say exactly where.
+In: a YAML file. Out: the plain data (SafeLoader only) and `locate(path)` giving the (line, col) of the node at a
+path of keys/indexes, so schema and semantic errors in policies.yaml can say exactly where; `compose` gives the
+node tree alone, `data_file` the value of a rule's `data` file.
 
 Dates and timestamps stay text (`expires: 2026-12-31` is the string "2026-12-31"), as they would in JSON: the
 schemas check them, with a message and a position, where PyYAML's own conversion would raise a bare ValueError
 on an impossible date such as 2026-02-30.
+
+A file that is not UTF-8, holds a character YAML forbids (NUL), nests more than MAX_DEPTH levels (through
+aliases too, and an alias inside the node it names is a cycle) or holds an integer of more than MAX_INT_DIGITS
+digits is an InputError at the offending byte: PyYAML's composer recurses once per level, and Python refuses
+to convert integers of more than 4,300 digits, so either would otherwise end in a traceback.
 """
 
 from __future__ import annotations
+
+import os
 
 import yaml
 
@@ -16,10 +24,79 @@ from .errors import UserError
 
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_INT = "tag:yaml.org,2002:int"
+MAX_DEPTH = 100
+MAX_INT_DIGITS = 100
 
 
-class TextDatesLoader(yaml.SafeLoader):
-    """SafeLoader that reads timestamps, implicit or tagged !!timestamp, as the plain strings they are."""
+class InputError(UserError):
+    """A located problem in a file's content. `syntax`: YAML's own complaint, which callers introduce with
+    their "not valid YAML" wording; `text` renders it with an optional diagnostic code."""
+
+    def __init__(self, path: str, line: int | None, col: int | None, reason: str, syntax: bool = False):
+        self.path, self.line, self.col, self.reason, self.syntax = path, line, col, reason, syntax
+        super().__init__(self.text())
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}" if self.line is not None else self.path
+
+    def text(self, code: str | None = None, invalid: str = "invalid YAML") -> str:
+        lead = f"{code}: " if code else ""
+        return f"{self.where}: {lead}{invalid + ': ' if self.syntax else ''}{self.reason}"
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Raised by the guarded composer: valid YAML that argus will not read."""
+
+
+class GuardedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer refuses nesting deeper than MAX_DEPTH (counted through aliases), alias cycles
+    and over-long integers before anything recurses on them."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._open: set[str] = set()       # anchors of the nodes being composed: an alias to one is a cycle
+        self._heights: dict[int, int] = {}  # id(collection node) -> levels in it, for aliases to it
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            if event.anchor in self._open:
+                raise _Refused(problem="an alias refers to the node that holds it (a cycle)",
+                               problem_mark=event.start_mark)
+            target = self.anchors.get(event.anchor)
+            if target is not None and self._depth + self._heights.get(id(target), 1) > MAX_DEPTH:
+                raise _Refused(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=event.start_mark)
+            return super().compose_node(parent, index)
+        event = self.peek_event()
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=event.start_mark)
+        self._depth += 1
+        if event.anchor is not None:
+            self._open.add(event.anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            self._open.discard(event.anchor)
+        self._measure(node)
+        return node
+
+    def _measure(self, node) -> None:
+        if isinstance(node, yaml.ScalarNode):
+            digits = len(node.value.lstrip("+-").replace("_", ""))
+            if node.tag == _INT and digits > MAX_INT_DIGITS:
+                raise _Refused(problem=f"an integer of {digits} digits (at most {MAX_INT_DIGITS} are read)",
+                               problem_mark=node.start_mark)
+            return
+        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+        self._heights[id(node)] = 1 + max((self._heights.get(id(c), 1) for c in children), default=0)
+
+
+class TextDatesLoader(GuardedLoader):
+    """GuardedLoader that reads timestamps, implicit or tagged !!timestamp, as the plain strings they are."""
 
 
 TextDatesLoader.yaml_implicit_resolvers = {
@@ -79,20 +156,85 @@ def _child(node, step):
     return None
 
 
-def load(path: str) -> Located:
+def read_text(path: str) -> str:
+    """The file as text; bytes that are not UTF-8 are an InputError at their line and column."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    loader = TextDatesLoader(text)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1
+        raise InputError(path, raw.count(b"\n", 0, exc.start) + 1, col,
+                         f"not UTF-8 text (byte 0x{raw[exc.start]:02x}: {exc.reason})") from None
+
+
+def _loader(path: str, cls) -> GuardedLoader:
+    text = read_text(path)
+    try:
+        return cls(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids (NUL, ...), found before any parsing
+        before = text[:exc.position]
+        raise InputError(path, before.count("\n") + 1, exc.position - before.rfind("\n"),
+                         f"unacceptable character #x{exc.character:04x}: {exc.reason}", syntax=True) from None
+
+
+def _input_error(path: str, exc: yaml.YAMLError) -> InputError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+    return InputError(path, line, col, getattr(exc, "problem", None) or str(exc), not isinstance(exc, _Refused))
+
+
+def compose(path: str) -> yaml.Node | None:
+    """The node tree of a YAML (or JSON) file, for readers that check nodes themselves (DNS answers)."""
+    loader = _loader(path, GuardedLoader)
+    try:
+        return loader.get_single_node()
+    except yaml.YAMLError as exc:
+        raise _input_error(path, exc) from None
+    finally:
+        loader.dispose()
+
+
+def load(path: str, *, text_dates: bool = True) -> Located:
+    """The file's data and positions; `text_dates=False` reads dates as dates (yaml.safe_load's way)."""
+    loader = _loader(path, TextDatesLoader if text_dates else GuardedLoader)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise UserError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        raise _input_error(path, exc) from None
     finally:
         loader.dispose()
     return Located(data, root)
+
+
+def loads(text: str):
+    """A YAML value written inline (a --param list); yaml.YAMLError, guarded as files are, when it is not one."""
+    loader = GuardedLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def data_file(rule_dir: str, name: str):
+    """The value of a rule's `data NAME from "name"` file, looked up beside the rule file; a UserError whose
+    message the checker reports as E402 at the string."""
+    if not name.strip():
+        raise UserError("data file path is empty: name a YAML file (relative to the rule file)")
+    path = os.path.join(rule_dir, name)
+    if os.path.isdir(path):
+        raise UserError(f"data file '{name}' is a directory, not a YAML file (looked in {path})")
+    if not os.path.lexists(path):
+        raise UserError(f"data file '{name}' not found (looked in {path})")
+    try:
+        return load(path, text_dates=False).data
+    except InputError as exc:
+        what = "is not valid YAML" if exc.syntax else "cannot be read"
+        raise UserError(f"data file '{name}' {what}: {exc.where}: {exc.reason}") from None
+    except UserError as exc:
+        raise UserError(f"data file '{name}': {exc}") from None

@@ -85,7 +85,7 @@ def test_invalid_yaml_data_file_is_located(tmp_path):
                      encoding="utf-8")
     _, diags = load_rules([str(rules)])
     assert [(d.code, d.span.line, d.span.col, d.message) for d in diags] == [
-        ("E402", 1, 1, f"data file 'bad.yaml' is not valid YAML: {tmp_path / 'bad.yaml'}:2:2: "
+        ("E402", 1, 15, f"data file 'bad.yaml' is not valid YAML: {tmp_path / 'bad.yaml'}:2:2: "
                        "expected ',' or ']', but got ':'")]
 
 

@@ -94,7 +94,7 @@ def test_load_file_plain_list_and_json(tmp_path):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("waivers: [\n", "2:1: invalid YAML"),
+    ("waivers: [\n", "2:1: E405: invalid YAML"),
     ("other: 1\n", "expected a list of waivers or a mapping with a 'waivers' key"),
 ])
 def test_load_file_bad_documents(tmp_path, text, message):

@@ -1,0 +1,226 @@
+"""Bad input is a clean located error, never a traceback or a wrong answer (issue 11, item 9): snapshot
+directories holding directories or broken links, any truthy `resultTruncated`, `data` statements naming no
+file, and YAML/JSON files (policies, waivers, data files, DNS answers, appliance.json, fixtures, snapshots)
+that are not UTF-8, hold a NUL, nest 5,000 levels deep or hold a 5,000-digit integer. Every case runs through
+the command line and asserts the exit code 2 and the exact message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from argus.loader import load_rules
+
+TESTS = Path(__file__).resolve().parent
+SNAPSHOT = TESTS / "data" / "snapshots" / "tables.json"
+RULE = 'rule D-1 "Accounts are v2" {\n  severity low\n  for a in resources\n  require a.kind == "StorageV2"\n}\n'
+ROW = {"id": "/s/x1", "name": "x1", "type": "microsoft.storage/storageaccounts", "kind": "StorageV2"}
+
+
+@pytest.fixture
+def rules(tmp_path):
+    path = tmp_path / "rules.argus"
+    path.write_text(RULE, encoding="utf-8")
+    return path
+
+
+# ---- a --snapshot directory whose *.json entries are not files
+
+def _subdirectory(entry: Path) -> str:
+    entry.mkdir()
+    return f"{entry}: a directory, not a snapshot file"
+
+
+def _dangling(entry: Path) -> str:
+    entry.symlink_to(entry.parent / "gone.json")
+    return f"{entry}: a symbolic link to {entry.parent / 'gone.json'}, which does not exist"
+
+
+def _loop(entry: Path) -> str:
+    entry.symlink_to(entry.name)
+    return f"{entry}: a symbolic link loop (too many levels of symbolic links)"
+
+
+@pytest.mark.parametrize("make", [_subdirectory, _dangling, _loop], ids=["subdirectory", "dangling", "loop"])
+def test_a_snapshot_directory_entry_that_is_no_file_is_refused_by_name(tmp_path, rules, argus, make):
+    folder = tmp_path / "snap"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps([ROW]), encoding="utf-8")
+    message = make(folder / "x.json")
+    out = tmp_path / "report.json"
+    assert argus("scan", "--rules", rules, "--snapshot", folder, "--format", "json", "--output", out) == (
+        2, "", f"argus scan: error: {message}\n")
+    assert not out.exists()
+
+
+# ---- resultTruncated: every truthy spelling is truncated, and a value that is neither is not guessed at
+
+TRUNCATED = ("{path}: page 1 says resultTruncated: true — ARG cut this result; re-run the query with paging "
+             "(argus collect does) instead of evaluating a partial snapshot")
+
+
+@pytest.mark.parametrize("flag, message", [
+    (True, TRUNCATED), ("true", TRUNCATED), ("True", TRUNCATED), (" TRUE ", TRUNCATED), (1, TRUNCATED),
+    (2, TRUNCATED), ("1", TRUNCATED),
+    ("maybe", "{path}: page 1 says resultTruncated: 'maybe', which is neither true nor false"),
+    ([True], "{path}: page 1 says resultTruncated: [true], which is neither true nor false"),
+])
+def test_a_truthy_result_truncated_is_refused_as_true_is(tmp_path, rules, argus, flag, message):
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps({"count": 1, "data": [ROW], "resultTruncated": flag}), encoding="utf-8")
+    assert argus("scan", "--rules", rules, "--snapshot", path) == (
+        2, "", f"argus scan: error: {message.format(path=path)}\n")
+
+
+@pytest.mark.parametrize("flag", [False, "false", "False", 0, "0", None, ""])
+def test_a_falsy_result_truncated_is_a_whole_result(tmp_path, rules, argus, flag):
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps({"count": 1, "data": [ROW], "resultTruncated": flag}), encoding="utf-8")
+    code, out, err = argus("scan", "--rules", rules, "--snapshot", path, "--format", "json")
+    assert (code, err) == (0, "")
+    assert [f["status"] for f in json.loads(out)["findings"]] == ["pass"]
+
+
+# ---- `data d from ""` / `"."`: no file named
+
+@pytest.mark.parametrize("name, message", [
+    ("", "data file path is empty: name a YAML file (relative to the rule file)"),
+    (".", "data file '.' is a directory, not a YAML file (looked in {dir}/.)"),
+    ("sub", "data file 'sub' is a directory, not a YAML file (looked in {dir}/sub)"),
+])
+def test_a_data_statement_naming_no_file_is_located_at_the_string(tmp_path, argus, name, message):
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "rules.argus"
+    path.write_text(f'data d from "{name}"\n' + RULE.replace('== "StorageV2"', "in d"), encoding="utf-8")
+    _, diags = load_rules([str(path)])
+    expected = message.format(dir=tmp_path)
+    assert [(d.code, d.span.line, d.span.col, d.message) for d in diags] == [("E402", 1, 13, expected)]
+    code, out, err = argus("check", path)
+    assert (code, err.splitlines()[0]) == (2, f"{path}:1:13: E402: {expected}")
+
+
+# ---- YAML that cannot be read: the same five bodies in every kind of YAML file argus reads.
+# Each body is the value of a top-level key `a`; (line, col) is where the problem is, `reason` what it is, and
+# `syntax` whether it is YAML's own complaint (the file's "not valid YAML" wording goes before it).
+
+YAML_BODIES = [
+    pytest.param(b"a: [\xff]\n", 1, 5, False, "not UTF-8 text (byte 0xff: invalid start byte)", id="invalid-utf8"),
+    pytest.param(b"a: [b\x00]\n", 1, 6, True, "unacceptable character #x0000: special characters are not allowed",
+                 id="nul"),
+    pytest.param(b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n", 1, 103, False, "nested more than 100 levels deep",
+                 id="5000-deep"),
+    pytest.param(b"a: " + b"9" * 5000 + b"\n", 1, 4, False, "an integer of 5000 digits (at most 100 are read)",
+                 id="5000-digits"),
+    pytest.param(b"a: &x [1, *x]\n", 1, 11, False, "an alias refers to the node that holds it (a cycle)",
+                 id="alias-cycle"),
+]
+
+
+@pytest.mark.parametrize("body, line, col, syntax, reason", YAML_BODIES)
+def test_policies_file(tmp_path, argus, body, line, col, syntax, reason):
+    path = tmp_path / "policies.yaml"
+    path.write_bytes(body)
+    shown = f"invalid YAML: {reason}" if syntax else reason
+    assert argus("scan", "--config", path, "--snapshot", SNAPSHOT) == (
+        2, "", f"argus scan: error: invalid policy file\n{path}:{line}:{col}: E403: {shown}\n")
+
+
+@pytest.mark.parametrize("body, line, col, syntax, reason", YAML_BODIES)
+def test_waivers_file(tmp_path, rules, argus, body, line, col, syntax, reason):
+    path = tmp_path / "waivers.yaml"
+    path.write_bytes(body)
+    shown = f"invalid YAML: {reason}" if syntax else reason
+    out = tmp_path / "report.json"
+    assert argus("scan", "--rules", rules, "--snapshot", SNAPSHOT, "--waivers", path,
+                 "--format", "json", "--output", out) == (
+        2, "", f"argus scan: error: {path}:{line}:{col}: E405: {shown}\n")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("body, line, col, syntax, reason", YAML_BODIES)
+def test_data_file(tmp_path, argus, body, line, col, syntax, reason):
+    data = tmp_path / "d.yaml"
+    data.write_bytes(body)
+    path = tmp_path / "rules.argus"
+    path.write_text('data d from "d.yaml"\n' + RULE.replace('== "StorageV2"', "in d.a"), encoding="utf-8")
+    what = "is not valid YAML" if syntax else "cannot be read"
+    expected = f"data file 'd.yaml' {what}: {data}:{line}:{col}: {reason}"
+    _, diags = load_rules([str(path)])
+    assert [(d.code, d.span.line, d.span.col, d.message) for d in diags] == [("E402", 1, 13, expected)]
+    code, out, err = argus("check", path)
+    assert (code, err.splitlines()[0]) == (2, f"{path}:1:13: E402: {expected}")
+
+
+@pytest.mark.parametrize("body, line, col, syntax, reason", YAML_BODIES)
+def test_dns_answers_file(tmp_path, argus, body, line, col, syntax, reason):
+    path = tmp_path / "answers.yaml"
+    path.write_bytes(body)
+    shown = f"DNS answers are not valid YAML/JSON: {reason}" if syntax else reason
+    assert argus("appliance-facts", "--name", "a1", "--kind", "agent-based", "--no-proxy", "--dns-answers", path,
+                 "--output", tmp_path / "facts.json") == (
+        2, "", f"argus appliance-facts: error: {path}:{line}:{col}: {shown}\n")
+    assert not (tmp_path / "facts.json").exists()
+
+
+@pytest.mark.parametrize("body, line, col, syntax, reason", YAML_BODIES)
+def test_fixture_file(tmp_path, argus, body, line, col, syntax, reason):
+    (tmp_path / "pack" / "fixtures").mkdir(parents=True)
+    (tmp_path / "pack" / "rules.argus").write_text(RULE, encoding="utf-8")
+    path = tmp_path / "pack" / "fixtures" / "D-1.yaml"
+    path.write_bytes(body)
+    shown = f"invalid YAML: {reason}" if syntax else reason
+    assert argus("test", tmp_path / "pack") == (2, "", f"argus test: error: {path}:{line}:{col}: {shown}\n")
+
+
+# ---- JSON: appliance.json and snapshot files
+
+@pytest.mark.parametrize("body, message", [
+    pytest.param(b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", "{path}:1:1031: not valid JSON: depth limit exceeded",
+                 id="5000-deep"),
+    pytest.param(b'{"a": ' + b"[" * 1010 + b"]" * 1010 + b"}", "{path}: not valid JSON: nested too deeply to read",
+                 id="1010-deep"),
+    pytest.param(b'{"a": ' + b"9" * 5000 + b"}", "{path}:1:7: not valid JSON: number is infinity when parsed as double",
+                 id="5000-digits"),
+])
+def test_appliance_json(tmp_path, argus, body, message):
+    path = tmp_path / "appliance.json"
+    path.write_bytes(body)
+    assert argus("appliance-facts", "--name", "a1", "--kind", "vmware-agentless", "--appliance-json", path,
+                 "--no-proxy", "--output", tmp_path / "facts.json") == (
+        2, "", f"argus appliance-facts: error: {message.format(path=path)}\n")
+
+
+@pytest.mark.parametrize("name, body, message", [
+    ("deep.json", b"[" * 5000 + b"]" * 5000, "{path}:1:1026: invalid JSON: depth limit exceeded"),
+    ("deep.jsonl", b"[" * 5000 + b"]" * 5000, "{path}:1:1026: invalid JSON line: depth limit exceeded"),
+    ("big.json", b'[{"id": "/s/x1", "type": "t", "n": ' + b"9" * 5000 + b"}]",
+     "{path}:1:36: invalid JSON: number is infinity when parsed as double"),
+    ("big.jsonl", b'{"id": "/s/x1", "type": "t", "n": ' + b"9" * 5000 + b"}",
+     "{path}:1:35: invalid JSON line: number is infinity when parsed as double"),
+])
+def test_snapshot_json(tmp_path, rules, argus, name, body, message):
+    path = tmp_path / name
+    path.write_bytes(body)
+    assert argus("scan", "--rules", rules, "--snapshot", path) == (
+        2, "", f"argus scan: error: {message.format(path=path)}\n")
+
+
+
+# ---- a list parameter written as YAML text (--param, or a string in policies.yaml) is read with the same guards
+
+LIST_RULE = 'param nets: list = []\n' + RULE.replace('== "StorageV2"', "in nets")
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("[a", "expected ',' or ']', but got '<stream end>'"),
+    ("[" * 5000 + "]" * 5000, "nested more than 100 levels deep"),
+    ("[" + "9" * 5000 + "]", "an integer of 5000 digits (at most 100 are read)"),
+])
+def test_a_list_parameter_that_is_not_a_yaml_list(tmp_path, argus, text, reason):
+    path = tmp_path / "rules.argus"
+    path.write_text(LIST_RULE, encoding="utf-8")
+    shown = text if len(text) <= 60 else text[:60] + "..."
+    assert argus("scan", "--rules", path, "--snapshot", SNAPSHOT, "--param", f"nets={text}") == (
+        2, "", f"E205: --param: parameter 'nets' (list): expected a list, got {shown!r} ({reason})\n")
