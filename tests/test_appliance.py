@@ -202,7 +202,7 @@ def test_name_and_kind_rules(capsys):
 
 def test_proxy_choice_is_required(capsys):
     code, _, err = run_cli(["--name", "cs01", "--kind", "agent-based"], capsys)
-    assert code == 2 and err.endswith("argus: error: one of the arguments --proxy-address --no-proxy is required\n")
+    assert code == 2 and err.endswith("argus appliance-facts: error: one of the arguments --proxy-address --no-proxy is required\n")
 
 
 def test_warnings_for_switched_off_bypass_list_and_windows_dialect_slips(tmp_path, capsys):

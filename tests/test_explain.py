@@ -100,7 +100,7 @@ REJECTED = [
 def test_flags_explain_does_not_honour_are_refused(ws, argus, flags, message):
     code, out, err = argus("explain", "EX-01", *BASE, *flags)
     assert (code, out) == (2, "")
-    assert err.splitlines()[-1] == f"argus: error: {message}"
+    assert err.splitlines()[-1] == f"argus explain: error: {message}"
 
 
 def test_output_file_holds_what_stdout_would(ws, argus):
