@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "appliance-facts": ("argus.appliance", "build the appliance facts table from appliance files"),
     "history": ("argus.history", "show the trend of recorded scans"),
     "new-rule": ("argus.newrule", "scaffold a rule and its fixture"),
+    "rules": ("argus.rulescmd", "list the rules: id, severity, title, tags, policies, help link"),
     "completion": ("argus.completion", "print the shell completion script for bash, zsh, fish or powershell"),
 }
 
