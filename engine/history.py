@@ -13,6 +13,7 @@ import hashlib
 import html
 import io
 import json
+import os
 import sqlite3
 import sys
 from contextlib import closing
@@ -22,7 +23,7 @@ from urllib.parse import quote
 
 from .baseline import TRACKED
 from .diagnostics import did_you_mean
-from .errors import UserError, atomic_write
+from .errors import UserError, atomic_write, is_stream, write_target
 from .model import SEVERITIES, STATUSES
 
 SCHEMA_VERSION = 1
@@ -78,6 +79,26 @@ def append(db_path: str, doc: dict) -> None:
                   f.get("baseline_state")) for f in doc["findings"]])
     except sqlite3.Error as exc:
         raise UserError(f"{db_path}: cannot record the scan in the history DB: {exc}") from exc
+
+
+def check_destination(db_path: str) -> None:
+    """Refuse, before a scan runs, a history DB that `append` could not record it in: a path that cannot be
+    written (see errors.write_target), a read-only file, or a file that is not an argus history."""
+    target = write_target(db_path)
+    if is_stream(db_path):
+        raise UserError(f"{db_path}: cannot write: a history DB must be a regular file")
+    if not os.path.exists(target):
+        return  # append creates it
+    if not os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise UserError(f"{db_path}: cannot write: the file is read-only")
+    try:
+        with closing(sqlite3.connect(f"file:{quote(target)}?mode=ro", uri=True)) as conn:
+            if not _is_new(conn):
+                _check(conn, db_path)
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", None) == "SQLITE_NOTADB":
+            raise UserError(f"{db_path}: not an argus history DB (not a SQLite file)") from None
+        raise UserError(f"{db_path}: cannot read the history DB: {exc}") from None
 
 
 def trend(db_path: str, *, last: int = 10, statuses: tuple[str, ...] = TRACKED,
@@ -244,12 +265,16 @@ def _html_page(data: dict, svg: str) -> str:
 
 
 def _prepare(conn: sqlite3.Connection, db_path: str) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if version == 0 and not tables:
+    if _is_new(conn):
         conn.executescript(f"BEGIN; {_DDL} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
         return
     _check(conn, db_path)
+
+
+def _is_new(conn: sqlite3.Connection) -> bool:
+    """An empty DB (a new or empty file): append creates the tables in it."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version == 0 and not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone()
 
 
 def _check(conn: sqlite3.Connection, db_path: str) -> None:

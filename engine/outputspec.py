@@ -3,8 +3,11 @@
 In: the argparse action InOrder, given to both options: it keeps `args.format` and `args.output` as plain
 lists and also records every `--format` and `--output` in the order given. Out: `pairs(args)`, the (format, file or None)
 list the scan writes: each `--output FILE` belongs to the `--format` right before it, and a format with
-no `--output` goes to stdout. Usage errors (UserError, exit 2): an `--output` with no `--format` before
-it, a second `--output` for one format, one file for two formats, more than one format on stdout.
+no `--output` (or with `--output -`) goes to stdout. Usage errors (UserError, exit 2): an `--output` with
+no `--format` before it, a second `--output` for one format, one file for two formats, more than one
+format on stdout. `check_destinations` then refuses, before the scan runs, any file that could not be
+written (see errors.write_target), two outputs that are one file (through a link or not), and a history
+DB that is an output too or not an argus history.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from .errors import UserError
+from .errors import UserError, write_target
 
 ORDER = "format_output_order"  # the Namespace attribute holding [("format" | "output", value), ...]
 DEFAULT_FORMAT = "text"
+STDOUT = "-"  # --output - : standard output, as for most Unix tools
 
 
 class InOrder(argparse.Action):
@@ -40,7 +44,7 @@ def pairs(args) -> list[tuple[str, str | None]]:
             raise UserError(f"--output {value}: --format {result[-1][0]} already writes to {result[-1][1]}; "
                             "give each --format its own --output right after it")
         else:
-            result[-1][1] = value
+            result[-1][1] = None if value == STDOUT else value
     if not result:
         result = [[DEFAULT_FORMAT, None]]
     _check_targets(result)
@@ -67,3 +71,35 @@ def _check_targets(result: list[list]) -> None:
             raise UserError(f"--output {out} is given for both --format {seen[key]} and --format {fmt}; "
                             "one file holds one format")
         seen[key] = fmt
+
+
+def check_destinations(pairs: list[tuple[str, str | None]], history_db: str | None = None,
+                       history_label: str = "--history") -> None:
+    """Refuse now, before any work, a run whose outputs or history could not all be written."""
+    seen: dict[object, tuple[str, str]] = {}  # file identity -> (format, --output as given)
+    for fmt, out in pairs:
+        if out is None:
+            continue
+        key = _identity(write_target(out))
+        if key in seen:
+            first_fmt, first_out = seen[key]
+            raise UserError(f"--output {out} (for --format {fmt}) is the same file as --output {first_out} "
+                            f"(for --format {first_fmt}); one file holds one format")
+        seen[key] = (fmt, out)
+    if not history_db:
+        return
+    from . import history  # sqlite3 only when a history is asked for
+    history.check_destination(history_db)
+    clash = seen.get(_identity(write_target(history_db)))
+    if clash:
+        raise UserError(f"{history_label} is also the --output of --format {clash[0]}; give the history "
+                        "its own file")
+
+
+def _identity(target: str) -> object:
+    """One key per file: device and inode for a file that exists (hard links too), else the resolved path."""
+    try:
+        info = os.stat(target)
+    except OSError:
+        return os.path.normcase(target)
+    return (info.st_dev, info.st_ino)

@@ -1,8 +1,10 @@
 """`argus scan`: rules x snapshot -> findings in the chosen formats, and an exit code.
 
 In: flags (rules, policy, parameters, snapshots, formats/outputs, --fail-on). Out: rendered reports on stdout
-or in files (written atomically) and the exit code: 0 nothing failed at or above --fail-on, 1 failing
-findings, 2 usage/rule/policy/input error or a rule that errored during evaluation.
+or in files and the exit code: 0 nothing failed at or above --fail-on, 1 failing findings, 2 usage/rule/
+policy/input error or a rule that errored during evaluation. Outputs are all or nothing: every destination
+is checked before the scan runs, every file is renamed into place only once all are written, and the
+history is appended last (docs/outputs.md, "All or nothing").
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime, timezone
 
 from . import baseline, formats, history, outputspec, report, resources, snapshot, waivers
 from .diagnostics import Diagnostic, DiagnosticError
-from .errors import UserError, atomic_write
+from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
 from . import settings
 from .policies import load_policy
@@ -34,7 +36,7 @@ def add_arguments(p) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter value (repeatable)")
     add_snapshot_arguments(p)
     p.add_argument("--format", action=outputspec.InOrder, choices=sorted(formats.FORMATS), help="output format (repeatable; default text); without an --output right after it, it goes to stdout")
-    p.add_argument("--output", action=outputspec.InOrder, metavar="FILE", help="output file for the --format just before it")
+    p.add_argument("--output", action=outputspec.InOrder, metavar="FILE", help="output file for the --format just before it (- for stdout)")
     p.add_argument("--fail-on", choices=SEVERITIES + ("never",), help="lowest severity of a failing finding that makes the exit code 1 (default: info, i.e. any); env ARGUS_FAIL_ON")
     p.add_argument("--include-passed", action="store_true", help="include passing and skipped results in SARIF")
     live = p.add_argument_group("live collection (--live)")
@@ -84,9 +86,10 @@ def _outputs(args) -> list[tuple[str, str | None]]:
     return outputspec.pairs(args)  # each --output belongs to the --format right before it
 
 
-def load_inputs(args, only=None):
+def load_inputs(args, only=None, check=None):
     """Policy, session and snapshot for scan-like commands; raises UserError/DiagnosticError on bad input.
-    `only`: rule ids to keep (see session.prepare); explain passes the one rule it explains."""
+    `only`: rule ids to keep (see session.prepare); explain passes the one rule it explains. `check()` runs
+    once the settings are known and before rules are compiled or a snapshot is read or collected."""
     settings.resolve_early(args)
     policy_file = args.policies or default_policies_file()
     try:
@@ -97,6 +100,8 @@ def load_inputs(args, only=None):
         raise UserError(f"{settings.describe(args, 'policy')} given but no policies.yaml found; pass --policies FILE")
     settings.resolve(args, policy.settings if policy else None, os.path.basename(policy_file or "policies.yaml"),
                      file_dir=os.path.dirname(policy_file) if policy_file else None)
+    if check is not None:
+        check()
     args.file_waivers = waivers.from_policy(policy)  # the file's top-level waivers, whichever rules run
     if (args.rules and args.setting_sources.get("rules") == "flag" and not args.policy and policy is not None
             and policy.name == _default_name(policy)):
@@ -171,7 +176,7 @@ def run(args) -> int:
                         "the snapshot file, so it has to outlive the scan")
     started, t0 = report.now_iso(), time.perf_counter()
     try:
-        policy, session, snap = load_inputs(args)
+        policy, session, snap = load_inputs(args, check=lambda: _check_destinations(args, pairs))
     except DiagnosticError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ERROR
@@ -199,8 +204,9 @@ def run(args) -> int:
     if previous is not None:
         baseline.apply(doc, previous)
     _write_outputs(args, pairs, doc)
+    _say_errored(pairs, doc)
     if args.history:  # only a scan whose outputs all exist is recorded: a retried run must not count twice
-        history.append(args.history, doc)
+        _append_history(args.history, pairs, doc)
     return exit_code(doc, args.fail_on, new_only=args.fail_on_new, not_evaluated=args.fail_on_not_evaluated)
 
 
@@ -216,8 +222,16 @@ def _check_fail_on_new(args) -> None:
     args.fail_on_new = False
 
 
+def _check_destinations(args, pairs) -> None:
+    label = settings.describe(args, "history")
+    if args.history and "=" not in label:  # ARGUS_HISTORY=path names the path already
+        label = f"{label} {args.history}"
+    outputspec.check_destinations(pairs, args.history, label)
+
+
 def _write_outputs(args, pairs, doc) -> None:
-    """Render every format first, so a format that cannot be rendered leaves no output at all."""
+    """Render every format first, so a format that cannot be rendered leaves no output at all; then every
+    file or none (atomic_write_all); stdout last, so a report on the terminal means the files are there."""
     rendered = []
     for fmt, out in pairs:
         options = {}
@@ -228,8 +242,31 @@ def _write_outputs(args, pairs, doc) -> None:
             from .sarif import find_repo_root
             options.update(include_passed=args.include_passed, repo_root=find_repo_root())
         rendered.append((out, formats.render(fmt, doc, **options)))
+    atomic_write_all([(out, text) for out, text in rendered if out is not None])
     for out, text in rendered:
         if out is None:
             sys.stdout.write(text)
-        else:
-            atomic_write(out, text)
+
+
+def _say_errored(pairs, doc) -> None:
+    """Exit 2 for a rule error must not be silent when every report went to a file and nothing to the
+    terminal (a report on stdout shows the errors itself)."""
+    if any(out is None for _, out in pairs):
+        return
+    rules = list(dict.fromkeys(f["rule_id"] for f in doc["findings"] if f["status"] == "error"))
+    if not rules:
+        return
+    shown = ", ".join(rules[:5]) + (f" and {len(rules) - 5} more" if len(rules) > 5 else "")
+    print(f"argus scan: {len(rules)} rule{'s' * (len(rules) != 1)} errored ({shown}): see the "
+          f"report{'s' * (len(pairs) != 1)} in {', '.join(out for _, out in pairs)}", file=sys.stderr)
+
+
+def _append_history(db_path: str, pairs, doc) -> None:
+    """The outputs are in place by now and stay: they are this scan's complete reports, and the files they
+    replaced are gone. The scan is not recorded, so a retry records it once."""
+    try:
+        history.append(db_path, doc)
+    except UserError as exc:
+        files = [out for _, out in pairs if out is not None]
+        written = f"the outputs were written ({', '.join(files)}), but " if files else ""
+        raise UserError(f"{exc}; {written}this scan is not in the history") from None

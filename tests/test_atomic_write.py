@@ -45,7 +45,7 @@ def test_no_temporary_file_is_left_behind(tmp_path):
     (tmp_path / "out").mkdir()
     with pytest.raises(UserError) as caught:
         atomic_write(str(tmp_path / "out"), "text")  # a directory is in the way
-    assert str(caught.value) == f"{tmp_path / 'out'}: cannot write: Is a directory"
+    assert str(caught.value) == f"{tmp_path / 'out'}: cannot write: it is a directory"
     atomic_write(str(tmp_path / "ok.txt"), "text")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.txt", "out"]
 
@@ -53,4 +53,4 @@ def test_no_temporary_file_is_left_behind(tmp_path):
 def test_missing_directory_is_a_user_error(tmp_path):
     with pytest.raises(UserError) as caught:
         atomic_write(str(tmp_path / "no" / "such.json"), "{}")
-    assert str(caught.value) == f"{tmp_path / 'no' / 'such.json'}: cannot write: No such file or directory"
+    assert str(caught.value) == f"{tmp_path / 'no' / 'such.json'}: cannot write: directory {tmp_path / 'no'} does not exist"

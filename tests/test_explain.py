@@ -110,7 +110,7 @@ def test_output_file_holds_what_stdout_would(ws, argus):
     assert argus("explain", "EX-01", *BASE, "--as", "json") == (0, shown, "")   # --as is another name for --format
     code, out, err = argus("explain", "EX-01", *BASE, "--output", "missing-dir/why.txt")
     assert (code, out) == (2, "")
-    assert err == "argus explain: error: missing-dir/why.txt: cannot write: No such file or directory\n"
+    assert err == "argus explain: error: missing-dir/why.txt: cannot write: directory missing-dir does not exist\n"
     assert sorted(os.listdir(ws)) == ["pack", "snap.json", "why.json"]
 
 

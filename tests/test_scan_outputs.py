@@ -167,7 +167,7 @@ def test_history_records_a_scan_only_once_its_outputs_are_written(argus, tmp_pat
     code, _, err = scan(argus, "--history", db, "--format", "json", "--output", tmp_path / "r.json",
                         "--format", "sarif", "--output", tmp_path / "missing-dir" / "r.sarif")
     assert (code, err) == (2, f"argus scan: error: {tmp_path / 'missing-dir' / 'r.sarif'}: cannot write: "
-                              "No such file or directory\n")
+                              f"directory {tmp_path / 'missing-dir'} does not exist\n")
     assert not db.exists()  # the failed run is not in the trend; a retry records the scan once
     assert scan(argus, "--history", db, "--format", "json", "--output", tmp_path / "r.json")[0] == 1
     assert recorded(db) == 1
