@@ -22,8 +22,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/argus test --require-fixtures rules
 
+# The evaluation-only comparison with a hand-written evaluator, then the whole pack end to end as users run it
+# (`argus scan` with JSON and SARIF outputs, against orjson.loads of the same file). 1M rows: BENCH_SIZES=...
+BENCH_SIZES ?= 10000 100000
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --sizes 10000 100000
+	$(BIN)/python bench/pack.py --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
