@@ -16,7 +16,7 @@ import re
 
 from .model import SEVERITIES, SEVERITY_RANK
 from .sarif import GITHUB_MAX_RESULTS, help_uri, level_for
-from .textout import DISPLAY_ORDER, status_message
+from .textout import DISPLAY_ORDER, SHAPES, status_message
 
 COMMENT_LIMIT = 65536  # characters GitHub accepts in one issue or pull request comment
 # Written whatever the budget: section headings, table heads and the "N more" lines (a few hundred
@@ -64,7 +64,7 @@ def md(text: object) -> str:
 def _heading(doc: dict) -> str:
     run, summary = doc["run"], doc["summary"]
     title = f"## argus: {md(run['policy'])}" if run.get("policy") else "## argus scan"
-    shown = [_code(s["path"]) for s in run["snapshots"][:_SNAPSHOTS_SHOWN]]
+    shown = [_code(s["path"]) + SHAPES.get(s.get("shape"), "") for s in run["snapshots"][:_SNAPSHOTS_SHOWN]]
     extra = len(run["snapshots"]) - len(shown)
     snapshots = ", ".join(shown + ([f"{extra} more file{'s' * (extra != 1)}"] if extra > 0 else [])) or "no snapshot"
     collected = f" collected {run['collected_at']}" if run.get("collected_at") else ""

@@ -201,7 +201,8 @@ def convert(value, type_name: str):
             return value
         if isinstance(value, str):
             try:
-                parsed = yamlpos.loads(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",") if v.strip()]
+                parsed = (yamlpos.loads(value) if value.strip().startswith("[")
+                          else [v.strip() for v in value.split(",") if v.strip()])
             except yaml.YAMLError as exc:
                 shown = value if len(value) <= 60 else value[:60] + "..."
                 raise ValueError(f"expected a list, got {shown!r} ({getattr(exc, 'problem', None) or exc})") from None

@@ -2,7 +2,8 @@
 
 In: paths (files or directories) in any shape ARG exports come in: an object of tables (optionally with a
 `header`), `az graph query -o json` output, bare row arrays, ARG REST/SDK responses (object arrays or the
-`{columns, rows}` table form, single or a list of pages, which argus.argpages checks add up), JSON Lines.
+`{columns, rows}` table form, single or a list of pages, which argus.argpages checks add up), JSON Lines, and
+ARM resource bodies (argus.armbodies derives the ARG columns from their ids; the file's `shape` says so).
 Out: `Snapshot` with rows routed to tables (by the table key, else by `type`), `type` lower-cased, nothing else
 touched, and each file's pushdown kept in `coverage` (argus.coverage: `read` of a partly collected table is
 missing). Anything that is not ARG rows (Azure CLI or PowerShell output, malformed tables), that says it is
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from . import argpages, facts_rows
+from . import argpages, armbodies, facts_rows
 from .coverage import Coverage
 from .errors import UserError
 from .model import Origin
@@ -50,9 +51,13 @@ class SnapshotFile:
     sha256: str
     rows: int
     collected_at: str | None = None
+    shape: str | None = None  # "arm-bodies" when the rows were ARM resource bodies (argus.armbodies)
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "sha256": self.sha256, "collected_at": self.collected_at, "rows": self.rows}
+        out = {"path": self.path, "sha256": self.sha256, "collected_at": self.collected_at, "rows": self.rows}
+        if self.shape:
+            out["shape"] = self.shape
+        return out
 
 
 @dataclass
@@ -205,7 +210,7 @@ def _load_file(snap: Snapshot, path: str) -> None:
 
 
 def _add(snap: Snapshot, path: str, digest: str, tables: list[tuple[str, list, list | None]],
-         header: dict | None) -> None:
+         header: dict | None, shape: str | None) -> None:
     collected_at, pushdown = _header_facts(path, header)
     for table, rows, positions in tables:
         if table == "appliance":
@@ -214,7 +219,7 @@ def _add(snap: Snapshot, path: str, digest: str, tables: list[tuple[str, list, l
     for table, rows, positions in tables:
         snap.add(table, rows, fidx, positions, path)
     snap.coverage.add_file(path, [table for table, _, _ in tables], pushdown)
-    snap.files.append(SnapshotFile(path, digest, sum(len(rows) for _, rows, _ in tables), collected_at))
+    snap.files.append(SnapshotFile(path, digest, sum(len(rows) for _, rows, _ in tables), collected_at, shape))
 
 
 def _header_facts(path: str, header: dict | None) -> tuple[str | None, list[str] | None]:
@@ -228,15 +233,15 @@ def _header_facts(path: str, header: dict | None) -> tuple[str | None, list[str]
     return header.get("collected_at"), None if pushdown is None else [t.casefold() for t in pushdown]
 
 
-def _parse(path: str, raw: bytes) -> tuple[list[tuple[str, list, list | None]], dict | None]:
+def _parse(path: str, raw: bytes) -> tuple[list[tuple[str, list, list | None]], dict | None, str | None]:
     if path.endswith((".jsonl", ".ndjson")):
-        return _route(path, _jsonl(path, raw)), None
+        return _bare(path, _jsonl(path, raw))
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         if raw.lstrip().startswith(b"{") and b"\n{" in raw:
             try:
-                return _route(path, _jsonl(path, raw)), None
+                return _bare(path, _jsonl(path, raw))
             except UserError:
                 pass
         raise UserError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
@@ -255,15 +260,17 @@ def _jsonl(path: str, raw: bytes) -> list:
     return rows
 
 
-def _dispatch(path: str, doc) -> tuple[list[tuple[str, list, list | None]], dict | None]:
+def _dispatch(path: str, doc) -> tuple[list[tuple[str, list, list | None]], dict | None, str | None]:
+    """(tables of (name, rows, positions), the argus header, the shape note) of a parsed document."""
     if isinstance(doc, list):
         if doc and argpages.is_page(doc[0]):
-            return _route(path, argpages.rows_of(path, doc)), None
-        return _route(path, doc), None
+            return _route(path, argpages.rows_of(path, doc)), None, None
+        return _bare(path, doc)
     if not isinstance(doc, dict):
         raise UserError(f"{path}: expected a JSON object or array of ARG rows, got {argpages.json_type(doc)}")
     if "data" in doc:
-        return _route(path, argpages.rows_of(path, [doc])), None
+        return _route(path, argpages.rows_of(path, [doc])), None, None
+    armbodies.spec_example(path, doc)
     if "value" in doc and isinstance(doc["value"], list):
         raise UserError(f"{path}: this is an ARM list response ('value'), not ARG rows; export with "
                         "`az graph query -q ... -o json` or `argus collect`")
@@ -279,7 +286,13 @@ def _dispatch(path: str, doc) -> tuple[list[tuple[str, list, list | None]], dict
             raise UserError(f"{path}: table '{name}' must be a list of rows, got {argpages.json_type(rows)}")
         _check_rows(path, rows, name)
         tables.append((name.lower(), _lower_types(rows), None))
-    return tables, header
+    return tables, header, None
+
+
+def _bare(path: str, rows: list) -> tuple[list[tuple[str, list, list]], None, str | None]:
+    """A bare array or JSON Lines: ARG rows, or ARM resource bodies given the ARG columns their ids imply."""
+    shape = armbodies.SHAPE if armbodies.derive(path, rows) else None  # first: it may retype resource groups
+    return _route(path, rows), None, shape
 
 
 def _route(path: str, rows: list) -> list[tuple[str, list, list]]:

@@ -17,6 +17,7 @@ from .model import SEVERITY_RANK
 
 SHOWN = ("fail", "warn", "error", "not_evaluated")
 DISPLAY_ORDER = ("fail", "warn", "error", "not_evaluated", "skip", "pass")  # what needs a look first
+SHAPES = {"arm-bodies": " (ARM bodies)"}  # a snapshot file's `shape` note in headers: its rows were converted
 LABEL = {"fail": "FAIL", "warn": "WARN", "error": "ERROR", "not_evaluated": "NOT EVALUATED",
          "pass": "PASS", "skip": "SKIP"}
 _SGR = {"fail": "1;31", "warn": "33", "error": "1;35", "not_evaluated": "35", "pass": "32", "skip": "2",
@@ -60,7 +61,7 @@ def _painter(color: bool):
 
 def _header(doc: dict, paint) -> str:
     run = doc["run"]
-    snapshots = ", ".join(s["path"] for s in run["snapshots"]) or "no snapshot"
+    snapshots = ", ".join(s["path"] + SHAPES.get(s.get("shape"), "") for s in run["snapshots"]) or "no snapshot"
     collected = f", collected {run['collected_at']}" if run.get("collected_at") else ""
     policy = f"policy {run['policy']}" if run.get("policy") else "no policy"
     return paint(f"argus {run['engine']['version']} · {policy} · {snapshots}{collected} · scanned {run['started_at']}",
