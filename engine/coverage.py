@@ -25,9 +25,9 @@ from typing import Callable
 from . import ast as A
 from .collectspec import COLLECTABLE, TABLES, TYPES_BY_TABLE
 from .frame import CTX
+from .static import types_admitted
 from .values import Missing
 
-_TYPE_OPS = ("==", "=~", "in", "in~")
 
 
 @dataclasses.dataclass
@@ -99,40 +99,7 @@ def table_read(node: A.Where, bound: Callable[[str], bool]) -> tuple[str, frozen
     source = node.source
     if not (isinstance(source, A.Name) and source.name in TABLES and not bound(source.name)):
         return None
-    types: frozenset[str] | None = None
-    for conjunct in _conjuncts(node.pred):
-        admitted = _literal_types(conjunct, bound)
-        if admitted is not None:
-            types = admitted if types is None else types & admitted
-    return source.name, types
-
-
-def _conjuncts(pred) -> list:
-    if isinstance(pred, A.And):
-        return _conjuncts(pred.left) + _conjuncts(pred.right)
-    return [pred]
-
-
-def _literal_types(node, bound) -> frozenset[str] | None:
-    if not isinstance(node, A.Compare) or node.op not in _TYPE_OPS:
-        return None
-    sides = [(node.left, node.right)] if node.op in ("in", "in~") else [(node.left, node.right),
-                                                                        (node.right, node.left)]
-    for field, value in sides:
-        if not _is_type_field(field, bound):
-            continue
-        if node.op in ("==", "=~") and isinstance(value, A.Literal) and isinstance(value.value, str):
-            return frozenset((value.value.casefold(),))
-        if (node.op in ("in", "in~") and isinstance(value, A.ListExpr)
-                and all(isinstance(i, A.Literal) and isinstance(i.value, str) for i in value.items)):
-            return frozenset(i.value.casefold() for i in value.items)
-    return None
-
-
-def _is_type_field(node, bound) -> bool:
-    if isinstance(node, A.Name):
-        return node.name == "type" and not bound("type")
-    return isinstance(node, A.Attr) and node.name == "type" and isinstance(node.obj, A.It)
+    return source.name, types_admitted(node.pred, bound)
 
 
 def guard(fn, table: str, types: frozenset[str] | None):

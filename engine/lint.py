@@ -28,6 +28,7 @@ from .diagnostics import Diagnostic
 from .functions import id_prefix, parent_id, resource_group_id
 from .shapes import DEPTH, STAR, Shapes, render
 from .snapshot import KNOWN_TABLES
+from .static import types_admitted
 from .values import EvalError, Missing, type_name
 
 _EQUALITY = ("==", "!=", "=~", "!~")
@@ -114,7 +115,7 @@ class Linter:
             src = self.elements(self.value(node.source, env, row))
             if src is None:
                 return None
-            types = _type_filter(node.pred) if not src.at else None
+            types = types_admitted(node.pred) if not src.at else None
             return El(src.table, types if types is not None else src.types, True, src.at)
         if isinstance(node, A.Call) and node.args:
             if node.func in ("first", "only"):
@@ -249,7 +250,7 @@ class Linter:
         if isinstance(node, A.Where):
             self.visit(node.source, env, row)
             element = self.elements(self.value(node.source, env, row))
-            types = _type_filter(node.pred) if element is not None and not element.at else None
+            types = types_admitted(node.pred) if element is not None and not element.at else None
             if types is not None:  # rows of other types fail the filter, so the rest of it only reads these
                 element = El(element.table, types, False)
             self.visit(node.pred, env, element)
@@ -405,23 +406,6 @@ def _suggest(value, kinds: set) -> str | None:
         return value.strip()
     if kind == "string" and not isinstance(value, (str, list, dict)) and value is not None:
         return _source(_source(value))
-    return None
-
-
-def _type_filter(pred) -> frozenset | None:
-    if isinstance(pred, A.And):
-        return _type_filter(pred.left) or _type_filter(pred.right)
-    if isinstance(pred, A.Or):
-        left, right = _type_filter(pred.left), _type_filter(pred.right)
-        return left | right if left is not None and right is not None else None
-    field = pred.left if isinstance(pred, A.Compare) else None
-    if (isinstance(field, A.Name) and field.name == "type") or (
-            isinstance(field, A.Attr) and field.name == "type" and isinstance(field.obj, A.It)):
-        if pred.op in ("==", "=~") and isinstance(pred.right, A.Literal) and isinstance(pred.right.value, str):
-            return frozenset({pred.right.value.lower()})
-        items = pred.right.items if pred.op in ("in", "in~") and isinstance(pred.right, A.ListExpr) else ()
-        if items and all(isinstance(i, A.Literal) and isinstance(i.value, str) for i in items):
-            return frozenset(i.value.lower() for i in items)
     return None
 
 

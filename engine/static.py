@@ -134,3 +134,34 @@ def last_name(node) -> str | None:
     if isinstance(node, A.Name):
         return node.name
     return None
+
+
+def types_admitted(pred, bound=lambda name: False) -> frozenset[str] | None:
+    """The resource types (case-folded) a `where` predicate can admit, from its literal comparisons of the
+    row's `type`, or None when it may admit any. `and` intersects what its sides admit, `or` unites them only
+    when both sides are restricted; the literal may stand on either side of `==`/`=~`. `bound(name)` says a
+    name is a variable, let, parameter or data set (then `type` is not the row's field). This one analysis
+    serves both pushdown (which types `scan --live` collects) and lint (which rows a path is checked against).
+    """
+    if isinstance(pred, A.And):
+        left, right = types_admitted(pred.left, bound), types_admitted(pred.right, bound)
+        return right if left is None else left if right is None else left & right
+    if isinstance(pred, A.Or):
+        left, right = types_admitted(pred.left, bound), types_admitted(pred.right, bound)
+        return left | right if left is not None and right is not None else None
+    if not isinstance(pred, A.Compare):
+        return None
+    if pred.op in ("==", "=~"):
+        for field, value in ((pred.left, pred.right), (pred.right, pred.left)):
+            if _is_type_field(field, bound) and isinstance(value, A.Literal) and isinstance(value.value, str):
+                return frozenset((value.value.casefold(),))
+    elif pred.op in ("in", "in~") and _is_type_field(pred.left, bound) and isinstance(pred.right, A.ListExpr):
+        if all(isinstance(i, A.Literal) and isinstance(i.value, str) for i in pred.right.items):
+            return frozenset(i.value.casefold() for i in pred.right.items)
+    return None
+
+
+def _is_type_field(node, bound) -> bool:
+    if isinstance(node, A.Name):
+        return node.name == "type" and not bound("type")
+    return isinstance(node, A.Attr) and node.name == "type" and isinstance(node.obj, A.It)

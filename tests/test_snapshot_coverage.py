@@ -72,8 +72,11 @@ CASES = [
      [("not_evaluated", f"not evaluated: type '{PE}' was not collected ({STORAGE_NOTE})")]),
     ("whole-table", [STORAGE_ONLY], rule("[1]", "count(resources) > 0"),
      [("not_evaluated", "not evaluated: " + WHOLE.format(STORAGE_NOTE))]),
-    ("or-is-not-a-type-filter", [STORAGE_ONLY],
+    ("or-of-types-admits-both", [STORAGE_ONLY],  # the one type analysis (static.types_admitted) reads `or`
      rule('resources where type == "microsoft.storage/storageaccounts" or type == "x/y"'),
+     [("not_evaluated", f"not evaluated: type 'x/y' was not collected ({STORAGE_NOTE})")]),
+    ("or-with-an-untyped-side-reads-the-whole-table", [STORAGE_ONLY],
+     rule('resources where type == "microsoft.storage/storageaccounts" or name == "x"'),
      [("not_evaluated", "not evaluated: " + WHOLE.format(STORAGE_NOTE))]),
     ("untyped-filter-after-a-typed-join-on-the-same-key", [STORAGE_ONLY],  # the join index is memoized and shared
      rule('resources where type == "microsoft.storage/storageaccounts"',
