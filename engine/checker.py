@@ -20,6 +20,7 @@ from .errors import UserError
 from .functions import FUNCTIONS
 from .model import SEVERITIES
 from .operators import OPERATORS, compile_glob, compile_regex
+from .regex import RegexError
 from .snapshot import KNOWN_TABLES
 from .static import constant, last_name, literal_kind, literal_source, lower_literal, never_empty, unparsed_words
 from .values import type_name
@@ -381,12 +382,15 @@ class Checker:
             if not isinstance(right.value, str):
                 self.err("E305", right.span, f"'{node.op}' needs a string pattern, got {type_name(right.value)}")
             elif op.pattern == "regex":
-                try:
+                try:  # RE2 (engine/regex.py): refused syntax and the size budget are caught here, once
                     self.program.prepared[id(right)] = compile_regex(right.value)
-                except Exception as exc:  # re.error
+                except RegexError as exc:
                     self.err("E303", right.span, f"invalid regular expression {right.value!r}: {exc}")
             else:
-                self.program.prepared[id(right)] = compile_glob(right.value)
+                try:
+                    self.program.prepared[id(right)] = compile_glob(right.value)
+                except RegexError as exc:  # only a glob too large for RE2's budget
+                    self.err("E303", right.span, f"invalid glob pattern {right.value!r}: {exc}")
         if node.op in ("<", "<=", ">", ">="):
             self._ordering(node)
         self._case_warnings(node)

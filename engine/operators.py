@@ -7,12 +7,10 @@ compare `str.casefold()`ed text. Regex and glob patterns arrive pre-compiled whe
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Callable
 
+from . import regex
 from .values import Count, EvalError, Partial, bounds, partial, type_name
 
 
@@ -86,14 +84,14 @@ def _member(op: str, fold: bool):
     return impl
 
 
-@lru_cache(maxsize=256)
-def compile_regex(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
+def compile_regex(pattern: str) -> regex.Regex:
+    """A `matches` pattern (RE2, case-sensitive unless it says (?i)), or regex.RegexError."""
+    return regex.compile(pattern)
 
 
-@lru_cache(maxsize=256)
-def compile_glob(pattern: str) -> re.Pattern:
-    return re.compile(fnmatch.translate(pattern), re.IGNORECASE)
+def compile_glob(pattern: str) -> regex.Regex:
+    """A `like` pattern: fnmatch's glob, whole text, ignoring case; regex.RegexError if RE2 cannot hold it."""
+    return regex.compile_glob(pattern)
 
 
 def _pattern(op: str, kind: str, compile_text, matches):
@@ -101,8 +99,8 @@ def _pattern(op: str, kind: str, compile_text, matches):
     def impl(a, b):
         _need_str(op, a)
         try:
-            pattern = b if isinstance(b, re.Pattern) else compile_text(b) if isinstance(b, str) else None
-        except re.error as exc:  # a pattern read from the data; literals were checked at compile time (E303)
+            pattern = b if isinstance(b, regex.Regex) else compile_text(b) if isinstance(b, str) else None
+        except regex.RegexError as exc:  # a pattern read from the data; literals were checked at compile time (E303)
             raise EvalError(f"'{op}': {b!r} is not a valid {kind}: {exc}") from None
         if pattern is None:
             raise EvalError(f"'{op}' needs a {kind} string, got {type_name(b)}")
@@ -110,8 +108,8 @@ def _pattern(op: str, kind: str, compile_text, matches):
     return impl
 
 
-_matches = _pattern("matches", "regular expression", compile_regex, lambda p, a: p.search(a) is not None)
-_like = _pattern("like", "glob pattern", compile_glob, lambda p, a: p.fullmatch(a) is not None)
+_matches = _pattern("matches", "regular expression", compile_regex, lambda p, a: p.search(a))
+_like = _pattern("like", "glob pattern", compile_glob, lambda p, a: p.fullmatch(a))
 
 
 def _contains(a, b):
@@ -159,7 +157,7 @@ OPERATORS: dict[str, Operator] = {op.token: op for op in (
     Operator("endswith", _ends, doc="string suffix, ignoring case"),
     Operator("contains", _contains, doc="substring (ignoring case) or list membership (ignoring case)"),
     Operator("!contains", _contains, negated=True, doc="negation of contains"),
-    Operator("matches", _matches, pattern="regex", doc="regular expression search (Python re syntax)"),
+    Operator("matches", _matches, pattern="regex", doc="regular expression search (RE2 syntax)"),
     Operator("like", _like, pattern="glob", doc="whole-string glob match ignoring case: * any run, ? one char"),
 )}
 

@@ -174,7 +174,7 @@ def test_malformed_appliance_json(tmp_path, content, message, capsys):
 @pytest.mark.parametrize("extra, message", [
     (["--no-proxy", "--bypass-appliance", ".*.vault.azure.net;*.blob.core.windows.net"],
      "--bypass-appliance: appliance bypass entry '*.blob.core.windows.net' is not a valid regular expression: "
-     "nothing to repeat at position 0"),
+     "no argument for repetition operator: *"),
     (["--proxy-address", "proxy.contoso.local:8080"],
      "--proxy-address 'proxy.contoso.local:8080': write it as the appliance UI takes it, http://HOST[:PORT]"),
     (["--proxy-address", "http://proxy:80800"], "--proxy-address 'http://proxy:80800': the port is not a number from 0 to 65535"),

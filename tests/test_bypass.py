@@ -70,7 +70,7 @@ def test_covering_entries_keeps_list_order_across_origins():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: bypass.entry_matches("*.blob.core.windows.net", "appliance", "a.blob.core.windows.net"),
-     "appliance bypass entry '*.blob.core.windows.net' is not a valid regular expression: nothing to repeat at position 0"),
+     "appliance bypass entry '*.blob.core.windows.net' is not a valid regular expression: no argument for repetition operator: *"),
     (lambda: bypass.entry_matches("*.contoso.local", "pac", "a.contoso.local"),
      "bypass origin 'pac' is not one of appliance, wininet, winhttp"),
     (lambda: bypass.entry_matches("*.contoso.local", "wininet", "  "),
@@ -81,7 +81,7 @@ def test_covering_entries_keeps_list_order_across_origins():
      "bypass item {'origin': 'wininet'} has no 'entry' text"),
     # An invalid entry is reported even when an earlier entry already covers the host.
     (lambda: bypass.covers([{"entry": "<local>", "origin": "wininet"}, {"entry": "(", "origin": "appliance"}], "intranet"),
-     "appliance bypass entry '(' is not a valid regular expression: missing ), unterminated subpattern at position 0"),
+     "appliance bypass entry '(' is not a valid regular expression: missing )"),
 ])
 def test_errors_are_value_errors_naming_the_input(call, message):
     with pytest.raises(ValueError) as info:
