@@ -161,20 +161,11 @@ def types_read(plan, rules) -> set[str] | None:
     return None if types >= COLLECTABLE else types
 
 
-def _children(node):
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        for item in value if isinstance(value, tuple) else (value,):
-            if dataclasses.is_dataclass(item) and not isinstance(item, A.Span):
-                yield item
-
-
 def _bindings(node, names: set[str]) -> None:
     """Every variable name bound anywhere: where one is `type` or a table name, filters on it are not typed."""
-    if isinstance(node, (A.For, A.Let, A.Quant)):
-        names.add(node.var if not isinstance(node, A.Let) else node.name)
-    for child in _children(node):
-        _bindings(child, names)
+    for item in A.walk(node):
+        if isinstance(item, (A.For, A.Let, A.Quant)):
+            names.add(item.var if not isinstance(item, A.Let) else item.name)
 
 
 def _walk(node, bound, reads: _Reads, functions) -> None:
@@ -196,5 +187,5 @@ def _walk(node, bound, reads: _Reads, functions) -> None:
                 reads.whole(node.args[0].value.casefold())
         elif spec is None or spec.needs_context:
             reads.everything = True  # resource(id) and the like can return a row of any type
-    for child in _children(node):
+    for child in A.children(node):
         _walk(child, bound, reads, functions)

@@ -11,7 +11,6 @@ Evidence `expected` shows a parameter's value beside its name (`== min_tls ("TLS
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import json
 import re
@@ -274,17 +273,11 @@ class RuleRun:
 def _bound_names(node) -> set[str]:
     """Names a rule binds: its for variable, its lets and every quantifier variable in it."""
     names: set[str] = set()
-    stack = [node]
-    while stack:
-        item = stack.pop()
+    for item in A.walk(node):
         if isinstance(item, (A.For, A.Quant)):
             names.add(item.var)
         elif isinstance(item, A.Let):
             names.add(item.name)
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif dataclasses.is_dataclass(item) and not isinstance(item, A.Span):
-            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
     return names
 
 

@@ -139,12 +139,7 @@ class Filters:
             return node.name in self.program.params or node.name in self.program.data
         if isinstance(node, A.Call) and FUNCTIONS[node.func].needs_context:
             return False
-        for field in getattr(node, "__dataclass_fields__", ()):
-            value = getattr(node, field)
-            for child in value if isinstance(value, tuple) else (value,):
-                if hasattr(child, "span") and not self._constant(child, scopes):
-                    return False
-        return True
+        return all(self._constant(child, scopes) for child in A.children(node))
 
     def _row_steps(self, key_node, inner, row) -> tuple | None:
         """The steps of a key that is a path of the row (read by a getter taking the row itself, so that the

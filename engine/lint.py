@@ -275,7 +275,7 @@ class Linter:
             for child in node.args[1:]:
                 self.visit(child, env, row)
             return
-        for child in _children(node):
+        for child in A.children(node):
             self.visit(child, env, row)
 
     def compare(self, node: A.Compare, env, row) -> None:
@@ -407,17 +407,6 @@ def _suggest(value, kinds: set) -> str | None:
     if kind == "string" and not isinstance(value, (str, list, dict)) and value is not None:
         return _source(_source(value))
     return None
-
-
-def _children(node):
-    for name in getattr(node, "__slots__", ()):
-        if name == "span":
-            continue
-        value = getattr(node, name)
-        if isinstance(value, tuple):
-            yield from (v for v in value if hasattr(v, "span"))
-        elif hasattr(value, "span"):
-            yield value
 
 
 def lint(program, snapshot) -> list[Diagnostic]:
