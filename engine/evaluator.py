@@ -11,10 +11,10 @@ Evidence `expected` shows a parameter's value beside its name (`== min_tls ("TLS
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 
+from . import gcpause
 from . import ast as A
 from .frame import CTX, FIRST_VAR
 from .lookup import TYPE_NAME, type_partition
@@ -99,14 +99,9 @@ def evaluate(plan: Plan, rules: list[CompiledRule], snapshot, params: dict, info
     snapshot's millions of containers would dominate the run time."""
     ctx = Context(plan, snapshot, params)
     findings: list[Finding] = []
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gcpause.paused():
         for cr in rules:
             findings.extend(RuleRun(ctx, cr, infos[cr.node.id], trace).run())
-    finally:
-        if was_enabled:
-            gc.enable()
     return findings
 
 

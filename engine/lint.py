@@ -18,11 +18,11 @@ a list the sampled rows never show with an element. What occurs comes from argus
 from __future__ import annotations
 
 import difflib
-import gc
 import json
 import re
 from dataclasses import dataclass
 
+from . import gcpause
 from . import ast as A
 from .diagnostics import Diagnostic
 from .functions import id_prefix, parent_id, resource_group_id
@@ -412,10 +412,5 @@ def _suggest(value, kinds: set) -> str | None:
 def lint(program, snapshot) -> list[Diagnostic]:
     """The collector is paused as while evaluating: an id index over a big snapshot makes no cycles, and the
     collector's passes over its millions of containers would dominate the run time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gcpause.paused():
         return Linter(program, snapshot).run()
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -14,13 +14,13 @@ UserError.
 from __future__ import annotations
 
 import errno
-import gc
 import hashlib
 import os
 from dataclasses import dataclass, field
 
 import orjson
 
+from . import gcpause
 from . import argpages, armbodies, facts_rows
 from .coverage import Coverage
 from .errors import UserError
@@ -184,14 +184,9 @@ def load(paths: list[str]) -> Snapshot:
     """Load and merge snapshot files. The garbage collector is paused while parsing: big snapshots allocate
     millions of containers and the collector's passes over them triple the load time."""
     snap = Snapshot()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gcpause.paused():
         for path in expand_paths(paths):
             _load_file(snap, path)
-    finally:
-        if was_enabled:
-            gc.enable()
     return snap
 
 
