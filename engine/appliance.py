@@ -16,14 +16,13 @@ import os
 import re
 import sys
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
 import orjson
 
-from . import bypass, dnsfacts, resources
+from . import bypass, dnsfacts
 from .errors import UserError, atomic_write
 
 KINDS = ("vmware-agentless", "agent-based")
@@ -240,10 +239,9 @@ def _merged(path: str, row: dict, warnings: list[str]) -> dict:
     return document
 
 
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(resources.schema_text(SCHEMA_NAME))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+def _validator():
+    from .validation import validator
+    return validator(SCHEMA_NAME)
 
 
 def _check_against_schema(document: dict) -> None:

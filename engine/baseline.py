@@ -16,7 +16,7 @@ limit) is refused as a baseline: every result it lacks would come back as new.
 from __future__ import annotations
 
 import json
-from . import resources as bundled
+from .validation import validator
 from pathlib import Path
 
 import jsonschema
@@ -101,8 +101,7 @@ def _record(finding: dict) -> dict:
 
 
 def _from_report(data: dict, path: str) -> dict:
-    schema = json.loads(bundled.schema_text("report.schema.json"))
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    error = jsonschema.exceptions.best_match(validator("report.schema.json", formats=False).iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top)"
         raise UserError(f"{path}: baseline is not a valid argus report at {where}: {error.message}")

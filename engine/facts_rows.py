@@ -7,8 +7,6 @@ Out: nothing, or a UserError naming the file, the row and the schema's complaint
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 
 from .errors import UserError
 
@@ -16,14 +14,9 @@ SCHEMA_NAME = "appliance-facts.schema.json"
 ROW_POINTER = "#/$defs/row"
 
 
-@lru_cache(maxsize=1)
 def _validator():
-    import jsonschema  # only snapshots with appliance facts pay for the import
-
-    from . import resources
-    schema = json.loads(resources.schema_text(SCHEMA_NAME))
-    row_schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": ROW_POINTER}
-    return jsonschema.Draft202012Validator(row_schema, format_checker=jsonschema.FormatChecker())
+    from .validation import validator  # only snapshots with appliance facts pay for jsonschema's import
+    return validator(SCHEMA_NAME, ROW_POINTER.rsplit("/", 1)[1])
 
 
 def check(path: str, rows: list, positions: list[int] | None) -> None:

@@ -11,14 +11,13 @@ Diagnostics located in policies.yaml.
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 from dataclasses import dataclass, field
+from .validation import validator
 from . import resources as bundled
 
 import jsonschema
 import yaml
-from referencing import Registry, Resource
 
 from . import yamlpos
 from .ast import Span
@@ -50,13 +49,9 @@ _EXPECTED = "expected a mapping with `version: 1` and `policies:`"
 
 
 def _validator() -> jsonschema.protocols.Validator:
-    """policies.schema.json, whose waivers are `$ref`s into waivers.schema.json: both are read from the package,
-    never fetched, and dates are checked as dates (2026-02-30 is refused here, with its position)."""
-    def read(name: str) -> dict:
-        return json.loads(bundled.schema_text(name))
-    schema, waivers = read("policies.schema.json"), read("waivers.schema.json")
-    registry = Registry().with_resource(waivers["$id"], Resource.from_contents(waivers))
-    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=jsonschema.FormatChecker())
+    """policies.schema.json, whose waivers are `$ref`s into waivers.schema.json (both read from the package,
+    never fetched); dates are checked as dates (2026-02-30 is refused here, with its position)."""
+    return validator("policies.schema.json")
 
 
 def load_file(path: str) -> yamlpos.Located:

@@ -17,10 +17,9 @@ import datetime as dt
 import difflib
 import fnmatch
 import functools
-import json
 import re
 from dataclasses import dataclass
-from . import resources as bundled
+from .validation import validator
 
 import jsonschema
 
@@ -134,9 +133,7 @@ def is_waived(finding: dict) -> bool:
 
 
 def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(bundled.schema_text("waivers.schema.json"))
-    item_schema = {**schema["$defs"]["waiver"], "$defs": schema["$defs"]}
-    return jsonschema.Draft202012Validator(item_schema, format_checker=jsonschema.FormatChecker())
+    return validator("waivers.schema.json", "waiver")
 
 
 def _dates_as_text(entry: object) -> object:
