@@ -115,6 +115,8 @@ YAML_BODIES = [
                  id="5000-digits"),
     pytest.param(b"a: &x [1, *x]\n", 1, 11, False, "an alias refers to the node that holds it (a cycle)",
                  id="alias-cycle"),
+    pytest.param(b"a: &x " + b"[" * 98 + b"]" * 98 + b"\nb: [[*x]]\n", 2, 6, False, "nested more than 100 levels deep",
+                 id="deep-through-an-alias"),
 ]
 
 
