@@ -348,7 +348,7 @@ class Checker:
                 try:
                     self.program.prepared[id(arg)] = fn.prepare(arg.value)
                 except ValueError as exc:
-                    self.err("E304", arg.span, f"invalid JSONPath {arg.value!r}: {exc}")
+                    self.err("E304", arg.span, f"invalid {fn.literal_kind} {arg.value!r}: {exc}")
         for arg, kind in zip(node.args, fn.params + (fn.params[-1:] * n if fn.variadic else ())):
             if isinstance(arg, A.Literal) and kind not in ("any",) and type_name(arg.value) not in (kind, "null"):
                 self.err("E302", arg.span, f"{node.func}() expects a {kind} here, got {type_name(arg.value)}")
@@ -363,9 +363,14 @@ class Checker:
         return None
 
     def _never_empty(self, node, scopes) -> bool:
-        if isinstance(node, A.Name):
+        """Through lets, iteratively: a let may name itself (E207 reports that; this must not recurse on it)."""
+        seen: set[str] = set()
+        while isinstance(node, A.Name):
             sym = self.lookup(node.name, scopes)
-            return sym is not None and sym.kind == "let" and self._never_empty(sym.node.value, scopes)
+            if sym is None or sym.kind != "let" or node.name in seen:
+                return False
+            seen.add(node.name)
+            node = sym.node.value
         return never_empty(node)
 
     def _Where(self, node: A.Where, scopes):
@@ -383,7 +388,7 @@ class Checker:
                 self.err("E305", right.span, f"'{node.op}' needs a string pattern, got {type_name(right.value)}")
             elif op.pattern == "regex":
                 try:  # RE2 (engine/regex.py): refused syntax and the size budget are caught here, once
-                    self.program.prepared[id(right)] = compile_regex(right.value)
+                    self.program.prepared[id(right)] = compile_regex(right.value, op.ignore_case)
                 except RegexError as exc:
                     self.err("E303", right.span, f"invalid regular expression {right.value!r}: {exc}")
             else:

@@ -38,6 +38,8 @@ CASES = [
      "let 'l0' is defined in terms of itself: l0 -> l1 -> l2 -> l3 -> ... (2995 more) -> l2999 -> l0"),
     ("two-let cycle", rule("l0 == 1", lets(2, cyclic=True)), "E207", "let 'l0' is defined in terms of itself: l0 -> l1 -> l0"),
     ("self reference", rule("l0 == 1", "let l0 = [l0]\n"), "E207", "let 'l0' is defined in terms of itself: l0 -> l0"),
+    ("self reference under all()", rule("all(v in l0: true)", "let l0 = l0\n"), "E207",  # found by the fuzz suite
+     "let 'l0' is defined in terms of itself: l0 -> l0"),
     ("3,000-long let chain", rule("l0 == 1", lets(3000, cyclic=False)), "E207",
      "let 'l0' nests 3001 levels deep through the lets it names; at most 150 are allowed"),
 ]
