@@ -277,7 +277,7 @@ def _bound_names(node) -> set[str]:
 
 
 def _subject(value) -> Subject:
-    if value.__class__ is dict:
+    if isinstance(value, dict):  # a row, also one a what-if could not fully predict (argus.unresolved.Marked)
         rid, name, rtype = value.get("id"), value.get("name"), value.get("type")
         return Subject(rid if rid.__class__ is str else str(rid or ""), name if name.__class__ is str else str(name or ""),
                        rtype if rtype.__class__ is str else str(rtype or ""))

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as jsonpath_parse
 
+from . import unresolved
 from .lookup import key as json_key
 from .values import Count, EvalError, Missing, Partial, partial, type_name
 
@@ -192,14 +193,21 @@ def _private_link_connections(pe):
     """Automatic and manual private-link connections of a private endpoint, in one list."""
     if not isinstance(pe, dict):
         raise EvalError(f"private_link_connections() needs a private endpoint row, got {type_name(pe)}")
-    props = pe.get("properties") or {}
-    out = []
+    props = unresolved.get(pe, "properties", "private_link_connections(): properties")
+    if props.__class__ is Missing:  # a private endpoint a what-if could not predict (argus.unresolved)
+        return props
+    props = props or {}
+    out, lists = [], []
     for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
-        value = props.get(key) or []
+        value = unresolved.get(props, key, f"private_link_connections(): properties.{key}")
+        if value.__class__ is Missing:
+            return value
+        value = value or []
         if not isinstance(value, list):
             raise EvalError(f"private_link_connections(): properties.{key} is a {type_name(value)}")
         out.extend(value)
-    return out
+        lists.append(value)
+    return _keep(out, *lists)  # a list with a connection a what-if could not predict stays incomplete
 
 
 def _each(fn):

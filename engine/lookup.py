@@ -81,7 +81,7 @@ def _canon(v):
         return (_BOOL, v)
     if isinstance(v, list):
         return tuple(_canon(x) for x in v)
-    if v.__class__ is dict:
+    if isinstance(v, dict):  # a plain object, or one holding values a what-if could not predict
         return frozenset((k, _canon(x)) for k, x in v.items())
     return v
 

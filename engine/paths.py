@@ -10,6 +10,7 @@ are not decided on the elements that happened to be readable.
 
 from __future__ import annotations
 
+from .unresolved import Marked, missing as unresolved
 from .values import EvalError, Missing, Partial, partial, type_name
 
 PROJECT = object()  # the `[*]` step
@@ -26,7 +27,7 @@ def _miss(text: str, root, leaf: bool = False) -> Missing:
 
 def _holder(value) -> bool:
     """Is `value` a container a key could be absent from (as opposed to null or missing on the way)?"""
-    return type(value) is dict or type(value) is list
+    return type(value) is dict or type(value) is list or type(value) is Marked
 
 
 def _step(value, key, text):
@@ -44,6 +45,13 @@ def _step(value, key, text):
         raise EvalError(f"{text}: '{key}' read from a list; use [*] to project over its elements")
     if value is None:
         return _MISS
+    if t is Marked:  # a container holding values a what-if could not predict (argus.unresolved)
+        if type(key) is int:
+            raise EvalError(f"{text}: cannot index an object with a number")
+        m = unresolved(value, key, text)
+        return m if m is not None else value.get(key, _MISS)
+    if t is Missing:  # an unpredicted value met on the way: reading past it is as unknown as reading it
+        return value
     raise EvalError(f"{text}: cannot read '{key}' of a {type_name(value)}")
 
 
@@ -104,11 +112,22 @@ def _tag_path(steps: tuple, text: str):
 
     def get_tag(root):
         if type(root) is not dict:
-            return _miss(text, root) if root is None else _step(root, TAGS, text)
-        tags = root.get(TAGS)
+            if type(root) is not Marked:
+                return _miss(text, root) if root is None else _step(root, TAGS, text)
+            tags = _step(root, TAGS, text)  # a row a what-if could not predict: its tags are unknown too
+            if tags.__class__ is Missing:
+                return tags
+            tags = None if tags is _MISS else tags
+        else:
+            tags = root.get(TAGS)
         if tags is None:
             return None
-        if type(tags) is not dict:
+        if type(tags) is Marked:
+            key = name if name in tags else next((k for k in tags if k.casefold() == folded), name)
+            v = unresolved(tags, key, text)  # one tag's value unpredicted by a what-if
+            if v is not None:
+                return v
+        elif type(tags) is not dict:
             raise EvalError(f"{text}: tags is a {type_name(tags)}, not an object")
         v = tags.get(name, _MISS)
         if v is _MISS:
