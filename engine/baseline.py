@@ -45,6 +45,12 @@ def load(path: str) -> dict:
     raise UserError(f"{path}: baseline is neither an argus JSON report nor a SARIF log")
 
 
+def from_findings(findings: list[dict], path: str, started_at: str | None) -> dict:
+    """A baseline made of findings in memory, as `load` returns one: `argus scan --what-if` compares the scan
+    after the deployment with the scan of the same snapshot before it. `path` says what it was."""
+    return {"path": path, "format": "json", "started_at": started_at, "findings": [_record(f) for f in findings]}
+
+
 def apply(doc: dict, previous: dict) -> None:
     """Set `baseline_state` on tracked findings and add `absent` and `run.baseline` (mutates ``doc``)."""
     waiting: dict[tuple[str, str], list[int]] = {}

@@ -45,6 +45,9 @@ def render(doc: dict, *, limit: int = COMMENT_LIMIT) -> str:
     """The Markdown summary of ``doc``, at most ``limit`` characters long."""
     rules = {rule["id"]: rule for rule in doc["rules"]}
     parts = [_heading(doc), _counts_table(doc)]
+    if doc["run"].get("what_if"):  # a pull-request comment on a deployment leads with what it breaks
+        from .whatif_report import markdown_parts
+        parts[:0] = markdown_parts(doc, md)
     budget = _Budget(limit - sum(len(p) + 2 for p in parts) - _RESERVE)
     everywhere = _where_all_findings(doc)
     parts += _act_on(doc, rules, budget, everywhere)

@@ -78,6 +78,8 @@ def build(doc: dict, *, include_passed: bool = False, repo_root: str | None = No
         run["originalUriBaseIds"] = {SRCROOT: {"uri": Path(repo_root).resolve().as_uri().rstrip("/") + "/"}}
     if "absent" in doc:
         run["properties"]["absent"] = doc["absent"]
+    if doc["run"].get("what_if"):  # the baseline was the estate before the deployment (argus.whatif_scan)
+        run["properties"]["whatIf"] = doc["run"]["what_if"]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
@@ -225,7 +227,9 @@ def message_text(finding: dict) -> str:
 def _primary_location(finding: dict, locator: _Locator) -> dict:
     subject_id = finding["subject"]["id"]
     source = finding.get("source")
-    if source:
+    if source and source.get("line"):  # a row a what-if changed: the line of the change in the what-if file
+        physical = locator.physical(source["file"], source["line"], None)
+    elif source:
         line, column = locator.line_of(source["file"], subject_id) or (1, None)
         physical = locator.physical(source["file"], line, column)
     else:  # a finding about the rule or snapshot as a whole: anchor it at the rule
@@ -293,6 +297,7 @@ def _diagnostic_notification(diag: dict, locator: _Locator) -> dict:
 def _artifacts(doc: dict, locator: _Locator) -> list[dict]:
     run = doc["run"]
     files = [(s, "analysisTarget") for s in run["snapshots"]] + [(r, "policy") for r in run["rule_files"]]
+    files += [(w, "analysisTarget") for w in (run.get("what_if") or {}).get("files", [])]
     return [{"location": locator.artifact(f["path"]), "hashes": {"sha-256": f["sha256"]}, "roles": [role]}
             for f, role in files]
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from . import baseline, formats, history, outputspec, report, resources, snapshot, waivers
+from . import baseline, formats, history, outputspec, report, resources, snapshot, waivers, whatif_scan
 from .diagnostics import Diagnostic, DiagnosticError
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
@@ -46,7 +46,9 @@ def add_arguments(p) -> None:
     add_source_arguments(p)
     p.add_argument("--waivers", metavar="FILE", help="waivers file (YAML/JSON), added to the policies file's waivers")
     p.add_argument("--baseline", metavar="PREVIOUS", help="earlier JSON or SARIF output: mark findings new/unchanged/updated, list absent ones")
-    p.add_argument("--fail-on-new", action="store_true", help="with --baseline: exit 1 only for failing findings the baseline did not have")
+    p.add_argument("--fail-on-new", action="store_true", help="with --baseline: exit 1 only for failing findings the baseline did not have (with --what-if: only for failures the deployment introduces)")
+    from .whatif_scan import add_arguments as add_what_if_arguments
+    add_what_if_arguments(p)
     p.add_argument("--fail-on-not-evaluated", action="store_true",
                    help="exit 1 also for not_evaluated findings at or above --fail-on (data a rule needs was absent), "
                         "so a scheduled scan of an incomplete snapshot does not pass")
@@ -184,14 +186,16 @@ def run(args) -> int:
     file_waivers = list(getattr(args, "file_waivers", []))  # bad waivers or baseline fail before the scan runs
     listed = file_waivers + (waivers.load_file(args.waivers) if args.waivers else [])
     previous = baseline.load(args.baseline) if args.baseline else None
+    overlay = whatif_scan.prepare(args, snap)  # a what-if that cannot be scanned stops here, before any output
+    scanned = snap if overlay is None else overlay.after  # with --what-if: the estate after the deployment
     diagnostics = session.diagnostics + snapshot_diagnostics(snap)
     if not any(fmt == "text" and out is None for fmt, out in pairs):  # text output lists them itself
         for d in diagnostics:
             print(d.render(session.sources), file=sys.stderr)
-    findings = session.evaluate(snap)
+    findings = session.evaluate(scanned)
     doc = report.build(
         findings=findings, rules=[session.infos[r.node.id] for r in session.rules], rule_files=session.rule_files,
-        snapshot=snap, parameters=session.params, diagnostics=diagnostics,
+        snapshot=scanned, parameters=session.params, diagnostics=diagnostics,
         policy=policy.name if policy else None, started_at=started, finished_at=report.now_iso(),
         duration_ms=(time.perf_counter() - t0) * 1000)
     doc["run"]["settings"] = dict(getattr(args, "setting_sources", {}))
@@ -203,6 +207,8 @@ def run(args) -> int:
         waivers.apply(doc, listed, today=datetime.now(timezone.utc).date(), known_rule_ids=known)
     if previous is not None:
         baseline.apply(doc, previous)
+    if overlay is not None:  # the same rules on the estate before the deployment are the baseline
+        whatif_scan.compare(doc, session.evaluate(snap), overlay, started)
     _write_outputs(args, pairs, doc)
     _say_errored(pairs, doc)
     if args.history:  # only a scan whose outputs all exist is recorded: a retried run must not count twice
@@ -212,7 +218,7 @@ def run(args) -> int:
 
 def _check_fail_on_new(args) -> None:
     """--fail-on-new needs a baseline; from the environment or the policies file it may precede the first one."""
-    if not args.fail_on_new or args.baseline:
+    if not args.fail_on_new or args.baseline or getattr(args, "what_if", None):
         return
     if args.setting_sources.get("fail_on_new") == "flag":
         raise UserError("--fail-on-new needs --baseline PREVIOUS (an earlier JSON or SARIF output)")
