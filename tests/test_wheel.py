@@ -166,6 +166,8 @@ def _recipe_step(text: str, pattern: str) -> str:
 @pytest.mark.parametrize("recipe,variable", [
     ("github-scheduled-scan.yml", '"${{ vars.ARGUS_MANAGEMENT_GROUP }}"'),
     ("azure-pipelines-scheduled-scan.yml", '"$(managementGroup)"'),
+    ("github-pr-what-if.yml", '"${{ vars.ARGUS_MANAGEMENT_GROUP }}"'),
+    ("azure-pipelines-pr-what-if.yml", '"$(managementGroup)"'),
 ])
 def test_ci_recipe_installs_and_collects_as_written(recipe, variable, tmp_path):
     """The recipe's own install command in a fresh checkout (offline flags added), then its collect step."""
