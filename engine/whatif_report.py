@@ -89,8 +89,8 @@ def change_of(f: dict) -> str:
 def notes(what_if: dict) -> list[str]:
     out = []
     for scope in what_if["uncovered_scopes"]:
-        out.append(f"the snapshot does not cover {scope['scope']}: its {_count(scope['changes'], 'change')} "
-                   "there are checked only as the what-if describes them, against nothing else of that subscription")
+        out.append(f"the snapshot does not cover {scope['scope']} ({_count(scope['changes'], 'change')} there): the "
+                   "rules see only what the what-if creates or changes in it, nothing else of that subscription")
     skipped = what_if["not_applied"]
     if skipped:
         first = skipped[0]

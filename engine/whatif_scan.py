@@ -11,6 +11,8 @@ subscriptions the snapshot did not cover, and the counts of argus.whatif_report.
 
 from __future__ import annotations
 
+import sys
+
 from . import baseline, settings, whatif, whatif_load, whatif_report
 from .errors import UserError
 
@@ -36,8 +38,22 @@ def prepare(args, snap):
     if args.baseline:
         raise UserError(f"--what-if compares the estate after the deployment with the estate now; drop "
                         f"{settings.describe(args, 'baseline')} (the two comparisons cannot both be made)")
+    _no_history(args)
     files = [whatif_load.load(path) for path in paths]
     return whatif.build(snap, files, apply_potential=args.what_if_potential)
+
+
+def _no_history(args) -> None:
+    """A what-if scan is a prediction, not the estate: recording it would put a state Azure never had into the
+    trend. Refused when asked for on the command line; a history set for every scan (environment, policies
+    file) is skipped with a note, so a pull-request check can share the settings of the scheduled scan."""
+    if not args.history:
+        return
+    if args.setting_sources.get("history") == "flag":
+        raise UserError("--history records scans of the estate; a --what-if scan is a prediction: drop --history")
+    print(f"argus: note: {settings.describe(args, 'history')} is not appended to: a --what-if scan is a prediction, "
+          "not the estate", file=sys.stderr)
+    args.history = None
 
 
 def compare(doc: dict, before: list, overlay, started_at: str) -> None:

@@ -309,3 +309,13 @@ def test_what_if_flags_misused(argus, tmp_path):
         "(the two comparisons cannot both be made)")
     assert refused(argus, tmp_path, "--what-if", tmp_path / "nowhere.json") == \
         f"argus scan: error: {tmp_path}/nowhere.json: no such what-if file"
+    assert refused(argus, tmp_path, "--what-if", WHATIF / "cache-lockdown.json", "--history", tmp_path / "h.db") == \
+        "argus scan: error: --history records scans of the estate; a --what-if scan is a prediction: drop --history"
+
+
+def test_a_history_from_the_environment_is_not_appended_to(argus, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARGUS_HISTORY", str(tmp_path / "h.db"))
+    code, doc, err = scan(argus, tmp_path, "--example", "--what-if", WHATIF / "cache-lockdown.json")
+    assert code == 1 and doc is not None and not (tmp_path / "h.db").exists()
+    assert (f"argus: note: ARGUS_HISTORY={tmp_path}/h.db is not appended to: a --what-if scan is a "
+            "prediction, not the estate\n") in err
