@@ -30,7 +30,7 @@ SNAPSHOT_FORMAT = "argus-snapshot/1"
 ZONE_GROUP_API = "2024-05-01"
 
 
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+def add_source_arguments(parser: argparse.ArgumentParser, verbose_help: str | None = None) -> None:
     """Flags shared by `argus collect` and `argus scan --live`."""
     group = parser.add_argument_group("Azure source")
     scope = group.add_mutually_exclusive_group()
@@ -44,7 +44,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
                        help="ARM endpoint URL overriding the cloud's (http only for a loopback address)")
     group.add_argument("--quiet", action="store_true", help="no progress output")
     group.add_argument("-v", "--verbose", action="store_true",
-                       help="report every query, retry and throttling wait on stderr")
+                       help=verbose_help or "report every query, retry and throttling wait on stderr")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

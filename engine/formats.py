@@ -16,6 +16,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     "sarif": ("argus.sarif", "render"),
     "junit": ("argus.junit", "render"),
     "markdown": ("argus.markdown", "render"),
+    "github": ("argus.cicommands", "render_github"),            # workflow commands: annotations in a run
+    "azuredevops": ("argus.cicommands", "render_azuredevops"),  # logging commands: issues in a pipeline
 }
 
 

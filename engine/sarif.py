@@ -112,6 +112,19 @@ def help_uri(rule: dict) -> str | None:
     return None
 
 
+def positions(doc: dict):
+    """Where each finding's result points, as a function of the finding giving (file path as the report has
+    it, line, column or None): the subject's row in its snapshot file, else the rule's line. The CI
+    annotation formats (argus.cicommands) point where SARIF does."""
+    locator = _Locator(None, [s["path"] for s in doc["run"]["snapshots"]])
+    locator.artifact = lambda path: {"uri": path}  # the path itself: annotations name files, not URIs
+
+    def position(finding: dict) -> tuple[str, int, int | None]:
+        physical = _primary_location(finding, locator)["physicalLocation"]
+        return physical["artifactLocation"]["uri"], physical["region"]["startLine"], physical["region"].get("startColumn")
+    return position
+
+
 def _rule_list(doc: dict) -> list[dict]:
     """The run's rules, plus a minimal entry for any rule a finding names that the header lacks."""
     rules = list(doc["rules"])

@@ -19,7 +19,7 @@ from . import baseline, formats, history, outputspec, report, resources, snapsho
 from .diagnostics import Diagnostic, DiagnosticError
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
-from . import settings
+from . import cicommands, selection, settings
 from .policies import load_policy
 from .session import parse_param_flags, prepare
 
@@ -35,15 +35,18 @@ def add_arguments(p) -> None:
     p.add_argument("--policy", metavar="NAME", help="policy set to run (default: the file's default_policy)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter value (repeatable)")
     add_snapshot_arguments(p)
-    p.add_argument("--format", action=outputspec.InOrder, choices=sorted(formats.FORMATS), help="output format (repeatable; default text); without an --output right after it, it goes to stdout")
-    p.add_argument("--output", action=outputspec.InOrder, metavar="FILE", help="output file for the --format just before it (- for stdout)")
+    p.add_argument("-f", "--format", action=outputspec.InOrder, choices=sorted(formats.FORMATS), help="output format (repeatable; default text); without an --output right after it, it goes to stdout")
+    p.add_argument("-o", "--output", action=outputspec.InOrder, metavar="FILE", help="output file for the --format just before it (- for stdout)")
+    from .selection import add_arguments as add_selection_arguments
+    add_selection_arguments(p)
     p.add_argument("--fail-on", choices=SEVERITIES + ("never",), help="lowest severity of a failing finding that makes the exit code 1 (default: info, i.e. any); env ARGUS_FAIL_ON")
     p.add_argument("--include-passed", action="store_true", help="include passing and skipped results in SARIF")
     live = p.add_argument_group("live collection (--live)")
     live.add_argument("--live", action="store_true", help="collect a snapshot from Azure Resource Graph first, then scan it")
     live.add_argument("--save-snapshot", metavar="FILE", help="with --live: keep the collected snapshot in FILE")
     from .collect import add_source_arguments
-    add_source_arguments(p)
+    add_source_arguments(p, verbose_help="text report: every rule and finding, passing ones too, with full resource "
+                                         "ids; with --live also every query, retry and throttling wait on stderr")
     p.add_argument("--waivers", metavar="FILE", help="waivers file (YAML/JSON), added to the policies file's waivers")
     p.add_argument("--baseline", metavar="PREVIOUS", help="earlier JSON or SARIF output: mark findings new/unchanged/updated, list absent ones")
     p.add_argument("--fail-on-new", action="store_true", help="with --baseline: exit 1 only for failing findings the baseline did not have (with --what-if: only for failures the deployment introduces)")
@@ -113,7 +116,7 @@ def load_inputs(args, only=None, check=None):
     paths = None if getattr(args, "live", False) else snapshot_paths(args)  # no input: fail before compiling
     rule_paths = args.rules or (policy.rules if policy else [resources.display(resources.rules_dir())])
     session = prepare(rule_paths, policy, parse_param_flags(args.param), only=only,
-                      param_origins=getattr(args, "param_origins", None))
+                      param_origins=getattr(args, "param_origins", None), narrow=selection.narrower(args))
     if getattr(args, "live", False):
         return policy, session, _collect_live(args, session)
     return policy, session, snapshot.load(paths)
@@ -199,6 +202,7 @@ def run(args) -> int:
         policy=policy.name if policy else None, started_at=started, finished_at=report.now_iso(),
         duration_ms=(time.perf_counter() - t0) * 1000)
     doc["run"]["settings"] = dict(getattr(args, "setting_sources", {}))
+    doc["run"]["selection"] = selection.header(args, session)
     # ---- post-processing (waivers, baselines), then every output, then history ----
     if listed:
         known = {r.id for r in session.plan.program.rules}
@@ -211,8 +215,10 @@ def run(args) -> int:
         whatif_scan.compare(doc, session.evaluate(snap), overlay, started)
     _write_outputs(args, pairs, doc)
     _say_errored(pairs, doc)
+    cicommands.append_job_summary(pairs, doc)
     if args.history:  # only a scan whose outputs all exist is recorded: a retried run must not count twice
         _append_history(args.history, pairs, doc)
+    _say_summary(pairs, doc)
     return exit_code(doc, args.fail_on, new_only=args.fail_on_new, not_evaluated=args.fail_on_not_evaluated)
 
 
@@ -240,18 +246,30 @@ def _write_outputs(args, pairs, doc) -> None:
     file or none (atomic_write_all); stdout last, so a report on the terminal means the files are there."""
     rendered = []
     for fmt, out in pairs:
-        options = {}
-        if fmt == "text":
-            from .textout import want_color
-            options["color"] = out is None and want_color(sys.stdout)
-        elif fmt == "sarif":
-            from .sarif import find_repo_root
-            options.update(include_passed=args.include_passed, repo_root=find_repo_root())
-        rendered.append((out, formats.render(fmt, doc, **options)))
+        rendered.append((out, formats.render(fmt, doc, **_format_options(args, fmt, out))))
     atomic_write_all([(out, text) for out, text in rendered if out is not None])
     for out, text in rendered:
         if out is None:
             sys.stdout.write(text)
+
+
+def _format_options(args, fmt: str, out: str | None) -> dict:
+    if fmt == "text":  # drawn for the terminal on stdout; a file gets plain text at the default width
+        from .textout import terminal
+        looks = terminal(sys.stdout) if out is None else {"color": None}
+        return {**looks, "verbose": args.verbose}
+    if fmt == "sarif":
+        from .sarif import find_repo_root
+        return {"include_passed": args.include_passed, "repo_root": find_repo_root()}
+    return {}
+
+
+def _say_summary(pairs, doc) -> None:
+    """With every format in a file, the terminal still gets the one line a person looks for."""
+    if any(out is None for _, out in pairs):
+        return
+    from .textout import summary_line
+    print(f"argus scan: {summary_line(doc)} (written to {', '.join(out for _, out in pairs)})", file=sys.stderr)
 
 
 def _say_errored(pairs, doc) -> None:

@@ -46,10 +46,11 @@ def parse_param_flags(flags: list[str]) -> dict[str, str]:
 
 
 def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dict | None = None,
-            only=None, param_origins: dict | None = None) -> Session:
+            only=None, param_origins: dict | None = None, narrow=None) -> Session:
     """`only` (rule ids, any case): keep just these of the selected rules, so only they need parameter values
     (`explain` and `test` evaluate one or a few rules); ids not selected are left for the caller to report.
-    `param_origins`: for values of `cli_params` that came from elsewhere (an ARGUS_PARAM_* variable), where."""
+    `param_origins`: for values of `cli_params` that came from elsewhere (an ARGUS_PARAM_* variable), where.
+    `narrow(all rule ids, [(compiled rule, RuleInfo)])`: scan's --rule/--skip-rule/--severity (argus.selection)."""
     program, diags = load_rules(rule_paths)
     sources = program.sources
     if has_errors(diags):
@@ -69,6 +70,9 @@ def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dic
     for cr in rules:
         sev = overrides.get(cr.node.id.casefold())
         infos[cr.node.id] = rule_info(cr.node, {cr.node.id: sev} if sev else None)
+    if narrow is not None and not has_errors(diags):  # before parameters: a rule left out needs no value
+        rules = narrow(ids, [(cr, infos[cr.node.id]) for cr in rules])
+        infos = {cr.node.id: infos[cr.node.id] for cr in rules}
     params, param_diags = _resolve_params(plan, rules, policy, cli_params or {}, param_origins or {})
     diags += param_diags
     if has_errors(diags):

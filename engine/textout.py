@@ -1,36 +1,61 @@
-"""Terminal text for a report document.
+"""Terminal text for a report document, laid out with rich.
 
-In: the JSON report document (annotated by waivers and baseline when those ran) and whether to use
-colour. Out: text grouped by rule (most severe rule first), one line per finding that needs a look
-(status, subject, message, and [new]/[updated]/[waived] marks), passes and skips counted on the
-rule's line, then waivers that expired or went unused, findings gone since the baseline, and a summary.
-want_color decides colour the usual way: only on a terminal, never when NO_COLOR is set. status_message
-joins a status and a message without saying the status twice (for the Markdown summary too).
+In: the JSON report document (annotated by waivers and baseline when those ran), and how to draw it: colour
+system (None for plain text), NO_COLOR, width, verbose. Out: the text. What needs a look comes first: the
+rules with fail, warn, error or not_evaluated findings (most severe rule first), each finding with its
+subject's name, a short resource locator and the message, then the rule's remediation and help link; the
+rules that passed (or did not apply) are one line; then waivers that expired or went unused, findings gone
+since the baseline, and the summary. `verbose` shows every rule and finding, with the full resource id.
+Prose is wrapped at spaces to the width; an id or a link is never broken (a longer one runs past the width,
+whole, so it can be copied). `terminal(stream)` says how to draw for a stream, by rich's conventions
+(NO_COLOR, FORCE_COLOR, TTY_COMPATIBLE, TERM=dumb, not a terminal); `status_message` joins a status and a
+message without saying the status twice (for the Markdown summary too).
 """
 
 from __future__ import annotations
 
+import io
 import os
 from typing import TextIO
 
+from rich.console import Console
+from rich.text import Text
+
 from .model import SEVERITY_RANK
+from .prose import paragraphs
+from .sarif import help_uri
+
+try:  # rich's own word wrap; with fold=False a word longer than the line (an id) stays whole
+    from rich._wrap import divide_line
+except ImportError:  # pragma: no cover - a rich without it: fold like Text.wrap does
+    divide_line = None
 
 SHOWN = ("fail", "warn", "error", "not_evaluated")
 DISPLAY_ORDER = ("fail", "warn", "error", "not_evaluated", "skip", "pass")  # what needs a look first
 SHAPES = {"arm-bodies": " (ARM bodies)"}  # a snapshot file's `shape` note in headers: its rows were converted
 LABEL = {"fail": "FAIL", "warn": "WARN", "error": "ERROR", "not_evaluated": "NOT EVALUATED",
          "pass": "PASS", "skip": "SKIP"}
-_SGR = {"fail": "1;31", "warn": "33", "error": "1;35", "not_evaluated": "35", "pass": "32", "skip": "2",
-        "critical": "1;31", "high": "31", "medium": "33", "low": "36", "info": "2",
-        "rule": "1", "dim": "2", "new": "1;36", "updated": "36", "waived": "2"}
+DEFAULT_WIDTH = 100  # not a terminal and no COLUMNS: wide enough for most messages, narrow enough to read
+# critical must read as the most severe: reversed red stands out from the plain red of high
+STYLE = {"fail": "bold red", "warn": "yellow", "error": "bold magenta", "not_evaluated": "magenta",
+         "pass": "green", "skip": "dim",
+         "critical": "bold reverse red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim",
+         "rule": "bold", "dim": "dim", "label": "bold", "new": "bold cyan", "updated": "cyan", "waived": "dim"}
 
 
-def want_color(stream: TextIO) -> bool:
-    """Colour only for a terminal, and never when NO_COLOR is set to anything (no-color.org) or TERM=dumb."""
-    if os.environ.get("NO_COLOR", "") != "" or os.environ.get("TERM") == "dumb":
-        return False
+def terminal(stream: TextIO) -> dict:
+    """How to draw for ``stream``, as rich decides for a console writing there: the colour system (None: no
+    escapes at all, e.g. not a terminal, TERM=dumb), NO_COLOR (styles without colours), and the width: COLUMNS,
+    else the terminal's, else DEFAULT_WIDTH."""
+    console = Console(file=stream)
+    columns = os.environ.get("COLUMNS", "")
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    try:
+        tty = bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        tty = False
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else console.width if tty else DEFAULT_WIDTH
+    return {"color": console.color_system, "no_color": console.no_color, "width": width}
 
 
 def status_message(status: str, message: str) -> str:
@@ -39,44 +64,134 @@ def status_message(status: str, message: str) -> str:
     return message if message.casefold().startswith(label) else f"{label}: {message}"
 
 
-def render(doc: dict, *, color: bool) -> str:
-    """The terminal text for ``doc``."""
-    paint = _painter(color)
-    lines = [_header(doc, paint)]
-    lines += [_diagnostic(d, paint) for d in doc["diagnostics"]]
+def render(doc: dict, *, color: bool | str | None = False, width: int = DEFAULT_WIDTH, no_color: bool = False,
+           verbose: bool = False) -> str:
+    """The terminal text for ``doc``: ``color`` is a rich colour system ("standard", "256", "truecolor"),
+    True for "standard", or False/None for plain text."""
+    system = "standard" if color is True else (color or None)
+    out = _Out(system, max(width, 20), no_color)
+    out.line(_header(doc))
+    selection = selection_line(doc)
+    if selection:
+        out.line(_styled(selection, "dim"))
+    for diag in doc["diagnostics"]:  # one line each, as `argus check` prints them: found by grep, by editors
+        out.whole(_diagnostic(diag))
+    quiet = []
     for rule, findings in _by_rule(doc):
-        lines.append("")
-        lines += _rule_block(rule, findings, paint)
-    lines += _waiver_lines(doc.get("waivers", []), paint)
-    lines += _absent_lines(doc.get("absent", []), paint)
-    lines += ["", *_summary(doc, paint)]
-    return "\n".join(lines) + "\n"
+        if verbose or any(f["status"] in SHOWN for f in findings):
+            out.blank()
+            _rule_block(out, rule, findings, verbose)
+        else:
+            quiet.append((rule, findings))
+    if quiet:
+        out.blank()
+        out.line(_quiet_line(quiet))
+    _waiver_lines(out, doc.get("waivers", []))
+    _absent_lines(out, doc.get("absent", []))
+    out.blank()
+    _summary(out, doc)
+    return out.text()
 
 
-def _painter(color: bool):
-    def paint(text: str, style: str) -> str:
-        return f"\x1b[{_SGR[style]}m{text}\x1b[0m" if color and text else text
-    return paint
+def summary_line(doc: dict) -> str:
+    """`27 findings: 5 fail, 3 warn, 1 skip, 18 pass`, plain: the last line of the text report."""
+    by_status = doc["summary"]["by_status"]
+    counts = ", ".join(f"{by_status.get(s, 0)} {s.replace('_', ' ')}" for s in DISPLAY_ORDER if by_status.get(s, 0))
+    return f"{_count(doc['summary']['total'], 'finding')}: {counts or 'none'}"
 
 
-def _header(doc: dict, paint) -> str:
+def selection_line(doc: dict) -> str:
+    """`selected 8 of 22 rules: --rule AMX-PP-* · --severity critical, high`, or "" when nothing narrowed them."""
+    sel = doc["run"].get("selection")
+    if not sel or not (sel["rules"] or sel["skip_rules"] or sel["severities"]):
+        return ""
+    parts = [f"--rule {', '.join(sel['rules'])}" if sel["rules"] else "",
+             f"--skip-rule {', '.join(sel['skip_rules'])}" if sel["skip_rules"] else "",
+             f"--severity {', '.join(sel['severities'])}" if sel["severities"] else ""]
+    return f"selected {sel['selected']} of {_count(sel['available'], 'rule')}: " + " · ".join(p for p in parts if p)
+
+
+def short_locator(resource_id: str) -> str:
+    """A resource id without what the reader rarely needs: `rg/RG-Migrate · storageAccounts/lsa1`,
+    `sub/a8d2e6f1 · rg/RG-Migrate`, `sub/a8d2e6f1 · routeFilters/rf1`; any other id as it is."""
+    parts = resource_id.strip("/").split("/")
+    if len(parts) < 2 or parts[0].casefold() != "subscriptions":
+        return resource_id
+    subscription, rest = f"sub/{parts[1][:8]}", parts[2:]
+    if len(rest) >= 2 and rest[0].casefold() == "resourcegroups":
+        scope, rest = f"rg/{rest[1]}", rest[2:]
+        if not rest:
+            return f"{subscription} · {scope}"
+    else:
+        scope = subscription
+    if len(rest) >= 4 and rest[0].casefold() == "providers":
+        rest = rest[2:]  # the namespace (Microsoft.Storage) is implied by the type's name
+    return f"{scope} · {'/'.join(rest)}" if rest else scope
+
+
+class _Out:
+    """A rich Console drawing into a string with an explicit colour system and width, never the real
+    terminal's: what is rendered does not depend on where the test or the scan runs."""
+
+    def __init__(self, system: str | None, width: int, no_color: bool) -> None:
+        self._buffer = io.StringIO()
+        self.width = width
+        self._console = Console(file=self._buffer, width=width, height=25, color_system=system,
+                                force_terminal=system is not None, no_color=no_color, highlight=False,
+                                markup=False, emoji=False, legacy_windows=False, force_jupyter=False,
+                                force_interactive=False, _environ={})
+
+    def line(self, text: Text | str, hang: int = 0, prefix: Text | None = None) -> None:
+        """``text`` wrapped at spaces to the width after ``prefix`` (``hang`` columns wide), continuation lines
+        indented by ``hang``; without a prefix the first line starts at the margin."""
+        text = Text(text) if isinstance(text, str) else text
+        if divide_line is None:
+            lines = text.wrap(self._console, self.width - hang)
+        else:
+            lines = text.divide(divide_line(text.plain, self.width - hang, fold=False))
+        for i, part in enumerate(lines):
+            part.rstrip()
+            lead = prefix if i == 0 else Text(" " * hang)
+            self.whole(lead + part if lead is not None else part)
+
+    def labelled(self, label: str, text: Text | str, hang: int, style: str = STYLE["label"]) -> None:
+        self.line(text, hang, _styled(label.ljust(hang), style))
+
+    def whole(self, text: Text) -> None:
+        """One line, never wrapped or cut: it runs past the width if it must."""
+        self._console.print(text, soft_wrap=True)
+
+    def blank(self) -> None:
+        self._console.print()
+
+    def text(self) -> str:
+        return self._buffer.getvalue()
+
+
+def _styled(text: str, style: str) -> Text:
+    """``text`` with ``style`` as a span: a Text's own style would spread to any text appended to it."""
+    return Text.assemble((text, style))
+
+
+def _header(doc: dict) -> Text:
     run = doc["run"]
     snapshots = ", ".join(s["path"] + SHAPES.get(s.get("shape"), "") for s in run["snapshots"]) or "no snapshot"
     collected = f", collected {run['collected_at']}" if run.get("collected_at") else ""
     policy = f"policy {run['policy']}" if run.get("policy") else "no policy"
-    return paint(f"argus {run['engine']['version']} · {policy} · {snapshots}{collected} · scanned {run['started_at']}",
-                 "dim")
+    return _styled(f"argus {run['engine']['version']} · {policy} · {snapshots}{collected} · scanned {run['started_at']}",
+                   STYLE["dim"])
 
 
-def _diagnostic(diag: dict, paint) -> str:
+def _diagnostic(diag: dict) -> Text:
     where = ":".join(str(p) for p in (diag.get("file"), diag.get("line"), diag.get("col")) if p)
-    style = "error" if diag["severity"] == "error" else "warn"
-    return f"{where + ': ' if where else ''}{paint(diag['severity'], style)}: {diag['code']} {diag['message']}"
+    style = STYLE["error" if diag["severity"] == "error" else "warn"]
+    return Text.assemble(f"{where}: " if where else "", (diag["severity"], style),
+                         f": {diag['code']} {diag['message']}")
 
 
 def _by_rule(doc: dict) -> list[tuple[dict, list[dict]]]:
     rules = {rule["id"]: rule for rule in doc["rules"]}
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[dict]] = {rule_id: [] for rule_id in rules}
     for finding in doc["findings"]:
         groups.setdefault(finding["rule_id"], []).append(finding)
         rules.setdefault(finding["rule_id"], {"id": finding["rule_id"], "title": finding["title"],
@@ -85,76 +200,112 @@ def _by_rule(doc: dict) -> list[tuple[dict, list[dict]]]:
     return [(rules[rid], groups[rid]) for rid in order]
 
 
-def _rule_block(rule: dict, findings: list[dict], paint) -> list[str]:
-    quiet = [s for s in ("pass", "skip") if any(f["status"] == s for f in findings)]
+def _rule_block(out: _Out, rule: dict, findings: list[dict], verbose: bool) -> None:
+    listed = sorted((f for f in findings if verbose or f["status"] in SHOWN), key=lambda f: DISPLAY_ORDER.index(f["status"]))
     counts = ", ".join(f"{sum(f['status'] == s for f in findings)} {'passed' if s == 'pass' else 'skipped'}"
-                       for s in quiet)
-    head = f"{paint(rule['id'], 'rule')}  {paint(rule['severity'], rule['severity'])}  {rule['title']}"
-    lines = [head + (paint(f"  ({counts})", "dim") if counts else "")]
-    for finding in findings:
-        if finding["status"] in SHOWN:
-            lines.append(_finding_line(finding, paint))
-    return lines
+                       for s in ("pass", "skip") if any(f["status"] == s and f not in listed for f in findings))
+    head = Text.assemble((rule["id"], STYLE["rule"]), "  ", (rule["severity"], STYLE[rule["severity"]]), "  ",
+                         rule.get("title", ""), (f"  ({counts})" if counts else "", STYLE["dim"]))
+    out.line(head, 2)
+    hang = 2 + max((len(LABEL[f["status"]]) for f in listed), default=4) + 2
+    for finding in listed:
+        _finding(out, finding, hang, verbose)
+    if verbose and rule.get("description"):
+        for i, para in enumerate(paragraphs(rule["description"])):
+            out.labelled("  About" if i == 0 else "", para, hang)
+    if any(f["status"] in SHOWN for f in findings) or verbose:
+        for i, para in enumerate(paragraphs(rule.get("remediation"))):
+            out.labelled("  Fix" if i == 0 else "", para, hang)
+        uri = help_uri(rule)
+        if uri:
+            out.whole(_styled("  Help".ljust(hang), STYLE["label"]) + Text(uri))
 
 
-def _finding_line(finding: dict, paint) -> str:
+def _finding(out: _Out, finding: dict, hang: int, verbose: bool) -> None:
     subject = finding["subject"]
     label = subject["name"] or subject["id"] or "(rule)"
-    status = paint(f"{LABEL[finding['status']]:<13}", finding["status"])
-    text = f"  {status} {label}  {finding['message']}"
+    head = Text(label)
+    locator = short_locator(subject["id"]) if subject["id"] else ""
+    if locator and locator != label:
+        head += _styled(f"  {locator}", STYLE["dim"])
+    head += _marks(finding)
+    out.line(head, hang, _styled(f"  {LABEL[finding['status']]}".ljust(hang), STYLE[finding["status"]]))
+    out.line(finding["message"], hang, Text(" " * hang))
+    if verbose and subject["id"] and subject["id"] not in (label, locator):
+        out.whole(Text(" " * hang) + _styled(subject["id"], STYLE["dim"]))
+
+
+def _marks(finding: dict) -> Text:
+    marks = Text()
     state = finding.get("baseline_state")
     before = (finding.get("baseline_previous") or {}).get("status")
     if state == "updated" and before not in (None, finding["status"]):
-        text += " " + paint(f"[updated, was {before.replace('_', ' ')}]", state)
+        marks += Text(" ") + _styled(f"[updated, was {before.replace('_', ' ')}]", STYLE[state])
     elif state in ("new", "updated"):
-        text += " " + paint(f"[{state}]", state)
+        marks += Text(" ") + _styled(f"[{state}]", STYLE[state])
     waiver = finding.get("waiver")
     if waiver:
-        text += " " + paint(f"[waived until {waiver['expires']} by {waiver['owner']}]", "waived")
-    if subject["id"] and subject["id"] != label:
-        text += "  " + paint(subject["id"], "dim")
-    return text
+        marks += Text(" ") + _styled(f"[waived until {waiver['expires']} by {waiver['owner']}]", STYLE["waived"])
+    return marks
 
 
-def _waiver_lines(waivers: list[dict], paint) -> list[str]:
+def _quiet_line(quiet: list[tuple[dict, list[dict]]]) -> Text:
+    """The rules with nothing to look at, in one line: passed, not applicable, without findings."""
+    kinds = {"passed": [], "not applicable": [], "without findings": []}
+    for rule, findings in quiet:
+        kind = ("without findings" if not findings else
+                "passed" if any(f["status"] == "pass" for f in findings) else "not applicable")
+        kinds[kind].append(rule["id"])
+    kinds = {kind: sorted(ids) for kind, ids in kinds.items()}
+    text = Text()
+    for kind, ids in kinds.items():
+        if ids:
+            style = STYLE["pass"] if kind == "passed" else STYLE["dim"]
+            text += Text("; " if text else "") + _styled(f"{_count(len(ids), 'rule')} {kind}", style) + Text(f": {', '.join(ids)}")
+    return text + _styled(" (--verbose shows them)", STYLE["dim"])
+
+
+def _waiver_lines(out: _Out, waivers: list[dict]) -> None:
     lines = []
     for waiver in waivers:
+        what = f" waiver for {waiver['rule']} {waiver['subject']} from {waiver['source']}"
         if waiver["state"] == "expired":
-            lines.append(f"  {paint('EXPIRED', 'warn')} waiver for {waiver['rule']} {waiver['subject']} from "
-                         f"{waiver['source']} expired on {waiver['expires']}: "
-                         f"{_count(waiver['matched'], 'finding')} no longer waived")
+            lines.append(_styled("EXPIRED", STYLE["warn"]) + Text(
+                f"{what} expired on {waiver['expires']}: {_count(waiver['matched'], 'finding')} no longer waived"))
         elif waiver["state"] == "unused":
-            lines.append(f"  {paint('UNUSED', 'dim')} waiver for {waiver['rule']} {waiver['subject']} from "
-                         f"{waiver['source']} matched no fail or warn finding")
-    return ["", paint("Waivers", "rule"), *lines] if lines else []
+            lines.append(_styled("UNUSED", STYLE["dim"]) + Text(f"{what} matched no fail or warn finding"))
+    if lines:
+        out.blank()
+        out.line(_styled("Waivers", STYLE["rule"]))
+        for line in lines:
+            out.line(line, 4, Text("  "))
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _absent_lines(absent: list[dict], paint) -> list[str]:
+def _absent_lines(out: _Out, absent: list[dict]) -> None:
     if not absent:
-        return []
-    lines = ["", paint("Gone since the baseline", "rule")]
+        return
+    out.blank()
+    out.line(_styled("Gone since the baseline", STYLE["rule"]))
     for old in absent:
         label = old["subject"]["name"] or old["subject"]["id"] or "(rule)"
-        lines.append(f"  {paint('ABSENT'.ljust(13), 'pass')} {old['rule_id']} {label}  "
-                     f"(was {status_message(old['status'], old['message'])})")
-    return lines
+        out.line(Text(f"{old['rule_id']} {label}  (was {status_message(old['status'], old['message'])})"), 16,
+                 Text("  ") + _styled("ABSENT".ljust(14), STYLE["pass"]))
 
 
-def _summary(doc: dict, paint) -> list[str]:
+def _summary(out: _Out, doc: dict) -> None:
     findings = doc["findings"]
     by_status = doc["summary"]["by_status"]
-    counts = ", ".join(paint(f"{by_status.get(s, 0)} {s.replace('_', ' ')}", s) for s in DISPLAY_ORDER
-                       if by_status.get(s, 0))
-    lines = [f"{_count(doc['summary']['total'], 'finding')}: {counts or 'none'}"]
+    counts = [_styled(f"{by_status.get(s, 0)} {s.replace('_', ' ')}", STYLE[s]) for s in DISPLAY_ORDER
+              if by_status.get(s, 0)]
+    out.line(Text(f"{_count(doc['summary']['total'], 'finding')}: ") + (Text(", ").join(counts) if counts else Text("none")))
     waived = sum(1 for f in findings if f.get("waiver"))
     if waived:
-        lines.append(f"{waived} waived (not counted for --fail-on)")
+        out.line(f"{waived} waived (not counted for --fail-on)")
     if "absent" in doc:
         states = [f.get("baseline_state") for f in findings]
-        lines.append(f"since baseline: {states.count('new')} new, {states.count('updated')} updated, "
-                     f"{states.count('unchanged')} unchanged, {len(doc['absent'])} absent")
-    return lines
+        out.line(f"since baseline: {states.count('new')} new, {states.count('updated')} updated, "
+                 f"{states.count('unchanged')} unchanged, {len(doc['absent'])} absent")

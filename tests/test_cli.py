@@ -156,7 +156,7 @@ def sha256(path: Path) -> str:
 
 def test_output_file_is_written_whole(pack, argus):
     code, out, err = scan(argus, pack["good"], "--format", "json", "--output", "report.json")
-    assert (code, out, err) == (0, "", "")
+    assert (code, out, err) == (0, "", "argus scan: 2 findings: 2 pass (written to report.json)\n")
     assert json.loads((pack["dir"] / "report.json").read_text(encoding="utf-8"))["summary"]["total"] == 2
     assert not list(pack["dir"].glob(".argus-*"))
 
@@ -217,7 +217,7 @@ def test_usage_errors(pack, argus, args, message):
 def test_argparse_errors_exit_2_without_traceback(argus):
     code, out, err = argus("scan", "--format", "xml")
     assert (code, out) == (2, "")
-    assert "argus scan: error: argument --format: invalid choice: 'xml'" in err and "Traceback" not in err
+    assert "argus scan: error: argument -f/--format: invalid choice: 'xml'" in err and "Traceback" not in err
     assert argus()[0] == 2
 
 

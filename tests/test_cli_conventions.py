@@ -13,10 +13,11 @@ ARGUS = [sys.executable, "-m", "argus"]
 
 
 @pytest.mark.parametrize("argv,first_line_of_error", [
-    (["scan", "--rule", "x"], "argus scan: error: unrecognized arguments: --rule x"),
+    (["scan", "--rul", "x"], "argus scan: error: unrecognized arguments: --rul x"),  # not --rule, nor --rules
     (["scan", "--examp"], "argus scan: error: unrecognized arguments: --examp"),  # no prefix matching
     (["scan", "--example", "--format", "xml"],
-     "argus scan: error: argument --format: invalid choice: 'xml' (choose from 'json', 'junit', 'markdown', 'sarif', 'text')"),
+     "argus scan: error: argument -f/--format: invalid choice: 'xml' (choose from 'azuredevops', 'github', 'json', "
+     "'junit', 'markdown', 'sarif', 'text')"),
     (["check", "--strikt"], "argus check: error: unrecognized arguments: --strikt"),
     (["completion", "tcsh"],
      "argus completion: error: argument shell: invalid choice: 'tcsh' (choose from 'bash', 'zsh', 'fish', 'powershell')"),

@@ -296,9 +296,11 @@ def erring(tmp_path):
 
 @pytest.mark.parametrize("argv,err", [
     (["--format", "json", "--output", "r.json"],
-     "argus scan: 2 rules errored (T-ERR-01, T-ERR-02): see the report in r.json\n"),
+     "argus scan: 2 rules errored (T-ERR-01, T-ERR-02): see the report in r.json\n"
+     "argus scan: 3 findings: 2 error, 1 pass (written to r.json)\n"),
     (["--format", "json", "--output", "r.json", "--format", "sarif", "--output", "r.sarif"],
-     "argus scan: 2 rules errored (T-ERR-01, T-ERR-02): see the reports in r.json, r.sarif\n"),
+     "argus scan: 2 rules errored (T-ERR-01, T-ERR-02): see the reports in r.json, r.sarif\n"
+     "argus scan: 3 findings: 2 error, 1 pass (written to r.json, r.sarif)\n"),
     (["--format", "json", "--output", "r.json", "--format", "text"], ""),  # the report on stdout shows them
     (["--format", "json", "--output", "r.json", "--format", "junit"], ""),
 ])
