@@ -15,14 +15,16 @@ fixture files.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+import time
 from collections import Counter, defaultdict
 
 from . import fixtures as fx
-from . import fixturesnap
+from . import fixturejunit, fixturesnap
 from .diagnostics import DiagnosticError
-from .errors import UserError
+from .errors import UserError, atomic_write
 from .evaluator import rule_info
 from .explain import display_path
 from .loader import RULE_SUFFIX
@@ -37,6 +39,10 @@ def add_arguments(p) -> None:
                    "policies.yaml, else the bundled rule pack)")
     add_config_argument(p)
     p.add_argument("-v", "--verbose", action="store_true", help="list every case, not only failures")
+    p.add_argument("-f", "--format", choices=("text", "junit"), default="text",
+                   help="text (the default) or junit: JUnit XML, a suite per fixture file, a test case per case")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the --format to FILE (- for stdout); with junit in "
+                   "a file the text still goes to stdout, with junit on stdout it goes to stderr")
     p.add_argument("--coverage", action="store_true",
                    help="report when/require clauses of the tested rules no case made true, or false, and rules without fixtures")
     p.add_argument("--require-fixtures", action="store_true",
@@ -78,6 +84,8 @@ class Runner:
         self.snapshots = fixturesnap.SnapshotCache()
         self.results: dict[str, Counter] = defaultdict(Counter)
         self.failures = 0
+        self.cases: list[dict] = []  # one record per case run, for --format junit
+        self._file = ""  # the fixture file whose cases run now
         self.coverage: dict | None = {} if coverage else None   # (file, line, col) -> (rule id, step, outcomes seen)
 
     def pack(self, pack: str) -> Session:
@@ -100,6 +108,7 @@ class Runner:
         return loaded
 
     def run_file(self, pack: str, fixture: fx.FixtureFile) -> None:
+        self._file = fixture.path
         for case in fixture.cases:
             self.run_case(pack, case)
 
@@ -112,15 +121,16 @@ class Runner:
                        base.rule_files)
 
     def run_case(self, pack: str, case: fx.Case) -> None:
+        started = time.perf_counter()
         session = self.case_session(pack, case)
         snap = fixturesnap.case_snapshot(case, self.snapshots)
         trace: list | None = [] if self.coverage is not None else None
         findings = session.evaluate(snap, trace)
         if trace is not None:
             self.record(session, trace)
-        self.compare(case, findings)
+        self.compare(case, findings, time.perf_counter() - started)
 
-    def compare(self, case: fx.Case, findings) -> None:
+    def compare(self, case: fx.Case, findings, seconds: float = 0.0) -> None:
         want = Counter(_key(e.status, e.subject, e.rule) for e in case.expect)
         got = Counter(_key(f.status, f.subject.id, f.rule.id) for f in findings)
         problems = [f"unexpected finding: {k[1]} {k[2] or '(no subject)'} [{k[0].upper()}]" for k in (got - want).elements()]
@@ -134,13 +144,16 @@ class Runner:
                 problems.append(f"message of {k[1]} {k[2]}: expected {e.message!r}, got {' or '.join(map(repr, messages[k]))}")
         for r in case.rules:
             self.results[r.upper()]["failed" if problems else "passed"] += 1
+        got = [f"got: {f.rule.id} {f.status} {f.subject.id or '(no subject)'}: {f.message}" for f in findings]
+        self.cases.append({"file": self._file, "rules": list(case.rules), "name": case.name, "where": case.where,
+                           "problems": problems, "got": got if problems else [], "seconds": seconds})
         if problems:
             self.failures += 1
             print(f"FAIL {case.name} ({case.where})", file=self.out)
             for p in problems:
                 print(f"  {p}", file=self.out)
-            for f in findings:
-                print(f"  got: {f.rule.id} {f.status} {f.subject.id or '(no subject)'}: {f.message}", file=self.out)
+            for line in got:
+                print(f"  {line}", file=self.out)
         elif self.verbose:
             print(f"ok   {case.name}", file=self.out)
 
@@ -233,6 +246,7 @@ def run(args) -> int:
     if not fixtures:
         raise UserError(f"no fixture files found under {', '.join(paths)}")
     runner = Runner(verbose=args.verbose, coverage=args.coverage)
+    runner.out = _text_stream(args)
     try:
         for pack, fixture in runner.load(fixtures):
             runner.run_file(pack, fixture)
@@ -250,4 +264,24 @@ def run(args) -> int:
     nf, nr, nu = len(fixtures), len(runner.results), len(untested)
     print(f"{nf} fixture file{'s' * (nf != 1)}, {nr} rule{'s' * (nr != 1)}; {runner.failures} failing case{'s' * (runner.failures != 1)}"
           + (f"; {nu} rule{'s' * (nu != 1)} without fixtures" if nu else ""), file=runner.out)
+    _write_reports(args, runner, untested)
     return 1 if runner.failures or (args.require_fixtures and untested) else 0
+
+
+def _text_stream(args):
+    """Where the text goes: stdout, unless JUnit takes stdout (then stderr) or the text goes to a file."""
+    if args.format == "junit" and args.output in (None, "-"):
+        return sys.stderr
+    return io.StringIO() if args.format == "text" and args.output not in (None, "-") else sys.stdout
+
+
+def _write_reports(args, runner, untested) -> None:
+    if args.format == "text":
+        if args.output not in (None, "-"):
+            atomic_write(args.output, runner.out.getvalue())
+        return
+    xml = fixturejunit.render(runner.cases, untested, args.require_fixtures)
+    if args.output in (None, "-"):
+        sys.stdout.write(xml)
+    else:
+        atomic_write(args.output, xml)

@@ -90,3 +90,58 @@ def test_ci_formats(example, fmt, render):
     escaped = render(escaping_doc(example), repo_root=str(ROOT))
     check_golden(f"{fmt}-escaping.txt", escaped)
     assert "\r" not in escaped and escaped.count("\n") == 2  # one annotation, one summary line
+
+
+def test_check_format_sarif(argus, tmp_path):
+    import jsonschema
+    code, out, err = argus("check", "tests/data/golden/check", "--format", "sarif")
+    assert code == 2 and err == "1 file, 2 rules: 1 error, 2 warnings\n"
+    log = json.loads(out)
+    schema = json.loads((ROOT / "tests" / "data" / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)
+    results = log["runs"][0]["results"]
+    assert [(r["ruleId"], r["level"]) for r in results] == [("W501", "warning"), ("W503", "warning"), ("E200", "error")]
+    assert results[2]["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "tests/data/golden/check/lint-me.argus", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 13, "startColumn": 51, "endLine": 13, "endColumn": 60}}
+    run = log["runs"][0]
+    run["originalUriBaseIds"]["%SRCROOT%"]["uri"] = "file:///REPO/"  # where the checkout is varies
+    run["tool"]["driver"].update(fullName="argus 0.0.0 check", version="0.0.0", semanticVersion="0.0.0")
+    check_golden("check.sarif", json.dumps(log, indent=2, ensure_ascii=False) + "\n")
+    assert argus("check", "tests/data/golden/check", "-f", "sarif", "-o", tmp_path / "c.sarif")[0] == 2
+    assert json.loads((tmp_path / "c.sarif").read_text(encoding="utf-8"))["runs"][0]["results"] == results
+
+
+def test_check_format_json(argus):
+    code, out, err = argus("check", "tests/data/golden/check", "-f", "json")
+    doc = json.loads(out)
+    assert (doc["files"], doc["rules"], doc["errors"], doc["warnings"]) == (1, 2, 1, 2)
+    assert doc["diagnostics"][2] == {"code": "E200", "severity": "error", "message": "undefined name 'tls_floor'",
+                                     "file": "tests/data/golden/check/lint-me.argus", "line": 13, "col": 51,
+                                     "end_line": 13, "end_col": 60}
+
+
+def test_test_format_junit(argus, tmp_path):
+    from junitparser import Failure, JUnitXml, Skipped
+    code, out, err = argus("test", "tests/data/golden/testpack", "--format", "junit", "--output", tmp_path / "t.xml")
+    assert code == 1 and out.startswith("FAIL a wrong expectation & <markup> is reported as a failure")
+    xml = (tmp_path / "t.xml").read_text(encoding="utf-8")
+    check_golden("test-junit.xml", re.sub(r'time="[0-9.]+"', 'time="0.000"', xml))
+    suites = list(JUnitXml.fromfile(str(tmp_path / "t.xml")))
+    assert [s.name for s in suites] == ["tests/data/golden/testpack/fixtures/https.yaml", "rules without fixtures"]
+    cases = list(suites[0])
+    assert [c.name for c in cases] == ["the secure account passes and the plain one fails",
+                                       "a wrong expectation & <markup> is reported as a failure"]
+    assert cases[0].is_passed and isinstance(cases[1].result[0], Failure)
+    assert cases[1].result[0].text.startswith("unexpected finding: fail /subscriptions/sub-1/")
+    assert isinstance(list(suites[1])[0].result[0], Skipped)
+    code, out, err = argus("test", "tests/data/golden/testpack", "-f", "junit", "--require-fixtures")
+    assert code == 1 and out.startswith("<?xml") and "failing case" in err  # JUnit on stdout: the text on stderr
+    assert '<failure message="no fixture checks GOLD-UNTESTED' in out
+
+
+def test_test_text_to_a_file(argus, tmp_path):
+    code, out, err = argus("test", "tests/data/golden/testpack", "-o", tmp_path / "t.txt")
+    assert (code, out, err) == (1, "", "")
+    assert (tmp_path / "t.txt").read_text(encoding="utf-8").endswith(
+        "1 fixture file, 1 rule; 1 failing case; 1 rule without fixtures\n")
