@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 
+from . import prose
 from .model import SEVERITIES, SEVERITY_RANK
 from .sarif import GITHUB_MAX_RESULTS, help_uri, level_for
 from .textout import DISPLAY_ORDER, SHAPES, status_message
@@ -139,8 +140,10 @@ def _rule_section(rule: dict, findings: list[dict], budget: _Budget) -> tuple[st
     name = f"[{md(rule['id'])}]({uri})" if uri else f"{md(rule['id'])}"
     where = rule.get("location") or {}
     lines = [f"#### {name} · {rule['severity']} · {md(rule.get('title', ''))}", ""]
-    if rule.get("remediation"):
-        lines += [f"**Remediation:** {md(rule['remediation'])}", ""]
+    # the rule file's line breaks are layout: a paragraph is one line here, blank-line breaks stay
+    paragraphs = [md(p) for p in prose.paragraphs(rule.get("remediation"))]
+    if paragraphs:
+        lines += [f"**Remediation:** {paragraphs[0]}", ""] + [line for p in paragraphs[1:] for line in (p, "")]
     if not uri and where.get("file"):
         lines += [f"Rule: {_code(where['file'] + ':' + str(where.get('line', 0)))}", ""]
     lines += ["| Status | Subject | Message |", "|---|---|---|"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -247,3 +248,20 @@ def test_absent_not_evaluated_is_said_once():
     doc["absent"][0].update(status="not_evaluated", message="not evaluated: no row has properties.circuitProvisioningState")
     assert ("| ARGUS-ER-003 | er-contoso-fra | not evaluated: no row has properties.circuitProvisioningState |"
             in section(markdown.render(doc), "Gone since the baseline"))
+
+
+def test_rule_prose_keeps_paragraphs_not_the_rule_files_line_breaks():
+    """AMX-PP-01/03/05 break their remediation over source lines: joined, never `<br>` mid-sentence."""
+    doc = report()
+    rule = next(r for r in doc["rules"] if r["id"] == "ARGUS-PE-001")
+    rule["remediation"] = "Set publicNetworkAccess to Disabled\non the storage account.\n\nThen approve\n  the endpoint."
+    text = markdown.render(doc)
+    assert ("**Remediation:** Set publicNetworkAccess to Disabled on the storage account.\n\n"
+            "Then approve the endpoint.\n\n") in text
+    assert "Disabled<br>" not in text
+
+
+def test_example_remediation_has_no_line_break_tags(argus, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    code, out, err = argus("scan", "--example", "--format", "markdown")
+    assert "**Remediation:** Storage account &gt; Networking" in out and "resource type<br>" not in out
