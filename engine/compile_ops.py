@@ -139,8 +139,12 @@ class Ops(Filters):
         args = [self.expr(a, scopes, False) for a in node.args]
         prepared = [self.program.prepared.get(id(a)) if i in spec.literal else None for i, a in enumerate(node.args)]
         fns = [(lambda env, p=p: p) if p is not None else a.fn for a, p in zip(args, prepared)]
+        if spec.needs_now:  # the scan's one instant, from the context, goes first: impl(now, *args)
+            fns.insert(0, _scan_now)
         impl, takes_missing, needs_ctx, text = spec.impl, spec.takes_missing, spec.needs_context, self.text(node.span)
         fn = _call_fn(fns, impl, takes_missing, needs_ctx, text)
+        if spec.names_call:
+            fn = _naming_call(fn, f"{node.func}(): ", text)
         deps = frozenset().union(*(a.deps for a in args)) if args else frozenset()
         if rec:
             first = args[0] if args else None
@@ -301,6 +305,21 @@ def _quant_fn(kind, src, body, slot, src_text, body_text, site):
                 ev.append((site, summary, env[root] if root is not None else None, result))
         return result
     return fn
+
+
+def _scan_now(env):
+    return env[CTX].now
+
+
+def _naming_call(fn, prefix: str, text: str):
+    """A Missing the function made itself ("days_since(): the timestamp is null") names the call as written
+    (`days_since(k.key1): the timestamp is null`): a not_evaluated finding then says which value was absent."""
+    def named(env):
+        r = fn(env)
+        if r.__class__ is Missing and r.what.startswith(prefix):
+            return Missing(f"{text}: {r.what[len(prefix):]}", r.resource, r.static, r.leaf)
+        return r
+    return named
 
 
 def _call_fn(fns, impl, takes_missing, needs_ctx, text):

@@ -29,7 +29,7 @@ CODES = {
     "E301": "wrong number of arguments",
     "E302": "wrong argument type",
     "E303": "invalid regular expression",
-    "E304": "invalid JSONPath",
+    "E304": "invalid JSONPath or sort_by path",
     "E305": "operator type mismatch",
     "E306": "argument must be a literal",
     "E400": "invalid rule metadata",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 
 from . import gcpause
 from . import ast as A
@@ -27,12 +28,14 @@ _RELATED_CAP = 25
 
 
 class Context:
-    """Per-snapshot state shared by all rules: tables, parameter values, memoized globals and join indexes."""
+    """Per-snapshot state shared by all rules: tables, parameter values, memoized globals and join indexes, and
+    the scan's instant (`now`, an aware datetime: now() and days_since() read it, so one scan has one clock)."""
 
-    def __init__(self, plan: Plan, snapshot, params: dict):
+    def __init__(self, plan: Plan, snapshot, params: dict, now: datetime | None = None):
         self.plan = plan
         self.snapshot = snapshot
         self.params = params
+        self.now = now if now is not None else datetime.now(timezone.utc)
         self.memo: dict = {}
         for table, types in getattr(snapshot, "by_type", {}).items():
             # `T where type ==|=~ ...` is a lookup in the snapshot's type partition, made into the very index
@@ -93,11 +96,12 @@ def rule_info(rule: A.Rule, overrides: dict | None = None) -> RuleInfo:
 
 
 def evaluate(plan: Plan, rules: list[CompiledRule], snapshot, params: dict, infos: dict[str, RuleInfo],
-             trace: list | None = None) -> list[Finding]:
-    """Run every rule. The garbage collector is paused meanwhile: evaluation allocates a frame and a finding
-    per subject and creates no reference cycles worth collecting, while the collector's passes over a big
-    snapshot's millions of containers would dominate the run time."""
-    ctx = Context(plan, snapshot, params)
+             trace: list | None = None, now: datetime | None = None) -> list[Finding]:
+    """Run every rule, at the instant `now` (default: the system clock, read once). The garbage collector is
+    paused meanwhile: evaluation allocates a frame and a finding per subject and creates no reference cycles
+    worth collecting, while the collector's passes over a big snapshot's millions of containers would dominate
+    the run time."""
+    ctx = Context(plan, snapshot, params, now)
     findings: list[Finding] = []
     with gcpause.paused():
         for cr in rules:

@@ -1,12 +1,12 @@
 """`argus explain RULE_ID`: why each finding of one rule came out, clause by clause.
 
-In: a rule id, snapshot(s), optionally one subject id, and the rule/policy/param flags that decide which rules
-load and with what parameters (only the explained rule's parameters need values). Out: per subject a tree: the
-rule's verdict and message, then each clause it ran (for / let / when / require) with its source location, its
-outcome, the values it read (JSON path -> value, with what was expected), the rows a `let` joined, and the
-decisive clause(s) marked: the clause that failed, skipped, errored or was unknown; for a warn the unmet
-warn-level require; for a pass every require clause (all had to hold). `--format json` gives the same tree as
-JSON; `--output FILE` writes it atomically. Paths are relative to the current directory when under it, else
+In: a rule id, snapshot(s), optionally one subject id, the rule/policy/param flags that decide which rules load
+and with what parameters (only the explained rule's parameters need values), and --now (argus.clock). Out: per
+subject a tree: the rule's verdict and message, then each clause it ran (for / let / when / require) with its
+source location, its outcome, the values it read (JSON path -> value, with what was expected), the rows a `let`
+joined, and the decisive clause(s) marked: the clause that failed, skipped, errored or was unknown; for a warn the
+unmet warn-level require; for a pass every require clause (all had to hold). `--format json` gives the same tree
+as JSON; `--output FILE` writes it atomically. Paths are relative to the current directory when under it, else
 absolute. The clauses come from the evaluator itself (its trace hook), so explain can never disagree with scan.
 """
 
@@ -17,6 +17,7 @@ import sys
 
 import orjson
 
+from . import clock
 from .diagnostics import DiagnosticError, did_you_mean
 from .errors import UserError, atomic_write
 from .evaluator import Context, RuleRun, evidence_records
@@ -33,6 +34,7 @@ def add_arguments(p) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="parameter value (repeatable); only the explained rule's parameters need values")
     add_snapshot_arguments(p)
+    clock.add_argument(p)
     p.add_argument("--format", "--as", dest="format", choices=("text", "json"), default="text",
                    help="text tree (default) or json; the clause marked decisive is the one that decided the verdict "
                         "(for a pass: every require clause, since all of them had to hold)")
@@ -77,7 +79,7 @@ def display_path(path: str) -> str:
 
 def explain(session, cr, snap, subject_filter: str | None = None) -> dict:
     info = session.infos[cr.node.id]
-    ctx = Context(session.plan, snap, session.params)
+    ctx = Context(session.plan, snap, session.params, session.now)
     frame = [None] * cr.nslots
     frame[0] = ctx
     rule = {"id": info.id, "title": info.title, "severity": info.severity, "location": f"{display_path(info.file)}:{info.line}"}

@@ -1,25 +1,28 @@
 """Fixture files for `argus test`: YAML -> validated cases.
 
 In: a fixture file and the compiled plan of the rule pack it tests. Out: `read` gives a FixtureFile (cases with
-the rules they check, converted parameter values, resolved snapshot paths, inline tables, removals, patches
-and expectations) plus every problem found in the file, each as ``FILE:LINE:COL: message``: unknown keys,
-wrong types, statuses, rule ids and parameters (with did-you-mean), snapshot paths that do not exist, and
-parameters a tested rule needs that the fixture does not set. argus.fixturesnap builds each case's snapshot.
+the rules they check, converted parameter values, resolved snapshot paths, inline tables, removals, patches, the
+clock `now` (per file or case) and expectations) plus every problem found in the file, each as ``FILE:LINE:COL:
+message``: unknown keys, wrong types, statuses, rule ids and parameters (with did-you-mean), snapshot paths that
+do not exist, and parameters a tested rule needs that the fixture does not set. argus.fixturesnap builds each
+case's snapshot.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from . import snapshot as snap_mod
 from . import yamlpos
 from .diagnostics import did_you_mean
+from .fn_time import parse_instant
 from .policies import convert
 
 STATUSES = ("pass", "fail", "warn", "skip", "not_evaluated", "error")
-FILE_KEYS = ("rule", "snapshot", "params", "cases")
-CASE_KEYS = ("name", "snapshot", "tables", "remove", "patch", "params", "expect")
+FILE_KEYS = ("rule", "snapshot", "params", "now", "cases")
+CASE_KEYS = ("name", "snapshot", "tables", "remove", "patch", "params", "now", "expect")
 EXPECT_KEYS = ("status", "subject", "rule", "message")
 _BAD = object()  # a rule id that was reported as unknown: its cases are not checked further
 
@@ -44,6 +47,7 @@ class Case:
     remove: list[tuple[str, str]] = field(default_factory=list)        # (row id, FILE:LINE:COL)
     patch: dict[str, tuple[object, str]] = field(default_factory=dict)  # row id -> (merge patch, FILE:LINE:COL)
     expect: list[Expectation] = field(default_factory=list)
+    now: datetime | None = None       # the case's clock for now()/days_since(), from its `now:` or the file's
 
 
 @dataclass
@@ -110,12 +114,13 @@ class _Reader:
         default_rule = self.rule_id(["rule"], data["rule"]) if "rule" in data else None
         snapshot = self.snapshots(["snapshot"], data.get("snapshot"))
         params = self.params(["params"], data.get("params"))
+        now = self.instant(["now"], data["now"]) if "now" in data else None
         raw_cases = data.get("cases")
         if not isinstance(raw_cases, list) or not raw_cases:
             where = self.at(["cases"]) if "cases" in data else f"{self.path}:1:1"
             self.problem(where, f"a fixture file needs `cases:`, a list of cases each with `expect:`, got {_kind(raw_cases)}")
             raw_cases = []
-        cases = [self.case(n, raw, default_rule, snapshot, params) for n, raw in enumerate(raw_cases)]
+        cases = [self.case(n, raw, default_rule, snapshot, params, now) for n, raw in enumerate(raw_cases)]
         cases = [c for c in cases if c is not None]
         self.missing_params(data, cases)
         rules = {r for c in cases for r in c.rules}
@@ -175,7 +180,7 @@ class _Reader:
         return out
 
     # ---- one case
-    def case(self, n: int, raw, default_rule, snapshot, params) -> Case | None:
+    def case(self, n: int, raw, default_rule, snapshot, params, now=None) -> Case | None:
         path = ["cases", n]
         if not isinstance(raw, dict):
             self.problem(self.at(path), f"case {n + 1} must be a mapping with `expect:` (and optional "
@@ -189,6 +194,7 @@ class _Reader:
         case = Case(name, f"{self.path}:{self.doc.locate(path)[0]}", self.at(path), [], dict(params),
                     self.snapshots(path + ["snapshot"], raw["snapshot"]) if "snapshot" in raw else snapshot)
         case.params.update(self.params(path + ["params"], raw.get("params")))
+        case.now = self.instant(path + ["now"], raw["now"]) if "now" in raw else now
         if raw.get("tables") is not None:
             case.tables = self.tables(path + ["tables"], raw["tables"])
         case.remove = self.remove(path + ["remove"], raw.get("remove"))
@@ -197,6 +203,18 @@ class _Reader:
         rules = {e.rule for e in case.expect} | ({default_rule} if default_rule is not None else set())
         case.rules = sorted(rules, key=lambda r: "" if r is _BAD else r)
         return case
+
+    def instant(self, path: list, value) -> datetime | None:
+        """A `now:` clock: an ISO 8601 timestamp with a zone (YAML keeps timestamps as text: argus.yamlpos)."""
+        if not isinstance(value, str):
+            self.problem(self.at(path), f"`now` must be an ISO 8601 timestamp with a zone (e.g. 2026-03-01T00:00:00Z), "
+                         f"got {_kind(value)}")
+            return None
+        try:
+            return parse_instant(value)
+        except ValueError as exc:
+            self.problem(self.at(path), f"`now`: {exc}")
+            return None
 
     def tables(self, path: list, value):
         if isinstance(value, list):

@@ -7,18 +7,20 @@ result, so absent data stays visible as not_evaluated. A Partial list (some elem
 stays Partial through the list functions, counts as a range (`Count`), and is never "empty" or "exactly one"
 for sure. Literal-only arguments (`literal`) are prepared once at compile time by `prepare` (e.g. a JSONPath
 is parsed once, never per resource).
+The implementations of the newer functions live by domain in argus.fn_order (numbers, order, versions),
+argus.fn_net (addresses, prefixes, ports) and argus.fn_time (time: `needs_now` functions get the scan's one
+instant first); the table stays here, one for all.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as jsonpath_parse
 
-from . import unresolved
+from . import fn_net, fn_order, fn_time, unresolved
 from .lookup import key as json_key
 from .values import Count, EvalError, Missing, Partial, partial, type_name
 
@@ -35,6 +37,9 @@ class Function:
     literal: tuple[int, ...] = ()     # argument positions that must be literals
     prepare: Callable[[Any], Any] | None = None  # compile-time preparation of the literal argument(s)
     returns: str = "any"
+    needs_now: bool = False           # impl(now, *args): now is the scan's one instant (argus.clock)
+    literal_kind: str = "JSONPath"    # what `prepare` reads, for its E304 message
+    names_call: bool = False          # its own Missing ("f(): ...") names the call as written: f(a.b): ...
 
     def arity(self) -> tuple[int, int | None]:
         n = len(self.params)
@@ -107,13 +112,6 @@ def id_segment(rid, type_segment):
 def id_name(rid):
     parts = _segments("id_name", rid)
     return parts[-1] if parts else Missing(f"id_name: '{rid}' is empty")
-
-
-def cidr_contains(cidr, ip):
-    try:
-        return ipaddress.ip_address(_s("cidr_contains", ip)) in ipaddress.ip_network(_s("cidr_contains", cidr), strict=False)
-    except ValueError as exc:
-        raise EvalError(f"cidr_contains(): {exc}") from None
 
 
 def _list(name: str, v) -> list:
@@ -345,7 +343,19 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     Function("id_prefix", ("string", "string"), _each(id_prefix), "the id up to the name after a type segment: id_prefix(subnet_id, \"virtualNetworks\") is the VNet id", returns="string"),
     Function("id_segment", ("string", "string"), _each(id_segment), "the name after a type segment: id_segment(subnet_id, \"virtualNetworks\") is the VNet name", returns="string"),
     Function("id_name", ("string",), _each(id_name), "last segment of an ARM id", returns="string"),
-    Function("cidr_contains", ("string", "string"), cidr_contains, "true when the IP address lies in the CIDR block", returns="bool"),
+    Function("cidr_contains", ("string", "string"), fn_net.cidr_contains, "true when the address or prefix lies in the CIDR block (IPv4 or IPv6)", returns="bool", names_call=True),
+    Function("cidr_overlaps", ("string", "string"), fn_net.cidr_overlaps, "true when two prefixes share any address", returns="bool", names_call=True),
+    Function("port_in", ("any", "number"), fn_net.port_in, "true when an NSG port specification (\"*\", \"443\", \"1000-2000\" or a list of them) covers the port", returns="bool", names_call=True),
+    Function("number", ("any",), fn_order.number, "a number from a number or a numeric string", returns="number", names_call=True),
+    Function("min", ("list",), fn_order.minimum, "the smallest number or string; missing when the list is empty or incomplete", names_call=True),
+    Function("max", ("list",), fn_order.maximum, "the largest number or string; missing when the list is empty or incomplete", names_call=True),
+    Function("sum", ("list",), fn_order.total, "the sum of numbers; missing when the list is empty or incomplete", returns="number", names_call=True),
+    Function("sort", ("list",), fn_order.sort, "numbers or strings in ascending order", returns="list", names_call=True),
+    Function("sort_by", ("list", "string"), fn_order.sort_by, "rows in ascending order of the value at a path (a field missing from a row is an error)", literal=(1,), prepare=fn_order.prepare_path, literal_kind="sort_by path", returns="list", names_call=True),
+    Function("version_compare", ("string", "string"), fn_order.version_compare, "-1, 0 or 1 as the first dotted version is lower than, equal to or higher than the second", returns="number", names_call=True),
+    Function("now", (), fn_time.now, "the scan's instant as an ISO 8601 timestamp (fixed with --now or ARGUS_NOW)", needs_now=True, returns="string"),
+    Function("days_between", ("string", "string"), fn_time.days_between, "days from the first ISO 8601 timestamp to the second, with the fraction", returns="number", names_call=True),
+    Function("days_since", ("string",), fn_time.days_since, "days from an ISO 8601 timestamp to the scan's instant, with the fraction", needs_now=True, returns="number", names_call=True),
     Function("jsonpath", ("any", "string"), _jsonpath, "all values a JSONPath (jsonpath-ng extended syntax) selects", literal=(1,), prepare=_prepare_jsonpath, returns="list"),
     Function("table", ("string",), _table, "a snapshot table by name, for tables the language has no name for", needs_context=True, literal=(0,), returns="list"),
     Function("bypass_covers", ("list", "string"), _bypass("bypass_covers"), "true when a proxy bypass entry covers the host (per each entry's origin rules)", returns="bool"),

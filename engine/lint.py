@@ -33,7 +33,7 @@ from .values import EvalError, Missing, type_name
 
 _EQUALITY = ("==", "!=", "=~", "!~")
 _MEMBER = ("in", "!in", "in~", "!in~")
-_STRINGS = ("startswith", "endswith", "matches", "like")
+_STRINGS = ("startswith", "endswith", "matches", "matches~", "like")
 _CONTAINS = ("contains", "!contains")
 _ID_FUNCS = {"id_prefix": id_prefix, "parent_id": parent_id, "resource_group_id": resource_group_id}
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")  # as the grammar writes numbers
@@ -120,7 +120,7 @@ class Linter:
         if isinstance(node, A.Call) and node.args:
             if node.func in ("first", "only"):
                 return self.elements(self.value(node.args[0], env, row))
-            if node.func in ("nonempty", "distinct"):
+            if node.func in ("nonempty", "distinct", "sort", "sort_by"):  # the same elements, maybe reordered
                 return self.value(node.args[0], env, row)
             if node.func == "default":
                 self.defaulted(node, env, row)

@@ -2,7 +2,7 @@
 
 In: operator token text from the grammar. Out: `OPERATORS[op]` with its implementation on two non-missing
 values. Implementations raise EvalError on operand types that cannot be compared. Case-insensitive operators
-compare `str.casefold()`ed text. Regex and glob patterns arrive pre-compiled when they are literals.
+compare `str.casefold()`ed text (`matches~` has RE2 ignore case). Regex and glob patterns arrive pre-compiled when they are literals.
 """
 
 from __future__ import annotations
@@ -84,9 +84,14 @@ def _member(op: str, fold: bool):
     return impl
 
 
-def compile_regex(pattern: str) -> regex.Regex:
-    """A `matches` pattern (RE2, case-sensitive unless it says (?i)), or regex.RegexError."""
-    return regex.compile(pattern)
+def compile_regex(pattern: str, ignore_case: bool = False) -> regex.Regex:
+    """A `matches` pattern (RE2, case-sensitive unless it says (?i)), or a `matches~` one (ignoring case), or
+    regex.RegexError."""
+    return regex.compile(pattern, ignore_case)
+
+
+def _compile_regex_fold(pattern: str) -> regex.Regex:
+    return regex.compile(pattern, True)
 
 
 def compile_glob(pattern: str) -> regex.Regex:
@@ -109,6 +114,7 @@ def _pattern(op: str, kind: str, compile_text, matches):
 
 
 _matches = _pattern("matches", "regular expression", compile_regex, lambda p, a: p.search(a))
+_matches_fold = _pattern("matches~", "regular expression", _compile_regex_fold, lambda p, a: p.search(a))
 _like = _pattern("like", "glob pattern", compile_glob, lambda p, a: p.fullmatch(a))
 
 
@@ -137,6 +143,7 @@ class Operator:
     impl: Callable[[Any, Any], bool]
     negated: bool = False      # result is the negation of `impl` (so projections negate "any match")
     pattern: str | None = None  # "regex" / "glob": literal right operand is compiled once
+    ignore_case: bool = False   # a regex operator that matches ignoring case (`matches~`, as `=~` is to `==`)
     doc: str = ""
 
 
@@ -158,6 +165,7 @@ OPERATORS: dict[str, Operator] = {op.token: op for op in (
     Operator("contains", _contains, doc="substring (ignoring case) or list membership (ignoring case)"),
     Operator("!contains", _contains, negated=True, doc="negation of contains"),
     Operator("matches", _matches, pattern="regex", doc="regular expression search (RE2 syntax)"),
+    Operator("matches~", _matches_fold, pattern="regex", ignore_case=True, doc="regular expression search ignoring case"),
     Operator("like", _like, pattern="glob", doc="whole-string glob match ignoring case: * any run, ? one char"),
 )}
 

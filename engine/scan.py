@@ -1,8 +1,8 @@
 """`argus scan`: rules x snapshot -> findings in the chosen formats, and an exit code.
 
-In: flags (rules, policy, parameters, snapshots, formats/outputs, --fail-on). Out: rendered reports on stdout
-or in files and the exit code: 0 nothing failed at or above --fail-on, 1 failing findings, 2 usage/rule/
-policy/input error or a rule that errored during evaluation. Outputs are all or nothing: every destination
+In: flags (rules, policy, parameters, snapshots, formats/outputs, --fail-on, --now: argus.clock). Out: rendered
+reports on stdout or in files and the exit code: 0 nothing failed at or above --fail-on, 1 failing findings, 2
+usage/rule/policy/input error or a rule that errored during evaluation. Outputs are all or nothing: every destination
 is checked before the scan runs, every file is renamed into place only once all are written, and the
 history is appended last (docs/outputs.md, "All or nothing").
 """
@@ -19,7 +19,7 @@ from . import baseline, formats, history, outputspec, report, resources, snapsho
 from .diagnostics import Diagnostic, DiagnosticError
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
-from . import cicommands, selection, settings
+from . import cicommands, clock, selection, settings
 from .policies import load_policy
 from .session import parse_param_flags, prepare
 
@@ -35,6 +35,7 @@ def add_arguments(p) -> None:
     p.add_argument("--policy", metavar="NAME", help="policy set to run (default: the file's default_policy)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter value (repeatable)")
     add_snapshot_arguments(p)
+    clock.add_argument(p)
     p.add_argument("-f", "--format", action=outputspec.InOrder, choices=sorted(formats.FORMATS), help="output format (repeatable; default text); without an --output right after it, it goes to stdout")
     p.add_argument("-o", "--output", action=outputspec.InOrder, metavar="FILE", help="output file for the --format just before it (- for stdout)")
     from .selection import add_arguments as add_selection_arguments
@@ -105,6 +106,7 @@ def load_inputs(args, only=None, check=None):
         raise UserError(f"{settings.describe(args, 'policy')} given but no policies.yaml found; pass --policies FILE")
     settings.resolve(args, policy.settings if policy else None, os.path.basename(policy_file or "policies.yaml"),
                      file_dir=os.path.dirname(policy_file) if policy_file else None)
+    now = clock.resolve(args)  # a bad --now or ARGUS_NOW stops here, before any rule or snapshot is read
     if check is not None:
         check()
     args.file_waivers = waivers.from_policy(policy)  # the file's top-level waivers, whichever rules run
@@ -117,6 +119,7 @@ def load_inputs(args, only=None, check=None):
     rule_paths = args.rules or (policy.rules if policy else [resources.display(resources.rules_dir())])
     session = prepare(rule_paths, policy, parse_param_flags(args.param), only=only,
                       param_origins=getattr(args, "param_origins", None), narrow=selection.narrower(args))
+    session.now = now
     if getattr(args, "live", False):
         return policy, session, _collect_live(args, session)
     return policy, session, snapshot.load(paths)
@@ -202,6 +205,7 @@ def run(args) -> int:
         policy=policy.name if policy else None, started_at=started, finished_at=report.now_iso(),
         duration_ms=(time.perf_counter() - t0) * 1000)
     doc["run"]["settings"] = dict(getattr(args, "setting_sources", {}))
+    doc["run"]["now"] = clock.iso(session.now)  # what now() read: `--now` with it reproduces this run
     doc["run"]["selection"] = selection.header(args, session)
     # ---- post-processing (waivers, baselines), then every output, then history ----
     if listed:

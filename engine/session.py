@@ -1,14 +1,16 @@
 """Session: what `scan`, `test` and `explain` share between reading rules and evaluating them.
 
 In: rule paths, an optional Policy, `--param` values. Out: a Session holding the compiled plan, the rules the
-policy selects (with severity overrides applied), resolved parameter values, and warnings; or a
-DiagnosticError carrying every error (syntax, semantics, unknown rule ids or parameters, missing values).
+policy selects (with severity overrides applied), resolved parameter values, warnings and the instant the
+command fixed for now() (`now`, argus.clock); or a DiagnosticError carrying every error (syntax, semantics,
+unknown rule ids or parameters, missing values).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .compiler import CompiledRule, Plan, compile_program
 from .diagnostics import Diagnostic, DiagnosticError, did_you_mean, has_errors
@@ -25,9 +27,10 @@ class Session:
     params: dict
     diagnostics: list[Diagnostic]
     rule_files: list[str] = field(default_factory=list)
+    now: datetime | None = None  # the scan's instant (argus.clock); None: the system clock at each evaluate()
 
     def evaluate(self, snapshot, trace: list | None = None) -> list[Finding]:
-        return evaluate(self.plan, self.rules, snapshot, self.params, self.infos, trace)
+        return evaluate(self.plan, self.rules, snapshot, self.params, self.infos, trace, self.now)
 
     @property
     def sources(self) -> dict[str, str]:

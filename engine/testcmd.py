@@ -4,7 +4,8 @@ In: paths (default rules/). Fixture files are the `*.yaml` files inside any `fix
 starting with `_` hold shared snapshots); the rules they test are the `.argus` files of the directory that
 holds `fixtures/` (the pack). The fixture format is read and validated by argus.fixtures: every problem of
 every fixture file is reported, located, before any case runs. A case evaluates only the rules it checks (the
-file's `rule` and its expectations' `rule`), so only their parameters need values.
+file's `rule` and its expectations' `rule`), so only their parameters need values. A case's clock (now(),
+days_since()) is its fixture's `now:`, else --now or ARGUS_NOW, else the system clock.
 Out: per rule, passed and failed cases; every unexpected and every missing finding of the rules a case checks
 is reported, never stopping at the first. Rules of the packs under the given directories that no fixture
 checks are listed ("no fixtures"). `--coverage` lists when/require clauses no case made both true and false,
@@ -21,6 +22,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 
+from . import clock
 from . import fixtures as fx
 from . import fixturejunit, fixturesnap
 from .diagnostics import DiagnosticError
@@ -47,6 +49,7 @@ def add_arguments(p) -> None:
                    help="report when/require clauses of the tested rules no case made true, or false, and rules without fixtures")
     p.add_argument("--require-fixtures", action="store_true",
                    help="a rule without any fixture fails the run (exit 1); without this flag it is only listed")
+    p.add_argument("--now", metavar="TIMESTAMP", help="the clock for cases whose fixture file sets no `now:`: " + clock.HELP)
 
 
 def find_fixtures(paths: list[str]) -> list[str]:
@@ -77,8 +80,9 @@ def _key(status: str, subject: str, rule: str) -> tuple:
 
 
 class Runner:
-    def __init__(self, out=None, verbose: bool = False, coverage: bool = False):
+    def __init__(self, out=None, verbose: bool = False, coverage: bool = False, now=None):
         self.out, self.verbose = out or sys.stdout, verbose
+        self.now = now  # the run's clock (--now, ARGUS_NOW, or the system's); a fixture's `now:` wins over it
         self.packs: dict[str, Session] = {}          # pack directory -> its rules, compiled, none selected
         self.tested: dict[str, set] = defaultdict(set)  # pack -> case-folded ids of the rules its fixtures check
         self.snapshots = fixturesnap.SnapshotCache()
@@ -118,7 +122,7 @@ class Runner:
         wanted = set(case.rules)
         rules = [cr for cr in base.plan.rules if cr.node.id in wanted]
         return Session(base.plan, rules, {cr.node.id: rule_info(cr.node) for cr in rules}, dict(case.params), [],
-                       base.rule_files)
+                       base.rule_files, case.now or self.now)
 
     def run_case(self, pack: str, case: fx.Case) -> None:
         started = time.perf_counter()
@@ -245,7 +249,7 @@ def run(args) -> int:
     fixtures = find_fixtures(paths)
     if not fixtures:
         raise UserError(f"no fixture files found under {', '.join(paths)}")
-    runner = Runner(verbose=args.verbose, coverage=args.coverage)
+    runner = Runner(verbose=args.verbose, coverage=args.coverage, now=clock.resolve(args))
     runner.out = _text_stream(args)
     try:
         for pack, fixture in runner.load(fixtures):

@@ -9,9 +9,10 @@ Block convention (the info string after the opening fence; GitHub renders by its
 - ```json snapshot          the snapshot the example scans (default: docs/examples/mini.json)
 - ```LANG file=NAME         any other file the example needs (data tables, policies.yaml, fixtures)
 - ```yaml params            parameter values for the next ```yaml expect block
-- ```yaml expect            the findings of scanning every rule file against the snapshot, in order, exactly:
+- ```yaml expect [now=TS]   the findings of scanning every rule file against the snapshot, in order, exactly:
                             a YAML list of {rule, status, subject (the subject id), message}; `rule` may be left
                             out when the example has one rule. An example must not raise checker warnings.
+                            `now=` fixes the clock now() and days_since() read, as `argus scan --now TS` does.
 - ```console                `$ argus ...` commands and their output (stdout and stderr as a terminal shows
                             them); a line `...` stands for any run of lines; `$ echo $?` prints the exit code.
 Other blocks (```text, ```sh, plain ```json ...) are prose. In language.md each example starts afresh at the
@@ -35,7 +36,7 @@ import pytest
 import yaml
 
 from argus import ast as A
-from argus import cli, snapshot
+from argus import cli, clock, snapshot
 from argus.diagnostics import CODES
 from argus.functions import FUNCTIONS
 from argus.operators import OPERATORS
@@ -92,7 +93,7 @@ def read_blocks(path: Path) -> list[Block]:
         assert end is not None, f"{path.name}:{i + 1}: unclosed code fence"
         attrs = dict(w.split("=", 1) for w in words[1:] if "=" in w)
         marks = {w for w in words[1:] if "=" not in w}
-        unknown = marks - MARKERS | (set(attrs) - {"file"})
+        unknown = marks - MARKERS | (set(attrs) - {"file", "now"})
         assert not unknown, f"{path.name}:{i + 1}: unknown block marker(s) {sorted(unknown)}"
         blocks.append(Block(words[0] if words else "", marks, attrs, "\n".join(lines[i + 1:end]) + "\n", i + 1))
         i = end + 1
@@ -132,10 +133,11 @@ def language_examples() -> list[Example]:
 
 
 # ------------------------------------------------------------------ running examples
-def findings_of(ws: Path, params: dict) -> list[dict]:
-    """What `argus scan --rules <files> --snapshot snapshot.json` finds, as the expect blocks write it."""
+def findings_of(ws: Path, params: dict, now: str | None = None) -> list[dict]:
+    """What `argus scan --rules <files> --snapshot snapshot.json [--now NOW]` finds, as the expect blocks write it."""
     rule_files = sorted(str(p.relative_to(ws)) for p in ws.rglob("*.argus"))
     session = prepare(rule_files, None, dict(params))
+    session.now = clock.parse(now, "now=") if now is not None else None
     warnings = [d.render(session.sources) for d in session.diagnostics]
     assert not warnings, "the example raises checker warnings:\n" + "\n".join(warnings)
     rules = {r.node.id for r in session.rules}
@@ -215,7 +217,7 @@ def run_steps(steps: list[Block], ws: Path) -> None:
             params = load_yaml(block) or {}
         elif "expect" in block.marks:
             want = load_yaml(block) or []
-            got = findings_of(ws, params)
+            got = findings_of(ws, params, block.attrs.get("now"))
             assert got == want, f"{block.where}: findings differ\n--- the engine found:\n" + yaml.safe_dump(
                 got, sort_keys=False, allow_unicode=True, width=200)
             params = {}

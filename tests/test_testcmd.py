@@ -79,7 +79,7 @@ MALFORMED = [
         cases:
           - just a string
         """, [f"{F}:3:5: case 1 must be a mapping with `expect:` (and optional name, snapshot, tables, remove, patch, "
-              "params), got the string 'just a string'"]),
+              "params, now), got the string 'just a string'"]),
     ("snapshot that does not exist", """\
         rule: ST-01
         snapshot: base/missing.json
@@ -157,9 +157,9 @@ MALFORMED = [
         cases:
           - name: typo
             expcet: []
-        """, [f"{F}:2:1: unknown key 'snapshots' in the fixture file (did you mean 'snapshot'?); known: rule, snapshot, params, cases",
+        """, [f"{F}:2:1: unknown key 'snapshots' in the fixture file (did you mean 'snapshot'?); known: rule, snapshot, params, now, cases",
               f"{F}:4:5: a case needs `expect:`, the list of findings it must produce ({{status, subject, rule?, message?}})",
-              f"{F}:5:5: unknown key 'expcet' in case 1 (did you mean 'expect'?); known: name, snapshot, tables, remove, patch, params, expect"]),
+              f"{F}:5:5: unknown key 'expcet' in case 1 (did you mean 'expect'?); known: name, snapshot, tables, remove, patch, params, now, expect"]),
     ("unknown key in an expectation", """\
         rule: ST-01
         cases:
@@ -239,7 +239,7 @@ def test_problems_of_every_fixture_file_are_reported_together(pack, argus):
     assert (code, out) == (2, "")
     assert err == ("argus test: error: 2 problems in fixture files:\n"
                    "pack/fixtures/A/cases.yaml:2:9: case 1 must be a mapping with `expect:` (and optional name, snapshot, "
-                   "tables, remove, patch, params), got the string 'text'\n"
+                   "tables, remove, patch, params, now), got the string 'text'\n"
                    f"pack/fixtures/B/cases.yaml:3:23: status 'Pass' is not a finding status (did you mean 'pass'?); use one of {STATUSES}\n")
 
 
