@@ -17,7 +17,7 @@ import os
 import sqlite3
 import sys
 from contextlib import closing
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,7 +27,8 @@ from .errors import UserError, atomic_write, is_stream, write_target
 from .model import SEVERITIES, STATUSES
 
 SCHEMA_VERSION = 1
-_SEVERITY_COLOR = {"critical": "#7b1fa2", "high": "#d32f2f", "medium": "#f57c00", "low": "#1976d2", "info": "#9e9e9e"}
+# critical reads as the most severe: the darkest red, then red, orange, amber; low and info step back
+_SEVERITY_COLOR = {"critical": "#7f0000", "high": "#e53935", "medium": "#fb8c00", "low": "#fbc02d", "info": "#9e9e9e"}
 _DDL = """
 CREATE TABLE scans (
   id INTEGER PRIMARY KEY,
@@ -218,34 +219,76 @@ def write_chart(path: str, data: dict) -> None:
 
 
 def _figure(data: dict):
+    """Two panels: problems by severity over time (a line per severity on a real time axis), and by rule, one
+    row per rule and one column per scan, the count written in each cell (a heat strip: many rules with the
+    same counts would be lines drawn over each other)."""
     import matplotlib
     matplotlib.use("Agg")  # no display on a scheduled runner
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
 
     matplotlib.rcParams["svg.hashsalt"] = "argus"  # stable SVG ids from run to run
-    when = [datetime.fromisoformat(s["started_at"].replace("Z", "+00:00")) for s in data["scans"]]
-    figure = Figure(figsize=(10, 7), layout="constrained")
-    top, bottom = figure.subplots(2, 1, sharex=True)
-    for severity, counts in data["by_severity"].items():
-        top.plot(when, counts, marker="o", label=severity, color=_SEVERITY_COLOR[severity])
-    top.set_title(f"{', '.join(data['statuses'])} findings by severity")
-    ranked = sorted(data["by_rule"].items(), key=lambda kv: (-max(kv[1]), kv[0]))
-    for rule_id, counts in ranked[:10]:
-        bottom.plot(when, counts, marker="o", label=rule_id)
-    if len(ranked) > 10:
-        rest = [sum(c[i] for _, c in ranked[10:]) for i in range(len(when))]
-        bottom.plot(when, rest, marker="o", linestyle="--", label=f"{len(ranked) - 10} other rules")
-    bottom.set_title("by rule")
-    for axes in (top, bottom):
-        axes.set_ylabel("findings")
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylim(bottom=0)
-        axes.grid(alpha=0.3)
-        if axes.get_legend_handles_labels()[0]:
-            axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    figure.autofmt_xdate()
+    rows = _rule_rows(data["by_rule"], len(data["scans"]))
+    figure = Figure(figsize=(10, 3.2 + 0.3 * max(len(rows), 1) + 0.8), layout="constrained")
+    top, bottom = figure.subplots(2, 1, height_ratios=[3.2, 0.3 * max(len(rows), 1) + 0.8])
+    _severity_panel(top, data)
+    _rule_panel(bottom, data, rows)
     return figure
+
+
+def _severity_panel(axes, data: dict) -> None:
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import MaxNLocator
+
+    when = [datetime.fromisoformat(s["started_at"].replace("Z", "+00:00")) for s in data["scans"]]
+    for severity in SEVERITIES:  # most severe drawn last, on top
+        axes.plot(when, data["by_severity"][severity], marker="o", label=severity, color=_SEVERITY_COLOR[severity],
+                  linewidth=2.4 if severity == "critical" else 1.6, zorder=10 - SEVERITIES.index(severity))
+    # ticks and labels that suit the span, from seconds to years: no 00:50.500000
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if len(when) == 1:  # one scan: a day around it rather than matplotlib's singular-range guess
+        axes.set_xlim(when[0] - timedelta(hours=12), when[0] + timedelta(hours=12))
+    axes.set_title(f"{', '.join(data['statuses'])} findings by severity")
+    axes.set_ylabel("findings")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylim(bottom=0, top=max([1, *data["total"]]) * 1.1)
+    axes.grid(alpha=0.3)
+    handles, labels = axes.get_legend_handles_labels()
+    axes.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+
+
+_RULE_ROWS = 30  # rules drawn one per row; the rest share one row
+
+
+def _rule_rows(by_rule: dict[str, list[int]], scans: int) -> list[tuple[str, list[int]]]:
+    ranked = sorted(by_rule.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
+    if len(ranked) <= _RULE_ROWS:
+        return ranked
+    rest = [sum(counts[i] for _, counts in ranked[_RULE_ROWS - 1:]) for i in range(scans)]
+    return ranked[:_RULE_ROWS - 1] + [(f"{len(ranked) - _RULE_ROWS + 1} other rules", rest)]
+
+
+def _rule_panel(axes, data: dict, rows: list[tuple[str, list[int]]]) -> None:
+    scans = len(data["scans"])
+    axes.set_title("by rule (one row per rule, one column per scan)")
+    if not rows:
+        axes.text(0.5, 0.5, "no findings to count", ha="center", va="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        return
+    grid = [counts for _, counts in rows]
+    peak = max(max(counts) for counts in grid) or 1
+    axes.imshow(grid, aspect="auto", cmap="Reds", vmin=0, vmax=peak * 1.25, interpolation="nearest")
+    if len(rows) * scans <= 600:  # the number in each cell, while the cells are big enough to read it
+        for y, counts in enumerate(grid):
+            for x, count in enumerate(counts):
+                axes.text(x, y, str(count), ha="center", va="center", fontsize="x-small",
+                          color="white" if count > peak * 0.6 else "black")
+    axes.set_yticks(range(len(rows)), [name for name, _ in rows], fontsize="small")
+    step = max(1, scans // 12)
+    axes.set_xticks(range(0, scans, step), [f"#{i + 1}" for i in range(0, scans, step)], fontsize="small")
+    axes.set_xlabel("scan (see the table for its time)")
+    axes.tick_params(length=0)
 
 
 def _html_page(data: dict, svg: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 
 import pytest
@@ -101,9 +102,74 @@ def test_chart_png(db, tmp_path, capsys):
     out = tmp_path / "trend.png"
     assert main(["history", db, "--chart", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    from PIL import Image
+    from PIL import Image, ImageStat
     with Image.open(out) as image:
-        assert image.size == (1000, 700)
+        rows = len(history.trend(db)["by_rule"])
+        assert image.size == (1000, round(100 * (3.2 + 0.3 * rows + 0.8)))  # grows with the rules drawn
+        variance = ImageStat.Stat(image.convert("L")).var[0]
+    assert variance > 500  # not a blank (or nearly blank) canvas
+
+
+def test_chart_html_parses(db, tmp_path):
+    from html.parser import HTMLParser
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.seen, self.open = [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.seen.append(tag)
+
+    out = tmp_path / "trend.html"
+    assert main(["history", db, "--chart", str(out)]) == 0
+    parser = Tags()
+    parser.feed(out.read_text(encoding="utf-8"))
+    parser.close()
+    assert parser.seen.count("svg") == 1 and parser.seen.count("table") == 2 and "title" in parser.seen
+
+
+def _trend(times: list[str], by_rule: dict[str, list[int]]) -> dict:
+    n = len(times)
+    by_severity = {s: [0] * n for s in ("critical", "high", "medium", "low", "info")}
+    by_severity["high"] = [sum(c[i] for c in by_rule.values()) for i in range(n)]
+    return {"db": "h.db", "statuses": ["fail"], "scans": [{"started_at": t} for t in times],
+            "by_severity": by_severity, "by_rule": by_rule, "waived": [0] * n, "total": by_severity["high"]}
+
+
+@pytest.mark.parametrize("times", [
+    ["2026-11-27T09:00:50.000Z", "2026-11-27T09:00:50.500Z", "2026-11-27T09:00:51.000Z"],  # scans seconds apart
+    ["2026-11-27T09:00:00Z", "2026-11-27T09:05:00Z", "2026-11-27T09:10:00Z"],
+    ["2025-01-01T00:00:00Z", "2025-06-01T00:00:00Z", "2026-11-27T00:00:00Z"],
+    ["2026-11-27T09:00:00Z"],
+])
+def test_time_axis_ticks_suit_any_spacing(times):
+    figure = history._figure(_trend(times, {"R-1": [1] * len(times)}))
+    figure.canvas.draw()
+    top = figure.axes[0]
+    labels = [t.get_text() for t in top.get_xticklabels() if t.get_text()]
+    assert labels and not any(re.search(r"\.\d{4,}|000000", label) for label in labels), labels
+    assert len(labels) <= 10
+
+
+def test_by_rule_panel_is_one_row_per_rule_not_overlapping_lines():
+    rules = {f"R-{i:02}": [2, 2, 2] for i in range(8)}  # eight identical series: lines would hide each other
+    figure = history._figure(_trend(["2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z"], rules))
+    figure.canvas.draw()
+    bottom = figure.axes[1]
+    assert [t.get_text() for t in bottom.get_yticklabels()] == sorted(rules)
+    assert len(bottom.images) == 1 and bottom.images[0].get_array().shape == (8, 3)
+    assert sum(1 for t in bottom.texts if t.get_text() == "2") == 24  # every cell says its count
+
+
+def test_severity_palette_puts_critical_darkest():
+    from matplotlib.colors import to_rgb
+
+    def lightness(color):
+        return sum(to_rgb(color)) / 3
+
+    colours = history._SEVERITY_COLOR
+    assert lightness(colours["critical"]) < lightness(colours["high"]) < lightness(colours["medium"])
 
 
 def test_chart_html(db, tmp_path, capsys):
