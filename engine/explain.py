@@ -35,10 +35,10 @@ def add_arguments(p) -> None:
                    help="parameter value (repeatable); only the explained rule's parameters need values")
     add_snapshot_arguments(p)
     clock.add_argument(p)
-    p.add_argument("--format", "--as", dest="format", choices=("text", "json"), default="text",
+    p.add_argument("-f", "--format", "--as", dest="format", choices=("text", "json"), default="text",
                    help="text tree (default) or json; the clause marked decisive is the one that decided the verdict "
                         "(for a pass: every require clause, since all of them had to hold)")
-    p.add_argument("--output", metavar="FILE", help="write the explanation to FILE (atomically) instead of stdout")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the explanation to FILE (atomically) instead of stdout")
 
 
 def run(args) -> int:

@@ -113,3 +113,9 @@ def test_azuredevops_format_to_a_file(argus, tmp_path):
     lines = (tmp_path / "ado.log").read_text(encoding="utf-8").splitlines()
     assert sum(line.startswith("##vso[task.logissue type=error;") for line in lines) == 5
     assert sum(line.startswith("##vso[task.logissue type=warning;") for line in lines) == 3
+
+
+def test_explain_has_the_short_flags_too(argus, tmp_path):
+    code, out, err = argus("explain", "AMX-PP-07", "--example", "-f", "json", "-o", tmp_path / "e.json")
+    assert (out, err) == ("", "")
+    assert json.loads((tmp_path / "e.json").read_text(encoding="utf-8"))["rule"]["id"] == "AMX-PP-07"
