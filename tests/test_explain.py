@@ -92,7 +92,7 @@ REJECTED = [
     (["--fail-on", "high"], "unrecognized arguments: --fail-on high"),
     (["--waivers", "w.yaml"], "unrecognized arguments: --waivers w.yaml"),
     (["--live"], "unrecognized arguments: --live"),
-    (["--format", "sarif"], "argument --format/--as: invalid choice: 'sarif' (choose from 'text', 'json')"),
+    (["--format", "sarif"], "argument -f/--format/--as: invalid choice: 'sarif' (choose from 'text', 'json')"),
 ]
 
 
