@@ -194,18 +194,33 @@ class _Build(Transformer):
         return parse_template(self.file, body, tok.line, tok.column + offset, _tok_span(self.file, tok))
 
 
-def _position(line: int, col: int, text: str, upto: int) -> tuple[int, int]:
-    before = text[:upto]
-    nl = before.count("\n")
-    if nl:
-        return line + nl, upto - before.rfind("\n")
-    return line, col + upto
+class _Cursor:
+    """(line, col) of offsets into a string that starts at (line, col), asked for left to right: each character is
+    counted once (counting from the start at every `{` made a message with n placeholders cost n times its length)."""
+
+    def __init__(self, line: int, col: int, text: str):
+        self.line, self.col, self.text, self.pos = line, col, text, 0
+
+    def at(self, upto: int) -> tuple[int, int]:
+        newlines = self.text.count("\n", self.pos, upto)
+        if newlines:
+            self.line += newlines
+            self.col = upto - self.text.rfind("\n", self.pos, upto)
+        else:
+            self.col += upto - self.pos
+        self.pos = upto
+        return self.line, self.col
+
+
+# A message is read once per finding; no real one has more than a handful of `{...}`. The bound keeps a generated
+# or hostile message (50,000 placeholders once took 20 s to check) to a fraction of a second.
+MAX_PLACEHOLDERS = 1000
 
 
 def parse_template(file: str, body: str, line: int, col: int, span: A.Span) -> A.Template:
     """Split a message into text and `{expr}` parts; `{{`/`}}` are literal braces. Expressions keep real spans."""
     parts: list = []
-    i, buf = 0, []
+    i, buf, cursor, placeholders = 0, [], _Cursor(line, col, body), 0
     while i < len(body):
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):
@@ -217,19 +232,23 @@ def parse_template(file: str, body: str, line: int, col: int, span: A.Span) -> A
             i += 2
             continue
         if ch == "}":
-            l, c = _position(line, col, body, i)
+            l, c = cursor.at(i)
             raise ParseFailure(Diagnostic("E101", A.Span(file, l, c, l, c + 1), "unmatched '}' in message (write '}}' for a literal brace)"))
         if ch != "{":
             buf.append(ch)
             i += 1
             continue
         end = body.find("}", i)
-        l, c = _position(line, col, body, i + 1)
+        l, c = cursor.at(i + 1)
         if end < 0:
             raise ParseFailure(Diagnostic("E101", A.Span(file, l, c - 1, l, c), "unterminated '{' in message"))
         if buf:
             parts.append(unescape("".join(buf)))
             buf = []
+        placeholders += 1
+        if placeholders > MAX_PLACEHOLDERS:
+            raise ParseFailure(Diagnostic("E101", A.Span(file, l, c - 1, l, c), f"more than {MAX_PLACEHOLDERS} "
+                                          "'{...}' in one message; write '{{' for a literal brace"))
         parts.append(_interpolation(file, body[i + 1:end], l, c))
         i = end + 1
     if buf:
@@ -249,9 +268,38 @@ def _interpolation(file: str, text: str, line: int, col: int):
 
 
 def parse_expr(file: str, text: str, line: int = 1, col: int = 1):
-    """Parse one expression that starts at (line, col) of `file`; spans point into the original file."""
-    padded = "\n" * (line - 1) + " " * (col - 1) + text
-    return _run(file, padded, "expr")
+    """Parse one expression that starts at (line, col) of `file`; spans point into the original file. The text is
+    parsed as written and its spans moved after: padding it out to (line, col) made every `{...}` of a message
+    cost as much as the whole file before it."""
+    try:
+        node = _run(file, text, "expr")
+    except ParseFailure as exc:
+        d = exc.diagnostic
+        raise ParseFailure(dataclasses.replace(d, span=_moved_span(d.span, line, col))) from None
+    return node if (line, col) == (1, 1) else _moved(node, line, col)
+
+
+def _moved_span(span: A.Span | None, line: int, col: int) -> A.Span | None:
+    """A span of text parsed from (1, 1), moved to text that starts at (line, col)."""
+    if span is None:
+        return None
+    return A.Span(span.file, span.line + line - 1, span.col + (col - 1 if span.line == 1 else 0),
+                  span.end_line + line - 1, span.end_col + (col - 1 if span.end_line == 1 else 0))
+
+
+def _moved(node, line: int, col: int):
+    """An expression node with every span under it moved (nodes are frozen; expressions are at most MAX_DEPTH
+    deep, checked before they are built, so the recursion is bounded)."""
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, A.Span):
+            changes[f.name] = _moved_span(value, line, col)
+        elif isinstance(value, tuple):
+            changes[f.name] = tuple(_moved(v, line, col) if dataclasses.is_dataclass(v) else v for v in value)
+        elif dataclasses.is_dataclass(value):
+            changes[f.name] = _moved(value, line, col)
+    return dataclasses.replace(node, **changes)
 
 
 def _describe(tok) -> str:

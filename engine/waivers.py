@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import fnmatch
-import functools
-import re
 from dataclasses import dataclass
 from .validation import validator
 
@@ -25,6 +22,8 @@ import jsonschema
 
 from . import yamlpos
 from .errors import UserError
+from .regex import RegexError
+from .waivermatch import FindingIndex
 
 WAIVABLE = ("fail", "warn")
 
@@ -45,9 +44,6 @@ class Waiver:
     def where(self) -> str:
         """File, line and entry number, for messages."""
         return _where(self.source, self.entry, self.line)
-
-    def matches(self, subject_id: str) -> bool:
-        return _glob(self.subject).fullmatch(subject_id.casefold()) is not None
 
     def to_dict(self) -> dict:
         origin = f"{self.source}:{self.line}" if self.line else f"{self.source} (waiver {self.entry})"
@@ -111,14 +107,14 @@ def apply(doc: dict, waivers: list[Waiver], *, today: dt.date, known_rule_ids: s
             close = difflib.get_close_matches(waiver.rule, sorted(known_rule_ids), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UserError(f"{waiver.where}: unknown rule {waiver.rule!r}{hint}")
-    by_rule: dict[str, list[dict]] = {}
-    for finding in doc["findings"]:
-        if finding["status"] in WAIVABLE:
-            by_rule.setdefault(finding["rule_id"], []).append(finding)
+    index = FindingIndex([f for f in doc["findings"] if f["status"] in WAIVABLE])  # linear, not waivers x findings
     section = []
     for waiver in waivers:
         expired = today > waiver.expires
-        matched = [f for f in by_rule.get(waiver.rule, ()) if waiver.matches(f["subject"]["id"])]
+        try:
+            matched = index.matching(waiver.rule, waiver.subject)
+        except RegexError as exc:
+            raise UserError(f"{waiver.where}: subject {waiver.subject[:80]!r}: {exc}") from None
         if not expired:
             for finding in matched:
                 finding.setdefault("waiver", waiver.to_dict())  # the first waiver listed wins
@@ -161,8 +157,3 @@ def _label(entry: object) -> str:
     if isinstance(entry, dict) and isinstance(entry.get("rule"), str):
         return f" (rule {entry['rule']})"
     return ""
-
-
-@functools.lru_cache(maxsize=1024)
-def _glob(pattern: str) -> re.Pattern:
-    return re.compile(fnmatch.translate(pattern.casefold()))
