@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("argus.checkcmd", "lint rule files"),
     "test": ("argus.testcmd", "run rule fixtures"),
     "explain": ("argus.explain", "show why a finding came out"),
-    "collect": ("argus.collect", "collect a snapshot from Azure Resource Graph"),
+    "collect": ("argus.collectcmd", "collect a snapshot from Azure Resource Graph"),
     "appliance-facts": ("argus.appliance", "build the appliance facts table from appliance files"),
     "history": ("argus.history", "show the trend of recorded scans"),
     "new-rule": ("argus.newrule", "scaffold a rule and its fixture"),

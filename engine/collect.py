@@ -1,7 +1,8 @@
-"""`argus collect`: read a complete snapshot from Azure Resource Graph, or fail loudly.
+"""Collection: read a complete snapshot from Azure Resource Graph, or fail loudly (`argus collect` and
+`argus scan --live` in argus.collectcmd turn their flags into a `Source`).
 
-In: scopes (--subscription / --management-group, checked in argus.scopes), cloud or ARM endpoint,
-credential choice (see argus.argclient), optional pushdown types. Runs the KQL in queries/
+In: a Source (scopes, checked in argus.scopes; cloud or ARM endpoint; credential choice, see argus.argclient),
+optional pushdown types. Runs the KQL in queries/
 (argus.collectspec: one file per concern, each ordered by id so paging is stable), proves every scope
 fully readable, reads private endpoint DNS zone groups from ARM (ARG does not hold them), and writes one
 snapshot file atomically: {"header": ..., "resources": [...], "resourcecontainers": [...],
@@ -12,11 +13,11 @@ and no file is written.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -30,33 +31,16 @@ SNAPSHOT_FORMAT = "argus-snapshot/1"
 ZONE_GROUP_API = "2024-05-01"
 
 
-def add_source_arguments(parser: argparse.ArgumentParser, verbose_help: str | None = None) -> None:
-    """Flags shared by `argus collect` and `argus scan --live`."""
-    group = parser.add_argument_group("Azure source")
-    scope = group.add_mutually_exclusive_group()
-    scope.add_argument("--subscription", action="append", metavar="ID",
-                       help="subscription to collect (repeatable, or comma-separated)")
-    scope.add_argument("--management-group", action="append", metavar="ID",
-                       help="management group to collect (repeatable, or comma-separated)")
-    group.add_argument("--tenant", metavar="ID", help="tenant to request tokens for (DefaultAzureCredential)")
-    group.add_argument("--cloud", choices=sorted(argclient.CLOUDS), help="Azure cloud (default: public)")
-    group.add_argument("--arm-endpoint", metavar="URL",
-                       help="ARM endpoint URL overriding the cloud's (http only for a loopback address)")
-    group.add_argument("--quiet", action="store_true", help="no progress output")
-    group.add_argument("-v", "--verbose", action="store_true",
-                       help=verbose_help or "report every query, retry and throttling wait on stderr")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_source_arguments(parser)
-    parser.add_argument("--output", required=True, metavar="SNAPSHOT", help="snapshot file to write")
-    parser.add_argument("--types", action="append", metavar="TYPE[,TYPE...]",
-                        help="collect only these resource types (pushdown; repeatable)")
-
-
-def run(args: argparse.Namespace) -> int:
-    collect_snapshot(args, args.output, parse_types(args.types))
-    return 0
+@dataclass(frozen=True)
+class Source:
+    """Where and how to collect: what `argus collect` and `argus scan --live` turn their flags into."""
+    subscriptions: tuple[str, ...] = ()        # as given: repeatable, comma-separated (checked in scopes)
+    management_groups: tuple[str, ...] = ()
+    tenant: str | None = None
+    cloud: str | None = None
+    arm_endpoint: str | None = None
+    quiet: bool = False
+    verbose: bool = False
 
 
 def parse_types(values: Iterable[str] | None) -> set[str] | None:
@@ -65,16 +49,16 @@ def parse_types(values: Iterable[str] | None) -> set[str] | None:
     return {t.strip().casefold() for value in values for t in value.split(",") if t.strip()}
 
 
-def collect_snapshot(args: argparse.Namespace, output_path: str, types: set[str] | None = None) -> dict:
+def collect_snapshot(source: Source, output_path: str, types: set[str] | None = None) -> dict:
     """Collect every query over the scopes, write the snapshot atomically, return its header."""
-    subscriptions, management_groups = scopes.scope_ids(args)
-    endpoint = argclient.resolve_endpoint(getattr(args, "cloud", None), getattr(args, "arm_endpoint", None))
+    subscriptions, management_groups = scopes.scope_ids(source.subscriptions, source.management_groups)
+    endpoint = argclient.resolve_endpoint(source.cloud, source.arm_endpoint)
     wanted = wanted_types(types)
     plan = [(spec, text) for spec in QUERIES if (text := pushdown(spec, load_query(spec), wanted)) is not None]
     zone_groups = wanted is None or ZONE_GROUP_TYPE in wanted
     _check_output(output_path)
-    credential = argclient.build_credential(endpoint, getattr(args, "tenant", None))
-    progress = Progress(getattr(args, "quiet", False), getattr(args, "verbose", False), len(plan))
+    credential = argclient.build_credential(endpoint, source.tenant)
+    progress = Progress(source.quiet, source.verbose, len(plan))
     started = datetime.now(timezone.utc)
     try:
         with argclient.ArgSession(endpoint, credential, progress.wait) as session:

@@ -45,7 +45,7 @@ def add_arguments(p) -> None:
     live = p.add_argument_group("live collection (--live)")
     live.add_argument("--live", action="store_true", help="collect a snapshot from Azure Resource Graph first, then scan it")
     live.add_argument("--save-snapshot", metavar="FILE", help="with --live: keep the collected snapshot in FILE")
-    from .collect import add_source_arguments
+    from .collectcmd import add_source_arguments
     add_source_arguments(p, verbose_help="text report: every rule and finding, passing ones too, with full resource "
                                          "ids; with --live also every query, retry and throttling wait on stderr")
     p.add_argument("--waivers", metavar="FILE", help="waivers file (YAML/JSON), added to the policies file's waivers")
@@ -147,6 +147,7 @@ def _default_name(policy) -> str | None:
 def _collect_live(args, session):
     """Collect what the selected rules read (argus.coverage.types_read: pushdown), then load it."""
     from .collect import collect_snapshot
+    from .collectcmd import source
     from .coverage import types_read
     if args.snapshot or args.example:
         raise UserError(f"--live collects its own snapshot; drop {'--example' if args.example else '--snapshot'} "
@@ -155,11 +156,11 @@ def _collect_live(args, session):
         raise UserError("--live needs --subscription ID or --management-group ID")
     types = types_read(session.plan, session.rules)
     if args.save_snapshot:
-        collect_snapshot(args, args.save_snapshot, types)
+        collect_snapshot(source(args), args.save_snapshot, types)
         return snapshot.load([args.save_snapshot])
     with tempfile.TemporaryDirectory(prefix="argus-live-") as tmp:
         path = os.path.join(tmp, "snapshot.json")
-        collect_snapshot(args, path, types)
+        collect_snapshot(source(args), path, types)
         return snapshot.load([path])
 
 

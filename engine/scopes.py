@@ -9,7 +9,6 @@ because ARG silently leaves out what the identity cannot read.
 
 from __future__ import annotations
 
-import argparse
 import re
 from typing import Any, Callable, Iterable
 
@@ -26,9 +25,10 @@ _PARTIAL = ("the scope is missing or only partly readable (the identity needs Re
             "would be partial")
 
 
-def scope_ids(args: argparse.Namespace) -> tuple[list[str], list[str]]:
-    subscriptions = _unique(getattr(args, "subscription", None))
-    management_groups = _unique(getattr(args, "management_group", None))
+def scope_ids(subscription_flags: Iterable[str], management_group_flags: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The scope ids the flags give (repeatable, comma-separated), checked; a UserError names a bad one."""
+    subscriptions = _unique(subscription_flags)
+    management_groups = _unique(management_group_flags)
     if not subscriptions and not management_groups:
         raise UserError("nothing to collect: give --subscription ID or --management-group ID")
     if subscriptions and management_groups:
