@@ -70,6 +70,8 @@ def render(doc: dict, *, color: bool | str | None = False, width: int = DEFAULT_
     True for "standard", or False/None for plain text."""
     system = "standard" if color is True else (color or None)
     out = _Out(system, max(width, 20), no_color)
+    if doc["run"].get("what_if"):  # argus scan --what-if: what the deployment breaks and fixes comes first
+        _what_if_lead(out, doc)
     out.line(_header(doc))
     selection = selection_line(doc)
     if selection:
@@ -283,6 +285,16 @@ def _waiver_lines(out: _Out, waivers: list[dict]) -> None:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _what_if_lead(out: _Out, doc: dict) -> None:
+    from .whatif_report import text_lead  # only what-if scans need it
+    for label, text, style in text_lead(doc):
+        if label:
+            out.labelled(f"  {label}", text, 15, STYLE[style])
+        else:
+            out.line(_styled(text, STYLE[style]))
+    out.blank()
 
 
 def _absent_lines(out: _Out, absent: list[dict]) -> None:

@@ -57,7 +57,8 @@ def text_lead(doc: dict) -> list[tuple[str, str, str]]:
     them; the styles are its status names."""
     what_if = doc["run"]["what_if"]
     files = ", ".join(f["path"] for f in what_if["files"])
-    lines = [("", f"What-if {files}: {headline(doc)} ({_applied(what_if)})", "rule")]
+    lines = [("", f"What-if {files}: {headline(doc)}", "rule"),
+             ("", f"{_applied(what_if)}; baseline: the snapshot before the deployment", "dim")]
     groups = classify(doc)
     for key, label, style in (("breaks", "BREAKS", "fail"), ("fixes", "FIXES", "pass"),
                               ("unknown", "UNPREDICTED", "not_evaluated"), ("warns", "NEW WARNING", "warn")):
@@ -109,7 +110,7 @@ def markdown_parts(doc: dict, md) -> list[str]:
     what_if = doc["run"]["what_if"]
     files = ", ".join(f"`{md(f['path'])}`" for f in what_if["files"])
     parts = [f"## argus what-if: {md(headline(doc))}",
-             f"What-if {files} ({md(_applied(what_if))}), compared with the same snapshot before the deployment"]
+             f"What-if {files}, {md(_applied(what_if))}; baseline: the snapshot before the deployment"]
     groups, left = classify(doc), [LEAD_BUDGET]
     for key, title, empty in (("breaks", "What this change breaks", "Nothing: no check fails that did not fail before."),
                               ("fixes", "What it fixes", "Nothing."),
@@ -144,8 +145,8 @@ def _md_table(findings: list[dict], key: str, md, left: list[int]) -> str:
 
 def _applied(what_if: dict) -> str:
     applied = what_if["applied"]
-    done = ", ".join(f"{n} {kind}" for kind, n in sorted(applied.items())) or "no change"
-    return f"{done} applied to the snapshot"
+    return "laid over the snapshot: " + (", ".join(f"{n} {kind}" for kind, n in sorted(applied.items()))
+                                         or "no change")
 
 
 def _checks(n: int) -> str:

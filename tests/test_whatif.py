@@ -11,6 +11,7 @@ filter has that rule), and the predictions what-if cannot make.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,7 @@ UNSUPPORTED_REASON = ("Changes to the resource declared at 'properties.template.
 def _repo(monkeypatch):
     monkeypatch.chdir(REPO)  # fixture and example paths are relative to the repository, as in the docs
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("COLUMNS", raising=False)  # the text report is 100 columns wide off a terminal
     for key in [k for k in __import__("os").environ if k.startswith("ARGUS_")]:
         monkeypatch.delenv(key)
 
@@ -151,10 +153,36 @@ def test_mp05_new_in_sarif(argus, tmp_path):
         ("AMX-MP-05", "new")]
 
 
+def test_text_report_leads_with_what_the_deployment_breaks_and_fixes(argus):
+    code, out, _ = argus("scan", "--example", "--what-if", WHATIF / "pull-request.json")
+    assert code == 1
+    assert out.splitlines()[:9] == [  # 100 columns wide when not on a terminal
+        "What-if tests/data/whatif/pull-request.json: this deployment breaks 1 check, fixes 1",
+        "laid over the snapshot: 1 Create, 1 Modify; baseline: the snapshot before the deployment",
+        "  BREAKS       AMX-PP-09 lsa4f8e2b1c9d  lsa4f8e2b1c9d has public network access Disabled; Azure",
+        "               Migrate needs the public endpoint to move data to managed disks (was warn)  [Modify",
+        "               at tests/data/whatif/pull-request.json:72 (/changes/2)]",
+        "  FIXES        AMX-PP-07 privatelink.blob.core.windows.net  (was fail:",
+        "               privatelink.blob.core.windows.net is not linked to VNet vnet-mig-spoke of private",
+        "               endpoint pe-lsa4f8e2b1c9d-blob (linked: vnet-hub-weu))",
+        "",
+    ]
+    assert out.splitlines()[9].startswith("argus ")
+
+
+def test_the_docs_show_the_real_first_lines(argus):
+    docs = (REPO / "docs" / "what-if.md").read_text(encoding="utf-8")
+    shown = re.search(r"```text\n(What-if .*?)```", docs, re.S).group(1).splitlines()
+    _, out, _ = argus("scan", "--example", "--what-if", WHATIF / "pull-request.json")
+    assert out.splitlines()[:len(shown)] == shown
+
+
 def test_markdown_comment_leads_with_what_the_change_breaks(argus):
     code, out, _ = argus("scan", "--example", "--what-if", WHATIF / "pull-request.json", "--format", "markdown")
     lines = out.splitlines()
-    assert lines[0] == "## argus what-if: this deployment breaks 1 check, fixes 1"
+    assert lines[:3] == ["## argus what-if: this deployment breaks 1 check, fixes 1", "",
+                         "What-if `tests/data/whatif/pull-request.json`, laid over the snapshot: 1 Create, 1 Modify; "
+                         "baseline: the snapshot before the deployment"]
     assert lines[4] == "### What this change breaks"
     assert lines[8] == (f"| AMX-PP-09 | high | lsa4f8e2b1c9d | {PP09_FAIL} (was warn) | "
                         "Modify at tests/data/whatif/pull-request.json:72 (/changes/2) |")
@@ -250,6 +278,10 @@ def test_resources_outside_the_snapshots_subscriptions_are_scanned_and_the_scope
         {"scope": "/subscriptions/5d1e9f3a-7b2c-4e6d-9a8f-1c3b5e7d9f20", "changes": 2}]
     new_zone = [f for f in doc["findings"] if f["rule_id"] == "AMX-PP-07" and f.get("baseline_state") == "new"]
     assert [f["subject"]["id"].split("/")[2] for f in new_zone] == ["5d1e9f3a-7b2c-4e6d-9a8f-1c3b5e7d9f20"]
+    code, out, _ = argus("scan", "--example", "--what-if", WHATIF / "dr-zone-new-subscription.json")
+    assert ("the snapshot does not cover /subscriptions/5d1e9f3a-7b2c-4e6d-9a8f-1c3b5e7d9f20 (2 changes there): the "
+            "rules see only what the what-if creates or changes in it, nothing else of that subscription") in \
+        " ".join(out.split())
 
 
 def test_several_what_if_files_apply_together(argus, tmp_path):
