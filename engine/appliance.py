@@ -1,4 +1,5 @@
-"""`argus appliance-facts`: build the `appliance` facts table for one on-premises appliance.
+"""Appliance facts: build the `appliance` facts row for one on-premises appliance (the command,
+`argus appliance-facts`, is argus.appliancecmd; it hands this module an ApplianceInput).
 
 In: appliance.json (as the installer writes it: UTF-8 with BOM, values mostly the strings
 "true"/"false"), the proxy address, bypass lists as Windows and the appliance UI store them, and the
@@ -10,11 +11,10 @@ Everything a run could not establish is a UserError or a warning on stderr, neve
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
-import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,63 +23,42 @@ import jsonschema
 import orjson
 
 from . import bypass, dnsfacts
-from .errors import UserError, atomic_write
+from .errors import UserError
 
 KINDS = ("vmware-agentless", "agent-based")
 ROW_TYPE = "argus/appliance"
 SCHEMA_NAME = "appliance-facts.schema.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_BYPASS_FLAGS = (("appliance", "bypass_appliance"), ("wininet", "bypass_wininet"), ("winhttp", "bypass_winhttp"))
+ORIGINS = ("appliance", "wininet", "winhttp")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--name", required=True, help="appliance name (the row id is appliance/NAME)")
-    parser.add_argument("--kind", required=True, choices=KINDS, help="which appliance this is")
-    parser.add_argument("--appliance-json", metavar="PATH",
-                        help="C:/ProgramData/MicrosoftAzure/Config/appliance.json (required for vmware-agentless)")
-    proxy = parser.add_mutually_exclusive_group(required=True)
-    proxy.add_argument("--proxy-address", metavar="URL", help="the proxy the appliance uses, e.g. http://proxy:8080")
-    proxy.add_argument("--no-proxy", action="store_true", help="the appliance connects directly (no proxy)")
-    for origin, dest in _BYPASS_FLAGS:
-        separators = "';'" if origin == "appliance" else "';' or spaces"
-        parser.add_argument(f"--bypass-{origin}", dest=dest, action="append", default=[], metavar="LIST",
-                            help=f"{origin} bypass list as stored, {separators} between entries; repeatable")
-    parser.add_argument("--resolve", action="append", default=[], metavar="HOST",
-                        help="host name to resolve; repeatable")
-    parser.add_argument("--dns-answers", metavar="FILE",
-                        help="YAML/JSON map host -> {addresses, cname_chain} instead of live lookups")
-    parser.add_argument("--nameserver", action="append", default=[], metavar="IP[:PORT]",
-                        help="DNS server for live lookups (default: the system's); repeatable")
-    parser.add_argument("--dns-timeout", type=float, default=5.0, metavar="SECONDS",
-                        help="per-lookup time limit (default 5)")
-    parser.add_argument("--collected-at", metavar="TIMESTAMP", help="ISO 8601 time with zone (default: now, UTC)")
-    parser.add_argument("--output", "-o", default="-", metavar="FILE", help="facts file to write (default: stdout)")
-    parser.add_argument("--append", action="store_true",
-                        help="merge the row into the existing snapshot FILE's appliance table (same id is replaced)")
+@dataclass(frozen=True)
+class ApplianceInput:
+    """What `argus appliance-facts` was told (argus.appliancecmd builds it from the flags)."""
+    name: str
+    kind: str
+    appliance_json: str | None = None
+    proxy_address: str | None = None            # None: the appliance connects directly (--no-proxy)
+    bypass: tuple[tuple[str, str], ...] = ()      # (origin, list text as stored), in flag order
+    resolve: tuple[str, ...] = ()
+    dns_answers: str | None = None
+    nameservers: tuple[str, ...] = ()
+    dns_timeout: float = 5.0
+    collected_at: str | None = None
+    output: str = "-"
+    append: bool = False
 
 
-def run(args: argparse.Namespace) -> int:
-    warnings: list[str] = []
-    row = build_row(args, warnings)
+def facts_document(inp: ApplianceInput, warnings: list[str]) -> tuple[dict, dict]:
+    """(the facts document to write, the row): {"appliance": [row]}, or the --append target's tables with the
+    row merged in."""
+    row = build_row(inp, warnings)
     _check_against_schema({"appliance": [row]})
-    if args.append:
-        document = _merged(args.output, row, warnings)
-    else:
-        document = {"appliance": [row]}
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    for warning in warnings:
-        print(f"argus appliance-facts: warning: {warning}", file=sys.stderr)
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        atomic_write(args.output, text)
-        print(f"argus appliance-facts: wrote {row['id']} ({len(row['proxy']['bypass'])} bypass entries, "
-              f"{len(row['dns'])} DNS names) to {args.output}", file=sys.stderr)
-    return 0
+    return (_merged(inp.output, row, warnings) if inp.append else {"appliance": [row]}), row
 
 
-def build_row(args: argparse.Namespace, warnings: list[str]) -> dict:
-    """The appliance row from parsed arguments; ``warnings`` collects what the caller should print."""
+def build_row(args: ApplianceInput, warnings: list[str]) -> dict:
+    """The appliance row; ``warnings`` collects what the caller should print."""
     name = _name(args.name)
     if args.append and args.output == "-":
         raise UserError("--append needs --output FILE (the snapshot file to merge into)")
@@ -87,7 +66,7 @@ def build_row(args: argparse.Namespace, warnings: list[str]) -> dict:
         raise UserError("--appliance-json is required for a vmware-agentless appliance "
                         "(its proxy bypass switch lives there)")
     config = read_appliance_json(args.appliance_json) if args.appliance_json else None
-    entries = _bypass_entries(args, warnings)
+    entries = _bypass_entries(args.bypass, warnings)
     switch = (config or {}).get("EnableProxyBypassList")
     switched_on = isinstance(switch, str) and switch.lower() == "true"
     if switch is not None and not isinstance(switch, str):
@@ -96,7 +75,7 @@ def build_row(args: argparse.Namespace, warnings: list[str]) -> dict:
     if any(e["origin"] == "appliance" for e in entries) and not switched_on:
         warnings.append("appliance bypass entries given, but appliance.json does not set EnableProxyBypassList "
                         "to \"true\": the appliance UI does not offer its bypass list then")
-    address = None if args.no_proxy else _proxy_address(args.proxy_address)
+    address = None if args.proxy_address is None else _proxy_address(args.proxy_address)
     return {
         "id": f"appliance/{name}",
         "type": ROW_TYPE,
@@ -151,10 +130,10 @@ def _name(text: str) -> str:
     return name
 
 
-def _bypass_entries(args: argparse.Namespace, warnings: list[str]) -> list[dict]:
+def _bypass_entries(lists: tuple[tuple[str, str], ...], warnings: list[str]) -> list[dict]:
     entries = []
-    for origin, dest in _BYPASS_FLAGS:
-        for text in getattr(args, dest):
+    for origin in ORIGINS:  # the appliance UI list first, then WinINet, then WinHTTP
+        for text in (text for o, text in lists if o == origin):
             for entry in bypass.split_list(text, origin):
                 try:
                     bypass.check_entry(entry, origin)
@@ -196,15 +175,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def _dns(args: argparse.Namespace, warnings: list[str]) -> dict:
+def _dns(args: ApplianceInput, warnings: list[str]) -> dict:
     if args.dns_answers:
-        if args.nameserver:
+        if args.nameservers:
             raise UserError("--nameserver is for live lookups; it cannot be combined with --dns-answers")
         facts = dnsfacts.load_answers(args.dns_answers, args.resolve)
     elif args.resolve:
         if args.dns_timeout <= 0:
             raise UserError("--dns-timeout must be more than 0 seconds")
-        servers = [dnsfacts.parse_nameserver(text) for text in args.nameserver]
+        servers = [dnsfacts.parse_nameserver(text) for text in args.nameservers]
         facts = dnsfacts.resolve_live(args.resolve, servers, args.dns_timeout)
     else:
         warnings.append("no --resolve or --dns-answers: the row carries no DNS answers "

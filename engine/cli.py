@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("argus.testcmd", "run rule fixtures"),
     "explain": ("argus.explain", "show why a finding came out"),
     "collect": ("argus.collectcmd", "collect a snapshot from Azure Resource Graph"),
-    "appliance-facts": ("argus.appliance", "build the appliance facts table from appliance files"),
+    "appliance-facts": ("argus.appliancecmd", "build the appliance facts table from appliance files"),
     "history": ("argus.history", "show the trend of recorded scans"),
     "new-rule": ("argus.newrule", "scaffold a rule and its fixture"),
     "rules": ("argus.rulescmd", "list the rules: id, severity, title, tags, policies, help link"),
