@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("argus.explain", "show why a finding came out"),
     "collect": ("argus.collectcmd", "collect a snapshot from Azure Resource Graph"),
     "appliance-facts": ("argus.appliancecmd", "build the appliance facts table from appliance files"),
-    "history": ("argus.history", "show the trend of recorded scans"),
+    "history": ("argus.historycmd", "show the trend of recorded scans"),
     "new-rule": ("argus.newrule", "scaffold a rule and its fixture"),
     "rules": ("argus.rulescmd", "list the rules: id, severity, title, tags, policies, help link"),
     "completion": ("argus.completion", "print the shell completion script for bash, zsh, fish or powershell"),

@@ -8,14 +8,12 @@ each recorded scan, as text, JSON, or a chart (PNG, or HTML with the chart inlin
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import html
 import io
 import json
 import os
 import sqlite3
-import sys
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ from urllib.parse import quote
 from .baseline import TRACKED
 from .diagnostics import did_you_mean
 from .errors import UserError, atomic_write, is_stream, write_target
-from .model import SEVERITIES, STATUSES
+from .model import SEVERITIES
 
 SCHEMA_VERSION = 1
 # critical reads as the most severe: the darkest red, then red, orange, amber; low and info step back
@@ -148,30 +146,6 @@ def _check_rules(conn: sqlite3.Connection, db_path: str, rules: list[str]) -> No
     raise UserError(f"{db_path}: --rule {names}: never {'occurs' if len(unknown) == 1 else 'occur'} in this history DB")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("db", metavar="DB", help="SQLite file written by `argus scan --history DB`")
-    parser.add_argument("--last", type=int, default=10, metavar="N", help="show the last N scans (default 10)")
-    parser.add_argument("--status", action="append", choices=STATUSES, metavar="STATUS",
-                        help="count findings with this status (repeatable; default fail, warn, error, not_evaluated)")
-    parser.add_argument("--rule", action="append", metavar="RULE_ID", help="only this rule (repeatable)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (default text)")
-    parser.add_argument("--chart", metavar="OUT", help="also draw the trend into OUT.png or OUT.html")
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.last < 1:
-        raise UserError("--last must be at least 1")
-    if args.chart and Path(args.chart).suffix.lower() not in (".png", ".html", ".htm"):
-        raise UserError(f"--chart {args.chart}: the file name must end in .png or .html")
-    if args.chart:
-        _require_chart_extra(args.chart)  # before anything is read, drawn or written
-    data = trend(args.db, last=args.last, statuses=tuple(args.status or TRACKED), rules=args.rule)
-    if args.chart:
-        write_chart(args.chart, data)
-    sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.format == "json" else render_text(data))
-    return 0
-
-
 def render_text(data: dict) -> str:
     """The trend as plain-text tables, one column per scan, with the change since the previous scan."""
     scans = data["scans"]
@@ -195,7 +169,7 @@ def _tables(data: dict) -> list[tuple[str, dict[str, list[int]]]]:
     return [("by severity", severity), ("by rule", data["by_rule"] or {"(none)": [0] * len(data["scans"])})]
 
 
-def _require_chart_extra(path: str) -> None:
+def require_chart_extra(path: str) -> None:
     """Charts need matplotlib, which only the `chart` extra installs (it is 160 MB with numpy and pillow)."""
     import importlib.util
     if importlib.util.find_spec("matplotlib") is None:
