@@ -1,6 +1,6 @@
-"""Scan history in SQLite, and the `argus history DB` command that shows its trend.
+"""Scan history in SQLite and its trend (the `argus history DB` command is argus.historycmd).
 
-In: report documents (append, called by `argus scan --history DB`); for the command, the DB path and
+In: report documents (append, called by `argus scan --history DB`); for the trend, the DB path and
 options. Out: rows in the DB (one `scans` row with the run header, one `findings` row per finding), and
 the trend: problem counts (fail, warn, error, not_evaluated by default) per severity and per rule for
 each recorded scan, as text, JSON, or a chart (PNG, or HTML with the chart inline and the tables).
