@@ -95,14 +95,21 @@ class DiagnosticError(Exception):
         super().__init__("\n".join(d.render(self.sources) for d in diagnostics))
 
 
-def did_you_mean(word: str, candidates) -> str:
-    """A ' (did you mean 'x'?)' suffix when a close candidate exists, else ''."""
-    pool = list(candidates)
+def closest(word: str, candidates) -> str | None:
+    """The one suggestion argus makes for a misspelt word: a candidate differing only in case, else the
+    closest by difflib's ratio (at least 0.7), else None. Candidates are tried in the order given."""
+    pool = list(dict.fromkeys(candidates))
     folded = {c.casefold(): c for c in pool}
     if word.casefold() in folded and folded[word.casefold()] != word:
-        return f" (did you mean '{folded[word.casefold()]}'?)"
+        return folded[word.casefold()]
     close = difflib.get_close_matches(word, pool, n=1, cutoff=0.7)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, candidates) -> str:
+    """A ' (did you mean 'x'?)' suffix when a close candidate exists, else ''."""
+    guess = closest(word, candidates)
+    return f" (did you mean '{guess}'?)" if guess else ""
 
 
 def has_errors(diagnostics) -> bool:

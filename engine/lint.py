@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from . import gcpause
 from . import ast as A
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, closest
 from .functions import id_prefix, parent_id, resource_group_id
 from .shapes import DEPTH, STAR, Shapes, render
 from .snapshot import KNOWN_TABLES
@@ -49,13 +49,6 @@ class El:
     at: tuple = ()
 
 
-def _closest(word: str, candidates) -> str | None:
-    pool = sorted(candidates)
-    folded = {c.casefold(): c for c in pool}
-    if word.casefold() in folded and folded[word.casefold()] != word:
-        return folded[word.casefold()]
-    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.7)
-    return close[0] if close else None
 
 
 class Linter:
@@ -201,7 +194,7 @@ class Linter:
             return El(el.table, el.types, False, at)
         if el.at and el.at[-1] == STAR and el.at[:-1] not in filled:
             return None  # a list never seen with an element says nothing about its elements' shape
-        guess = _closest(key, here - {STAR}) if key != STAR else None
+        guess = closest(key, sorted(here - {STAR})) if key != STAR else None
         if guess is None and node is self.lenient:
             return None  # a defaulted leaf that is simply not set anywhere in this snapshot
         hint = f" (did you mean '{render(el.at + (guess,))}'?)" if guess else ""

@@ -14,13 +14,13 @@ risk. A waiver is valid through its `expires` day and expired from the day after
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass
 from .validation import validator
 
 import jsonschema
 
 from . import yamlpos
+from .diagnostics import closest
 from .errors import UserError
 from .regex import RegexError
 from .waivermatch import FindingIndex
@@ -104,8 +104,8 @@ def apply(doc: dict, waivers: list[Waiver], *, today: dt.date, known_rule_ids: s
     """Mark waived findings in ``doc`` and add the top-level `waivers` section (mutates ``doc``)."""
     for waiver in waivers:
         if waiver.rule not in known_rule_ids:
-            close = difflib.get_close_matches(waiver.rule, sorted(known_rule_ids), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            guess = closest(waiver.rule, sorted(known_rule_ids))
+            hint = f" (did you mean {guess!r}?)" if guess else ""
             raise UserError(f"{waiver.where}: unknown rule {waiver.rule!r}{hint}")
     index = FindingIndex([f for f in doc["findings"] if f["status"] in WAIVABLE])  # linear, not waivers x findings
     section = []
