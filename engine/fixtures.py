@@ -17,10 +17,10 @@ from datetime import datetime
 from . import snapshot as snap_mod
 from . import yamlpos
 from .diagnostics import did_you_mean
+from .model import STATUSES
 from .fn_time import parse_instant
 from .policies import convert
 
-STATUSES = ("pass", "fail", "warn", "skip", "not_evaluated", "error")
 FILE_KEYS = ("rule", "snapshot", "params", "now", "cases")
 CASE_KEYS = ("name", "snapshot", "tables", "remove", "patch", "params", "now", "expect")
 EXPECT_KEYS = ("status", "subject", "rule", "message")
