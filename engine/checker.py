@@ -31,7 +31,6 @@ TABLE_COLUMNS = {t: ARG_COLUMNS for t in KNOWN_TABLES if t != "appliance"}
 TABLE_COLUMNS["appliance"] = ("id", "type", "name", "kind", "collected_at", "config", "proxy", "dns")
 PARAM_TYPES = ("string", "number", "bool", "list")
 GUID_COLUMNS = ("subscriptionId", "tenantId")
-META_ONCE = ("severity", "description", "remediation", "help", "tags")
 
 
 @dataclass

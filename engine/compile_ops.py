@@ -41,10 +41,6 @@ def _truth(v, text: str):
     raise EvalError(f"`{text}` is a {type_name(v)}, not true/false")
 
 
-def _static_missing(v) -> bool:
-    return v.__class__ is Missing and v.static
-
-
 class Ops(Filters):
     def _record(self, site: Site, fn: Callable, value_of: Callable | None = None) -> Callable:
         """Wrap fn so its outcome lands in the frame's evidence list (when one is present)."""

@@ -2,7 +2,7 @@
 
 In: a Program from the checker. Out: `Unit`s (a closure plus its frame size) for each global let and
 parameter default, and `CompiledRule`s for the evaluator. Frame slots: 0 = evaluation context, 1 = evidence
-list (or None), 2 = related ids, then variables. Planning done here, once:
+list (or None), then variables. Planning done here, once:
 - paths compile to getters (argus.paths); pattern literals and JSONPaths are prepared by the checker;
 - `SET where <row path> ==|=~ <value not depending on the row>` over a set that does not depend on the rule's
   subject becomes a hash-index lookup (index built once per snapshot on the (case-folded) key), so joins cost

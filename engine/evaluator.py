@@ -72,7 +72,7 @@ class Context:
         unit = self.plan.globals.get(name)
         if unit is None:
             return Missing(f"parameter '{name}' has no value (set it in policies.yaml or with --param {name}=...)", static=True)
-        v = unit.fn(_frame(self, unit.nslots, record=False))
+        v = unit.fn(_frame(self, unit.nslots))
         if name in prog.params and v.__class__ is Missing:
             if v.what.startswith("parameter '"):
                 return v  # defaults to another parameter without a value: that one is what to set
@@ -80,11 +80,9 @@ class Context:
         return v
 
 
-def _frame(ctx: Context, nslots: int, record: bool) -> list:
+def _frame(ctx: Context, nslots: int) -> list:
     frame = [None] * max(nslots, FIRST_VAR)
     frame[CTX] = ctx
-    if record:
-        frame[1], frame[2] = [], []
     return frame
 
 
@@ -151,7 +149,7 @@ class RuleRun:
 
     def run(self) -> list[Finding]:
         cr = self.cr
-        frame = _frame(self.ctx, cr.nslots, record=False)
+        frame = _frame(self.ctx, cr.nslots)
         try:
             subjects = cr.source.fn(frame)
         except EvalError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-CTX, EVIDENCE, RELATED, FIRST_VAR = 0, 1, 2, 3
+CTX, EVIDENCE, FIRST_VAR = 0, 1, 2
 
 @dataclass(slots=True)
 class C:

@@ -14,10 +14,6 @@ from . import regex
 from .values import Count, EvalError, Partial, bounds, partial, type_name
 
 
-def _fold(v):
-    return v.casefold() if isinstance(v, str) else v
-
-
 def json_eq(a, b) -> bool:
     """Equality of JSON values: a bool equals only the same bool (Python's True == 1 does not hold in JSON),
     recursively through lists and objects; 1 and 1.0 are the same number."""
