@@ -90,7 +90,7 @@ def _port_range(item) -> tuple[int, int]:
                         "like \"443\", \"1000-2000\" or \"*\"")
     if text == "*":
         return 0, MAX_PORT
-    m = re.fullmatch(r"(\d{1,5})(?:\s*-\s*(\d{1,5}))?", text)
+    m = re.fullmatch(r"(\d{1,5})(?:\s*-\s*(\d{1,5}))?", text, re.ASCII)
     if m is None:
         raise EvalError(f"port_in(): {item!r} is not a port specification (\"443\", \"1000-2000\" or \"*\")")
     lo = int(m.group(1))

@@ -17,7 +17,7 @@ import re
 from .paths import compile_path
 from .values import EvalError, Missing, Partial, short, type_name
 
-_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")  # JSON's number syntax, leading zeros allowed
+_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", re.ASCII)  # JSON's syntax (ASCII digits), leading zeros allowed
 MAX_DIGITS = 40  # as the grammar's number literals (E103): longer text is no count or port anyone writes
 _PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
