@@ -395,7 +395,7 @@ class Checker:
                     self.program.prepared[id(right)] = compile_glob(right.value)
                 except RegexError as exc:  # only a glob too large for RE2's budget
                     self.err("E303", right.span, f"invalid glob pattern {right.value!r}: {exc}")
-        if node.op in ("<", "<=", ">", ">="):
+        if op.family == "order":
             self._ordering(node)
         self._case_warnings(node)
         return None
@@ -410,7 +410,7 @@ class Checker:
             self.err("E305", node.span, f"'{node.op}' cannot compare {kinds[0]} with {kinds[1]}; it orders two numbers or two strings")
 
     def _case_warnings(self, node: A.Compare) -> None:
-        if node.op not in ("==", "!="):
+        if OPERATORS[node.op].family != "equality" or OPERATORS[node.op].ignore_case:
             return
         alt = "=~" if node.op == "==" else "!~"
         for side, other in ((node.left, node.right), (node.right, node.left)):

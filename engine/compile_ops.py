@@ -20,7 +20,6 @@ from .joins import Filters
 from .values import Count, EvalError, Missing, Partial, type_name
 
 from .frame import CTX, EVIDENCE, C
-_MEMBERSHIP = ("in", "!in", "in~", "!in~")
 
 
 
@@ -60,7 +59,7 @@ class Ops(Filters):
         op = OPERATORS[node.op]
         L, R = self.expr(node.left, scopes, False), self.expr(node.right, scopes, False)
         literal = node.right.value if isinstance(node.right, A.Literal) and id(node.right) not in self.program.prepared else None
-        rproj = R.proj and node.op not in _MEMBERSHIP
+        rproj = R.proj and OPERATORS[node.op].family != "membership"  # `x in list` reads the list whole
         deps = L.deps | R.deps
         if not rec:
             return C(_compare_fn(op, L.fn, R.fn, L.proj, rproj, literal), deps)

@@ -27,11 +27,11 @@ from . import ast as A
 from .coverage import guard, table_read
 from .frame import CTX, C
 from .functions import FUNCTIONS
+from .operators import OPERATORS
 from .lookup import JoinPlan, Shape, indexed_where_fn, path_name, where_fn
 from .paths import compile_path
 from .values import Missing, Partial
 
-_LOOKUP_OPS = ("==", "=~", "in", "in~")
 
 
 @dataclass(slots=True)
@@ -90,9 +90,10 @@ class Filters:
     def _join(self, cj, inner, row) -> Join | None:
         if isinstance(cj, A.Quant):
             return self._any_join(cj, inner, row)
-        if not isinstance(cj, A.Compare) or cj.op not in _LOOKUP_OPS:
+        if not isinstance(cj, A.Compare) or not OPERATORS[cj.op].lookup:
             return None
-        sides = ((cj.left, cj.right), (cj.right, cj.left)) if cj.op in ("==", "=~") else ((cj.left, cj.right),)
+        equality = OPERATORS[cj.op].family == "equality"  # symmetric: the key may stand on either side
+        sides = ((cj.left, cj.right), (cj.right, cj.left)) if equality else ((cj.left, cj.right),)
         for key_node, probe_node in sides:
             K, P = self.expr(key_node, inner, False), self.expr(probe_node, inner, False)
             if K.deps != {row} or row in P.deps:
@@ -100,7 +101,7 @@ class Filters:
             steps = self._row_steps(key_node, inner, row)
             # (an absent tag needs no exception here: its path reads as null, "not set", see paths._tag_path)
             lookup = not self._constant(probe_node, inner)
-            if cj.op in ("in", "in~"):
+            if not equality:  # in / in~: a membership test of the row's key
                 return Join(None, lookup, P)
             # the index is named by what it reads: a path by its steps, any other key by its text
             name = path_name(steps) if steps else ("expr", self.text(key_node.span))
@@ -111,7 +112,8 @@ class Filters:
     def _any_join(self, q: A.Quant, inner, row) -> Join | None:
         """`any(v in S: V ==|=~ P)` with S an expression of the element, V one of v, P of neither."""
         body = q.body
-        if q.kind != "any" or not isinstance(body, A.Compare) or body.op not in ("==", "=~"):
+        if q.kind != "any" or not isinstance(body, A.Compare) or not (
+                OPERATORS[body.op].lookup and OPERATORS[body.op].family == "equality"):
             return None
         S = self.expr(q.source, inner, False)
         if S.deps != {row}:

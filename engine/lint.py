@@ -26,15 +26,13 @@ from . import gcpause
 from . import ast as A
 from .diagnostics import Diagnostic, closest
 from .functions import id_prefix, parent_id, resource_group_id
+from .operators import OPERATORS
 from .shapes import DEPTH, STAR, Shapes, render
 from .snapshot import KNOWN_TABLES
 from .static import types_admitted
 from .values import EvalError, Missing, type_name
 
-_EQUALITY = ("==", "!=", "=~", "!~")
-_MEMBER = ("in", "!in", "in~", "!in~")
-_STRINGS = ("startswith", "endswith", "matches", "matches~", "like")
-_CONTAINS = ("contains", "!contains")
+_FAMILY = {token: op.family for token, op in OPERATORS.items()}  # the operator table says what each compares
 _ID_FUNCS = {"id_prefix": id_prefix, "parent_id": parent_id, "resource_group_id": resource_group_id}
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")  # as the grammar writes numbers
 
@@ -272,22 +270,22 @@ class Linter:
             self.visit(child, env, row)
 
     def compare(self, node: A.Compare, env, row) -> None:
-        left, right, op = node.left, node.right, node.op
+        left, right, family = node.left, node.right, _FAMILY[node.op]
         if isinstance(left, A.Literal) and not isinstance(right, (A.Literal, A.ListExpr)):
-            if op in _MEMBER:  # "blob" in~ c.properties.groupIds
+            if family == "membership":  # "blob" in~ c.properties.groupIds
                 self.literal_type(right, [left], env, row, "member")
                 return
-            if op not in _EQUALITY:
+            if family != "equality":
                 return
             left, right = right, left
-        if isinstance(right, A.ListExpr) and op in _MEMBER:
+        if isinstance(right, A.ListExpr) and family == "membership":
             literals = [item for item in right.items if isinstance(item, A.Literal)]
-        elif isinstance(right, A.Literal) and op in _EQUALITY + _STRINGS + _CONTAINS:
+        elif isinstance(right, A.Literal) and family in ("equality", "string", "pattern", "contains"):
             literals = [right]
         else:
             return
         if not self.resource_type(left, literals, env, row):
-            mode = "contains" if op in _CONTAINS else "string" if op in _STRINGS else "value"
+            mode = {"contains": "contains", "string": "string", "pattern": "string"}.get(family, "value")
             self.literal_type(left, literals, env, row, mode)
 
     def resource_type(self, side, literals, env, row) -> bool:

@@ -139,30 +139,36 @@ class Operator:
     impl: Callable[[Any, Any], bool]
     negated: bool = False      # result is the negation of `impl` (so projections negate "any match")
     pattern: str | None = None  # "regex" / "glob": literal right operand is compiled once
-    ignore_case: bool = False   # a regex operator that matches ignoring case (`matches~`, as `=~` is to `==`)
+    ignore_case: bool = False   # compares ignoring case (`=~`, `in~`, `matches~`, ...: the `~` forms)
+    family: str = ""            # equality | order | membership | string | contains | pattern (planner, lint ask)
     doc: str = ""
+
+    @property
+    def lookup(self) -> bool:
+        """`==`, `=~`, `in`, `in~`: a filter on them can be answered from a hash index of the key."""
+        return self.family in ("equality", "membership") and not self.negated
 
 
 OPERATORS: dict[str, Operator] = {op.token: op for op in (
-    Operator("==", json_eq, doc="equal, exact (case-sensitive)"),
-    Operator("!=", json_eq, negated=True, doc="not equal, exact"),
-    Operator("=~", json_eq_fold, doc="equal ignoring case (use for ids, types, names, locations)"),
-    Operator("!~", json_eq_fold, negated=True, doc="not equal ignoring case"),
-    Operator("<", _order("<", lambda a, b: a < b), doc="less than (numbers or strings)"),
-    Operator("<=", _order("<=", lambda a, b: a <= b), doc="less than or equal"),
-    Operator(">", _order(">", lambda a, b: a > b), doc="greater than"),
-    Operator(">=", _order(">=", lambda a, b: a >= b), doc="greater than or equal"),
-    Operator("in", _member("in", False), doc="member of a list, exact"),
-    Operator("!in", _member("!in", False), negated=True, doc="not a member of a list, exact"),
-    Operator("in~", _member("in~", True), doc="member of a list ignoring case"),
-    Operator("!in~", _member("!in~", True), negated=True, doc="not a member ignoring case"),
-    Operator("startswith", _starts, doc="string prefix, ignoring case (as in KQL)"),
-    Operator("endswith", _ends, doc="string suffix, ignoring case"),
-    Operator("contains", _contains, doc="substring (ignoring case) or list membership (ignoring case)"),
-    Operator("!contains", _contains, negated=True, doc="negation of contains"),
-    Operator("matches", _matches, pattern="regex", doc="regular expression search (RE2 syntax)"),
-    Operator("matches~", _matches_fold, pattern="regex", ignore_case=True, doc="regular expression search ignoring case"),
-    Operator("like", _like, pattern="glob", doc="whole-string glob match ignoring case: * any run, ? one char"),
+    Operator("==", json_eq, family="equality", doc="equal, exact (case-sensitive)"),
+    Operator("!=", json_eq, negated=True, family="equality", doc="not equal, exact"),
+    Operator("=~", json_eq_fold, family="equality", ignore_case=True, doc="equal ignoring case (use for ids, types, names, locations)"),
+    Operator("!~", json_eq_fold, negated=True, family="equality", ignore_case=True, doc="not equal ignoring case"),
+    Operator("<", _order("<", lambda a, b: a < b), family="order", doc="less than (numbers or strings)"),
+    Operator("<=", _order("<=", lambda a, b: a <= b), family="order", doc="less than or equal"),
+    Operator(">", _order(">", lambda a, b: a > b), family="order", doc="greater than"),
+    Operator(">=", _order(">=", lambda a, b: a >= b), family="order", doc="greater than or equal"),
+    Operator("in", _member("in", False), family="membership", doc="member of a list, exact"),
+    Operator("!in", _member("!in", False), negated=True, family="membership", doc="not a member of a list, exact"),
+    Operator("in~", _member("in~", True), family="membership", ignore_case=True, doc="member of a list ignoring case"),
+    Operator("!in~", _member("!in~", True), negated=True, family="membership", ignore_case=True, doc="not a member ignoring case"),
+    Operator("startswith", _starts, family="string", doc="string prefix, ignoring case (as in KQL)"),
+    Operator("endswith", _ends, family="string", doc="string suffix, ignoring case"),
+    Operator("contains", _contains, family="contains", doc="substring (ignoring case) or list membership (ignoring case)"),
+    Operator("!contains", _contains, negated=True, family="contains", doc="negation of contains"),
+    Operator("matches", _matches, pattern="regex", family="pattern", doc="regular expression search (RE2 syntax)"),
+    Operator("matches~", _matches_fold, pattern="regex", ignore_case=True, family="pattern", doc="regular expression search ignoring case"),
+    Operator("like", _like, pattern="glob", family="pattern", doc="whole-string glob match ignoring case: * any run, ? one char"),
 )}
 
 

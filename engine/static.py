@@ -13,6 +13,7 @@ import re
 
 from . import ast as A
 from .functions import FUNCTIONS
+from .operators import OPERATORS
 from .values import type_name
 
 SNAPSHOT_FUNCTIONS = frozenset(name for name, fn in FUNCTIONS.items() if fn.needs_context)
@@ -151,11 +152,12 @@ def types_admitted(pred, bound=lambda name: False) -> frozenset[str] | None:
         return left | right if left is not None and right is not None else None
     if not isinstance(pred, A.Compare):
         return None
-    if pred.op in ("==", "=~"):
+    op = OPERATORS[pred.op]
+    if op.family == "equality" and not op.negated:
         for field, value in ((pred.left, pred.right), (pred.right, pred.left)):
             if _is_type_field(field, bound) and isinstance(value, A.Literal) and isinstance(value.value, str):
                 return frozenset((value.value.casefold(),))
-    elif pred.op in ("in", "in~") and _is_type_field(pred.left, bound) and isinstance(pred.right, A.ListExpr):
+    elif op.family == "membership" and not op.negated and _is_type_field(pred.left, bound) and isinstance(pred.right, A.ListExpr):
         if all(isinstance(i, A.Literal) and isinstance(i.value, str) for i in pred.right.items):
             return frozenset(i.value.casefold() for i in pred.right.items)
     return None
