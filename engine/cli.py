@@ -12,6 +12,7 @@ import os
 import sys
 
 from . import __version__, exitcodes
+from .diagnostics import DiagnosticError
 from .errors import UserError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = exitcodes.OK, exitcodes.FINDINGS, exitcodes.USAGE, exitcodes.INTERNAL
@@ -83,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         return module.run(args)
+    except DiagnosticError as exc:  # located errors (rule text, YAML, JSON): already `file:line:col: CODE: ...`
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
     except UserError as exc:
         print(f"argus {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

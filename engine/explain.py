@@ -18,7 +18,7 @@ import sys
 import orjson
 
 from . import clock
-from .diagnostics import DiagnosticError, did_you_mean
+from .diagnostics import did_you_mean
 from .errors import UserError, atomic_write
 from .evaluator import Context, RuleRun, evidence_records
 from .scan import add_config_argument, add_snapshot_arguments, load_inputs
@@ -42,11 +42,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    try:
-        policy, session, snap = load_inputs(args, only=[args.rule_id])
-    except DiagnosticError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    policy, session, snap = load_inputs(args, only=[args.rule_id])
     cr = next((r for r in session.rules if r.node.id.casefold() == args.rule_id.casefold()), None)
     if cr is None:
         loaded = [r.id for r in session.plan.program.rules]

@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 
 from . import baseline, formats, history, outputspec, report, resources, snapshot, waivers, whatif_scan
-from .diagnostics import Diagnostic, DiagnosticError
+from .diagnostics import Diagnostic
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
 from . import cicommands, clock, selection, settings
@@ -184,11 +184,7 @@ def run(args) -> int:
         raise UserError("--live with --format sarif needs --save-snapshot FILE: SARIF results point at rows of "
                         "the snapshot file, so it has to outlive the scan")
     started, t0 = report.now_iso(), time.perf_counter()
-    try:
-        policy, session, snap = load_inputs(args, check=lambda: _check_destinations(args, pairs))
-    except DiagnosticError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_ERROR
+    policy, session, snap = load_inputs(args, check=lambda: _check_destinations(args, pairs))
     _check_fail_on_new(args)
     file_waivers = list(getattr(args, "file_waivers", []))  # bad waivers or baseline fail before the scan runs
     listed = file_waivers + (waivers.load_file(args.waivers) if args.waivers else [])

@@ -25,7 +25,6 @@ from collections import Counter, defaultdict
 from . import clock
 from . import fixtures as fx
 from . import fixturejunit, fixturesnap
-from .diagnostics import DiagnosticError
 from .errors import UserError, atomic_write
 from .evaluator import rule_info
 from .explain import display_path
@@ -251,13 +250,9 @@ def run(args) -> int:
         raise UserError(f"no fixture files found under {', '.join(paths)}")
     runner = Runner(verbose=args.verbose, coverage=args.coverage, now=clock.resolve(args))
     runner.out = _text_stream(args)
-    try:
-        for pack, fixture in runner.load(fixtures):
-            runner.run_file(pack, fixture)
-        untested = runner.untested([p for p in paths if os.path.isdir(p)])
-    except DiagnosticError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    for pack, fixture in runner.load(fixtures):
+        runner.run_file(pack, fixture)
+    untested = runner.untested([p for p in paths if os.path.isdir(p)])
     runner.summary()
     if runner.coverage is not None:
         runner.coverage_report(untested)
