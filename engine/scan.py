@@ -209,7 +209,7 @@ def run(args) -> int:
         known = {r.id for r in session.plan.program.rules}
         if policy is None:  # --rules without a policy: the file's waivers may be for rules not run now
             known |= {w.rule for w in file_waivers}
-        waivers.apply(doc, listed, today=datetime.now(timezone.utc).date(), known_rule_ids=known)
+        waivers.apply(doc, listed, today=(session.now or datetime.now(timezone.utc)).date(), known_rule_ids=known)
     if previous is not None:
         baseline.apply(doc, previous)
     if overlay is not None:  # the same rules on the estate before the deployment are the baseline
