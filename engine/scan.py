@@ -19,7 +19,7 @@ from . import baseline, formats, history, outputspec, report, resources, snapsho
 from .diagnostics import Diagnostic
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
-from . import cicommands, clock, selection, settings
+from . import cicommands, clock, gcpause, selection, settings
 from .policies import load_policy
 from .session import parse_param_flags, prepare
 
@@ -92,10 +92,11 @@ def _outputs(args) -> list[tuple[str, str | None]]:
     return outputspec.pairs(args)  # each --output belongs to the --format right before it
 
 
-def load_inputs(args, only=None, check=None):
+def load_inputs(args, only=None, check=None, project=False, digest=True):
     """Policy, session and snapshot for scan-like commands; raises UserError/DiagnosticError on bad input.
     `only`: rule ids to keep (see session.prepare); explain passes the one rule it explains. `check()` runs
-    once the settings are known and before rules are compiled or a snapshot is read or collected."""
+    once the settings are known and before rules are compiled or a snapshot is read or collected.
+    `project`: rows keep only what the selected rules can read (argus.reads); `digest`: hash the files."""
     settings.resolve_early(args)
     policy_file = args.policies or default_policies_file()
     try:
@@ -120,9 +121,13 @@ def load_inputs(args, only=None, check=None):
     session = prepare(rule_paths, policy, parse_param_flags(args.param), only=only,
                       param_origins=getattr(args, "param_origins", None), narrow=selection.narrower(args))
     session.now = now
+    reads = None
+    if project:
+        from .reads import for_scan
+        reads = for_scan(args, session)
     if getattr(args, "live", False):
-        return policy, session, _collect_live(args, session)
-    return policy, session, snapshot.load(paths)
+        return policy, session, _collect_live(args, session, reads)
+    return policy, session, snapshot.load(paths, reads, digest)
 
 
 def snapshot_diagnostics(snap) -> list[Diagnostic]:
@@ -144,7 +149,7 @@ def _default_name(policy) -> str | None:
     return data.get("default_policy") or (next(iter(data.get("policies", {})), None) if len(data.get("policies", {})) == 1 else None)
 
 
-def _collect_live(args, session):
+def _collect_live(args, session, reads=None):
     """Collect what the selected rules read (argus.coverage.types_read: pushdown), then load it."""
     from .collect import collect_snapshot
     from .collectcmd import source
@@ -157,11 +162,11 @@ def _collect_live(args, session):
     types = types_read(session.plan, session.rules)
     if args.save_snapshot:
         collect_snapshot(source(args), args.save_snapshot, types)
-        return snapshot.load([args.save_snapshot])
+        return snapshot.load([args.save_snapshot], reads)
     with tempfile.TemporaryDirectory(prefix="argus-live-") as tmp:
         path = os.path.join(tmp, "snapshot.json")
         collect_snapshot(source(args), path, types)
-        return snapshot.load([path])
+        return snapshot.load([path], reads)
 
 
 def exit_code(doc: dict, fail_on: str, new_only: bool = False, not_evaluated: bool = False) -> int:
@@ -179,12 +184,21 @@ def exit_code(doc: dict, fail_on: str, new_only: bool = False, not_evaluated: bo
 
 
 def run(args) -> int:
+    # the collector stays off for the whole scan: its passes would walk the snapshot's millions of containers
+    # (after loading and again while the report is built), and a scan makes no cycles worth collecting
+    with gcpause.paused():
+        return _run(args)
+
+
+def _run(args) -> int:
     pairs = _outputs(args)
     if getattr(args, "live", False) and not args.save_snapshot and any(fmt == "sarif" for fmt, _ in pairs):
         raise UserError("--live with --format sarif needs --save-snapshot FILE: SARIF results point at rows of "
                         "the snapshot file, so it has to outlive the scan")
     started, t0 = report.now_iso(), time.perf_counter()
-    policy, session, snap = load_inputs(args, check=lambda: _check_destinations(args, pairs))
+    policy, session, snap = load_inputs(args, check=lambda: _check_destinations(args, pairs), project=True,
+                                        digest=_shows_digest(args, pairs))
+    gcpause.keep(snap)  # freed with the process (argus.gcpause.leave), not row by row
     _check_fail_on_new(args)
     file_waivers = list(getattr(args, "file_waivers", []))  # bad waivers or baseline fail before the scan runs
     listed = file_waivers + (waivers.load_file(args.waivers) if args.waivers else [])
@@ -221,6 +235,12 @@ def run(args) -> int:
         _append_history(args.history, pairs, doc)
     _say_summary(pairs, doc)
     return exit_code(doc, args.fail_on, new_only=args.fail_on_new, not_evaluated=args.fail_on_not_evaluated)
+
+
+def _shows_digest(args, pairs) -> bool:
+    """Whether an output of this run holds the snapshot files' sha256 (the JSON report, SARIF artifacts, the
+    history's run header); the other formats do not, so hashing the files is skipped for them."""
+    return bool(args.history) or any(fmt in ("json", "sarif") for fmt, _ in pairs)
 
 
 def _check_fail_on_new(args) -> None:

@@ -48,7 +48,7 @@ _FLATTENED_HINTS = ("provisioningState", "primaryEndpoints", "networkRuleSet", "
 @dataclass(slots=True)
 class SnapshotFile:
     path: str
-    sha256: str
+    sha256: str | None  # None: not computed, as no output of this run shows it
     rows: int
     collected_at: str | None = None
     shape: str | None = None  # "arm-bodies" when the rows were ARM resource bodies (argus.armbodies)
@@ -180,13 +180,19 @@ def _check_entry(entry: str) -> None:
         raise UserError(f"{entry}: cannot read: {exc.strerror}") from None
 
 
-def load(paths: list[str]) -> Snapshot:
+def load(paths: list[str], reads=None, digest: bool = True) -> Snapshot:
     """Load and merge snapshot files. The garbage collector is paused while parsing: big snapshots allocate
-    millions of containers and the collector's passes over them triple the load time."""
+    millions of containers and the collector's passes over them triple the load time.
+    `reads` (argus.reads.Reads): keep only what the rules can read (projection; None keeps every row whole).
+    `digest` False: no sha256 of the files (no output shows it), `sha256` is then None."""
     snap = Snapshot()
+    decoders = None
+    if reads is not None:
+        from .rowdecode import Decoders
+        decoders = Decoders(reads)
     with gcpause.paused():
         for path in expand_paths(paths):
-            _load_file(snap, path)
+            _load_file(snap, path, decoders, digest)
     return snap
 
 
@@ -195,21 +201,49 @@ def add_document(snap: Snapshot, name: str, doc) -> None:
     _add(snap, name, "0" * 64, *_dispatch(name, doc))
 
 
-def _load_file(snap: Snapshot, path: str) -> None:
+def _load_file(snap: Snapshot, path: str, decoders, digest: bool) -> None:
     with open(path, "rb") as fh:
         raw = fh.read()
-    digest = hashlib.sha256(raw).hexdigest()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    _add(snap, path, digest, *_parse(path, raw))
+    # hashing runs beside the parse on another core (hashlib lets go of the GIL on big buffers)
+    hasher = _Digest(raw) if digest else None
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    parsed = None
+    if decoders is not None:
+        from . import rowdecode
+        doc = rowdecode.decode(path, body, decoders)
+        if doc is not None:  # rows already hold only what the rules read
+            parsed = _bare(path, doc) if path.endswith((".jsonl", ".ndjson")) else _dispatch(path, doc)
+            decoders = None
+    if parsed is None:
+        parsed = _parse(path, body)
+    del raw, body
+    _add(snap, path, hasher.hexdigest() if hasher else None, *parsed, project=decoders)
 
 
-def _add(snap: Snapshot, path: str, digest: str, tables: list[tuple[str, list, list | None]],
-         header: dict | None, shape: str | None) -> None:
+class _Digest:
+    """sha256 of a buffer, computed in a thread while the caller goes on."""
+
+    def __init__(self, raw: bytes) -> None:
+        import threading
+        self._hash = hashlib.sha256()
+        self._thread = threading.Thread(target=self._hash.update, args=(raw,), daemon=True)
+        self._thread.start()
+
+    def hexdigest(self) -> str:
+        self._thread.join()
+        return self._hash.hexdigest()
+
+
+def _add(snap: Snapshot, path: str, digest: str | None, tables: list[tuple[str, list, list | None]],
+         header: dict | None, shape: str | None, project=None) -> None:
     collected_at, pushdown = _header_facts(path, header)
     for table, rows, positions in tables:
         if table == "appliance":
             facts_rows.check(path, rows, positions)
+    if project is not None:  # parsed whole (a shape argus.rowdecode leaves to orjson): project here
+        from .reads import project as project_row
+        tables = [(table, [project_row(row, project.trie(table)) for row in rows], positions)
+                  for table, rows, positions in tables]
     fidx = len(snap.files)
     for table, rows, positions in tables:
         snap.add(table, rows, fidx, positions, path)

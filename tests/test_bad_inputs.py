@@ -202,11 +202,28 @@ def test_appliance_json(tmp_path, argus, body, message):
     ("big.jsonl", b'{"id": "/s/x1", "type": "t", "n": ' + b"9" * 5000 + b"}",
      "{path}:1:35: invalid JSON line: number is infinity when parsed as double"),
 ])
-def test_snapshot_json(tmp_path, rules, argus, name, body, message):
+def test_snapshot_json(tmp_path, rules, argus, name, body, message, monkeypatch):
+    monkeypatch.setenv("ARGUS_NO_PROJECTION", "1")  # rows read whole: every number in the file is parsed
     path = tmp_path / name
     path.write_bytes(body)
     assert argus("scan", "--rules", rules, "--snapshot", path) == (
         2, "", f"argus scan: error: {message.format(path=path)}\n")
+
+
+@pytest.mark.parametrize("name", ["big.json", "big.jsonl"])
+def test_a_number_out_of_range_with_projection(tmp_path, rules, argus, name):
+    """With projection (argus.reads) a field no rule reads is skipped, not parsed: a number out of range there
+    no longer stops the scan; in a field a rule reads it is refused, located, as before."""
+    row = b'{"id": "/s/x1", "type": "t", "kind": ' + b"9" * 5000 + b"}"
+    path = tmp_path / name
+    path.write_bytes(row if name.endswith("l") else b"[" + row + b"]")
+    line = "line" if name.endswith("l") else ""
+    at = "1:38" if name.endswith("l") else "1:39"
+    assert argus("scan", "--rules", rules, "--snapshot", path) == (
+        2, "", f"argus scan: error: {path}:{at}: invalid JSON{' ' + line if line else ''}: number is infinity when "
+               "parsed as double\n")
+    path.write_bytes(path.read_bytes().replace(b'"kind"', b'"kind": "StorageV2", "n"'))
+    assert argus("scan", "--rules", rules, "--snapshot", path)[0] == 0  # scanned: the account is v2
 
 
 
