@@ -115,4 +115,6 @@ def _internal_error(args, argv: list[str], exc: BaseException) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    from . import gcpause
+    gcpause.hold_until_exit()  # a scan's snapshot dies with the process, not object by object (gcpause.leave)
+    gcpause.leave(main())

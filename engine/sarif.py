@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from . import rowpos
 from .model import SEVERITY_RANK
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -61,7 +62,7 @@ def build(doc: dict, *, include_passed: bool = False, repo_root: str | None = No
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     candidates = [f for f in doc["findings"] if include_passed or level_for(f) != "none"]
     kept = _keep_most_severe(candidates, max_results)
-    locator = _Locator(repo_root, [s["path"] for s in doc["run"]["snapshots"]])
+    locator = _Locator(repo_root, [s["path"] for s in doc["run"]["snapshots"]], kept)
     fingerprints = _Fingerprints()
     results = [_result(f, rule_index[f["rule_id"]], locator, fingerprints) for f in kept]
     run = {
@@ -116,7 +117,7 @@ def positions(doc: dict):
     """Where each finding's result points, as a function of the finding giving (file path as the report has
     it, line, column or None): the subject's row in its snapshot file, else the rule's line. The CI
     annotation formats (argus.cicommands) point where SARIF does."""
-    locator = _Locator(None, [s["path"] for s in doc["run"]["snapshots"]])
+    locator = _Locator(None, [s["path"] for s in doc["run"]["snapshots"]], doc["findings"])
     locator.artifact = lambda path: {"uri": path}  # the path itself: annotations name files, not URIs
 
     def position(finding: dict) -> tuple[str, int, int | None]:
@@ -243,7 +244,7 @@ def _primary_location(finding: dict, locator: _Locator) -> dict:
     if source and source.get("line"):  # a row a what-if changed: the line of the change in the what-if file
         physical = locator.physical(source["file"], source["line"], None)
     elif source:
-        line, column = locator.line_of(source["file"], subject_id) or (1, None)
+        line, column = locator.row_of(source, subject_id) or (1, None)
         physical = locator.physical(source["file"], line, column)
     else:  # a finding about the rule or snapshot as a whole: anchor it at the rule
         rule_file = finding["rule_location"]["file"] or locator.fallback_file()
@@ -330,14 +331,28 @@ class _Fingerprints:
 class _Locator:
     """Where ids sit in snapshot files, and how file paths become SARIF artifact locations."""
 
-    def __init__(self, repo_root: str | None, snapshot_paths: list[str]) -> None:
+    def __init__(self, repo_root: str | None, snapshot_paths: list[str], findings=()) -> None:
         self._root = Path(repo_root).resolve() if repo_root else None
         self._snapshots = snapshot_paths
-        self._files: dict[str, _IdIndex | None] = {}
+        self._files: dict[str, object | None] = {}
+        self._wanted: dict[str, list] = {}  # file -> the (table, index) of the subjects' rows, found in one sweep
+        for f in findings:
+            source = f.get("source")
+            if source and not source.get("line") and isinstance(source.get("index"), int):
+                self._wanted.setdefault(source["file"], []).append((source.get("table"), source["index"]))
 
     def line_of(self, path: str, resource_id: str) -> tuple[int, int] | None:
         index = self._index(path)
         return index.find(resource_id) if index and resource_id else None
+
+    def row_of(self, source: dict, resource_id: str) -> tuple[int, int] | None:
+        """The subject's own row: where the finding's source says it is, else wherever its id is."""
+        index = self._index(source["file"])
+        if not index or not resource_id:
+            return None
+        if isinstance(index, rowpos.RowIndex) and isinstance(source.get("index"), int):
+            return index.row(source.get("table"), source["index"], resource_id) or index.find(resource_id)
+        return index.find(resource_id)
 
     def related(self, resource_id: str, source: dict | None) -> dict | None:
         """The related resource's own row in any snapshot file, else its mention in the subject's file."""
@@ -373,13 +388,19 @@ class _Locator:
             return {"uri": candidate.as_uri()}
         return {"uri": quote(candidate.as_posix())}
 
-    def _index(self, path: str) -> _IdIndex | None:
+    def _index(self, path: str):
+        """The file's rows (argus.rowpos: one sweep, nothing kept but the rows asked for), else its text."""
         if path not in self._files:
-            try:
-                text = Path(path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                text = None  # moved or unreadable: the result still gets a location, at line 1
-            self._files[path] = _IdIndex(text) if text is not None else None
+            index = rowpos.open_file(path)
+            if index is not None:
+                index.prepare(self._wanted.get(path, ()))
+            else:
+                try:
+                    text = Path(path).read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    text = None  # moved or unreadable: the result still gets a location, at line 1
+                index = _IdIndex(text) if text is not None else None
+            self._files[path] = index
         return self._files[path]
 
 
