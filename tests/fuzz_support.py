@@ -2,7 +2,11 @@
 
 - `FUZZ(n)`: the hypothesis settings every fuzz test uses: `n` examples, derandomized (the same examples on
   every run, so CI time and outcomes are stable), no deadline (a scan's time varies with the machine's load),
-  no example database (nothing is written into the checkout).
+  no example database (nothing is written into the checkout), and no shrinking unless ARGUS_FUZZ_SHRINK=1:
+  shrinking a failing scan takes hypothesis up to five minutes per test, which CI cannot spend; a failure shows
+  the input as found, and `ARGUS_FUZZ_SHRINK=1 pytest tests/test_fuzz_...py` minimises it. A failure found this
+  way is kept, minimised, as an explicit `@example` of its test. ARGUS_FUZZ_SCALE=N runs N times the examples
+  (the counts below are what CI affords: about 40 s of CPU for the whole suite).
 - `run_cli(argv, cwd)`: `argus.cli.main` in-process, as the `argus` fixture of conftest.py does, but usable from
   a hypothesis test (no function-scoped fixture), with ARGUS_* variables cleared, in a working directory of the
   test's own, and under a time limit: a hang (a catastrophic regular expression, say) fails the test and shows
@@ -21,7 +25,7 @@ import re
 import signal
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, Phase, settings, strategies as st
 
 from argus import cli
 
@@ -34,10 +38,15 @@ FACTS = REPO / "examples" / "appliance" / "contoso-mig-app01.facts.json"
 TIME_LIMIT = 20  # seconds for one command; the slowest honest run here (the bundled pack on the estate) takes ~0.3 s
 
 
+SHRINK = os.environ.get("ARGUS_FUZZ_SHRINK", "") not in ("", "0")
+SCALE = float(os.environ.get("ARGUS_FUZZ_SCALE", "1") or 1)  # e.g. 20 for a long run away from CI
+
+
 def FUZZ(examples: int, **extra) -> settings:
-    return settings(max_examples=examples, deadline=None, derandomize=True, database=None, print_blob=False,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.large_base_example, HealthCheck.filter_too_much],
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if SHRINK else [])
+    return settings(max_examples=max(1, round(examples * SCALE)), deadline=None, derandomize=True, database=None, print_blob=False,
+                    phases=phases, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                          HealthCheck.large_base_example, HealthCheck.filter_too_much],
                     **extra)
 
 
@@ -72,8 +81,10 @@ def run_cli(argv, cwd: Path) -> tuple[int, str, str]:
 
 
 def shown(data, limit: int = 3000) -> str:
-    """An input as an assertion message shows it (bytes as Python would write them, cut if long)."""
-    text = data if isinstance(data, str) else repr(data)
+    """An input as an assertion message shows it: bytes as Python writes them, text with its invisible characters
+    (control characters, line and paragraph separators) escaped, cut if long."""
+    text = repr(data) if isinstance(data, bytes) else "".join(
+        c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in data)
     return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
 
 
@@ -116,7 +127,7 @@ def assert_excerpts_match(err: str, path: Path, text: str) -> None:
         line = int(m.group(2))
         want = lines[line - 1].rstrip("\r") if 1 <= line <= len(lines) else None
         assert out[i + 1] == f"  {want}", (f"the excerpt under {head!r} is {out[i + 1][2:]!r}, but line {line} of the "
-                                           f"file is {want!r}\n--- input:\n{text[:3000]}")
+                                           f"file is {want!r}\n--- input:\n{shown(text)}")
 
 
 def assert_scan_outcome(result: tuple[int, str, str], report: Path, what: str, plain_exit: bool = True) -> dict | None:

@@ -212,7 +212,7 @@ def scan(base: Path, files: dict[str, bytes], args: list, what: str, plain_exit:
         shutil.rmtree(case, ignore_errors=True)
 
 
-@FUZZ(40)
+@FUZZ(15)
 @given(text=policies_docs())
 def test_generated_policies_files(workdir, text):
     note(text.decode("utf-8", "backslashreplace"))
@@ -220,7 +220,7 @@ def test_generated_policies_files(workdir, text):
          f"policies.yaml:\n{shown(text.decode('utf-8', 'backslashreplace'))}", plain_exit=False)
 
 
-@FUZZ(40)
+@FUZZ(15)
 @given(mutation=mutated_bytes(POLICY_CORPUS))
 def test_mutated_policies_files(workdir, mutation):
     name, data = mutation
@@ -229,7 +229,7 @@ def test_mutated_policies_files(workdir, mutation):
          f"mutated {name}:\n{shown(data)}", plain_exit=False)
 
 
-@FUZZ(30)
+@FUZZ(12)
 @given(doc=st.one_of(waiver_lists, waiver_lists.map(lambda w: {"waivers": w}), junk), fmt=st.sampled_from(["yaml", "json"]))
 def test_generated_waiver_files(workdir, doc, fmt):
     text = to_text(doc, fmt)
@@ -238,7 +238,7 @@ def test_generated_waiver_files(workdir, doc, fmt):
          f"waivers:\n{shown(text.decode('utf-8'))}", plain_exit=True)
 
 
-@FUZZ(30)
+@FUZZ(12)
 @given(mutation=mutated_bytes(WAIVER_CORPUS))
 def test_mutated_waiver_files(workdir, mutation):
     name, data = mutation
@@ -277,7 +277,7 @@ def mutated_facts_row(draw):
     return doc
 
 
-@FUZZ(30)
+@FUZZ(12)
 @given(doc=mutated_facts_row())
 def test_mutated_facts_rows(workdir, doc):
     text = json.dumps(doc, indent=1, default=str).encode("utf-8")
@@ -287,7 +287,7 @@ def test_mutated_facts_rows(workdir, doc):
          ["--rules", "rules/azure-migrate", "--snapshot", "estate"], f"facts:\n{shown(text.decode('utf-8'))}", plain_exit=True)
 
 
-@FUZZ(30)
+@FUZZ(10)
 @given(mutation=mutated_bytes([(FACTS.name, FACTS.read_bytes())]))
 def test_mutated_facts_files(workdir, mutation):
     name, data = mutation

@@ -246,7 +246,7 @@ def test_the_fail_cases_fail_before_anything_is_deleted():
         assert "fail" in mine and "pass" not in mine, f"{case.label}: {case.rule} on {case.subject}: {mine}"
 
 
-@FUZZ(300)
+@FUZZ(200)
 @given(data=st.data())
 def test_no_deletion_makes_a_failure_pass(data):
     cases = fail_cases()
