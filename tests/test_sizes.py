@@ -145,3 +145,14 @@ def test_placeholder_diagnostics_are_located(message, diagnostic):
     if not diags:
         _, diags = check([rule_file])
     assert [d.render() for d in diags] == [diagnostic]
+
+
+def test_a_broken_file_is_cut_into_items_in_linear_work(lexed):
+    rules = [rule_with_message("{r.name}").replace("T-1", f"T-{i}") for i in range(2000)]
+    rules[1500] = rules[1500].replace("r.name ==", "r.name = =")
+    text = "".join(rules)
+    rule_file, diags = parse_file("t.argus", text)
+    assert [d.render() for d in diags] == ["t.argus:7504:18: E100: unexpected '='; did you mean '=='?"]
+    assert [(r.id, r.span.line) for r in rule_file.items[-2:]] == [("T-1998", 9991), ("T-1999", 9996)]
+    # the whole file once, then each item once (not padded with the newlines before it), and each placeholder
+    assert sum(map(len, lexed)) == 2 * len(text) + len("r.name") * 1999
