@@ -22,7 +22,8 @@ import re2
 MAX_MEM = 1 << 20  # bytes per compiled pattern (RE2's max_mem; its default is 8 MiB)
 MAX_PROGRAM = 10_000  # RE2 instructions; `^st[a-z]+[0-9]{2}$` is 8, `.{1000}` 8,004, Unicode `\pL` alone 1,200
 MAX_REPEAT = 1000  # RE2's own limit on a {n,m} count
-TOO_LARGE = f"pattern too large for the budget of {MAX_PROGRAM} RE2 instructions in {MAX_MEM >> 20} MiB; simplify or split it"
+TOO_LARGE = (f"pattern too large for the budget of {MAX_PROGRAM} RE2 instructions in {MAX_MEM >> 20} MiB; "
+             "simplify or split it")
 _COUNT = re.compile(r"\{(\d*)(?:,(\d*))?\}")
 
 
