@@ -9,16 +9,16 @@ the case's rules read (every row when it says all), and every appliance facts ro
 each deletion is one re-evaluation of the case's rules on a copy of its snapshot.
 
 Asserted for the expected failing finding (same rule, same subject, ids compared case-insensitively):
-- it is never `pass`. Two deletions may rightly fix a failure, by the language's own rules, and are exempt:
-  deleting a leaf the pack reads through `default(path, value)` (the rule says what absence means), and deleting
-  a row the failing finding names, or a key of one (its message, evidence or related ids): removing the
-  offending resource, or its reference to the subject (an absent reference points at nothing, docs/language.md
-  "Joins"), removes the failure;
+- it is never `pass`, except where the language itself says a deletion can fix a failure: deleting a leaf the
+  pack reads through `default(path, value)` (the rule says what absence means); deleting a row the failing
+  finding names (message, evidence, related ids), or a key of one: the offending resource, or its reference,
+  is gone (an absent reference points at nothing, docs/language.md "Joins"); or when the failure moved (below);
 - it is still reported (fail, warn, not_evaluated, error or skip), unless the deleted row was the subject's own
-  row, or a `not_evaluated`/`error` finding of the rule without a subject (or on the row changed) stands in for
-  it, or the failure moved: the whole pack, evaluated on the changed snapshot, reports a problem (fail, warn,
+  row; or a `not_evaluated`/`error` finding of the rule without a subject (or on the row changed) stands in for
+  it; or what was deleted held a reference to the subject (its id, whole), which put it in the rule's set; or
+  the failure moved: the whole pack, evaluated on the changed snapshot, reports a problem (fail, warn,
   not_evaluated, error) it did not report before (the pack's rules hand a missing prerequisite to the rule that
-  checks it: "skip ... (see AMX-PP-03)").
+  checks it: "skip ... (see AMX-PP-03)"), so the scan does not turn green.
 An appliance row left without a key its schema requires is refused as a scan would refuse the file, so nothing
 is evaluated for it.
 
