@@ -50,15 +50,14 @@ class _Refused(yaml.MarkedYAMLError):
     """Raised by the guarded composer: valid YAML that argus will not read."""
 
 
-class GuardedLoader(yaml.SafeLoader):
-    """SafeLoader whose composer refuses nesting deeper than MAX_DEPTH (counted through aliases), alias cycles
-    and over-long integers before anything recurses on them."""
+class _Guard:
+    """A composer that refuses nesting deeper than MAX_DEPTH (counted through aliases), alias cycles and
+    over-long integers before anything recurses on them. Mixed into a pure-Python and a libyaml loader."""
 
-    def __init__(self, stream):
-        super().__init__(stream)
+    def _guard_init(self) -> None:
         self._depth = 0
         self._open: set[str] = set()       # anchors of the nodes being composed: an alias to one is a cycle
-        self._heights: dict[int, int] = {}  # id(collection node) -> levels in it, for aliases to it
+        self._heights: dict[int, int] = {}  # id(anchored node) -> levels in it, measured when an alias names it
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -67,7 +66,7 @@ class GuardedLoader(yaml.SafeLoader):
                 raise _Refused(problem="an alias refers to the node that holds it (a cycle)",
                                problem_mark=event.start_mark)
             target = self.anchors.get(event.anchor)
-            if target is not None and self._depth + self._heights.get(id(target), 1) > MAX_DEPTH:
+            if target is not None and self._depth + self._height(target) > MAX_DEPTH:
                 raise _Refused(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=event.start_mark)
             return super().compose_node(parent, index)
         event = self.peek_event()
@@ -81,28 +80,72 @@ class GuardedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
             self._open.discard(event.anchor)
-        self._measure(node)
-        return node
-
-    def _measure(self, node) -> None:
-        if isinstance(node, yaml.ScalarNode):
+        if node.tag == _INT and node.__class__ is yaml.ScalarNode:
             digits = len(node.value.lstrip("+-").replace("_", ""))
-            if node.tag == _INT and digits > MAX_INT_DIGITS:
+            if digits > MAX_INT_DIGITS:
                 raise _Refused(problem=f"an integer of {digits} digits (at most {MAX_INT_DIGITS} are read)",
                                problem_mark=node.start_mark)
-            return
-        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
-        self._heights[id(node)] = 1 + max((self._heights.get(id(c), 1) for c in children), default=0)
+        return node
+
+    def _height(self, target) -> int:
+        """Levels in an anchored node, measured (iteratively, once per node) only when an alias names it:
+        aliases are rare, and measuring every node as it is composed doubled the cost of a big file."""
+        heights = self._heights
+        stack = [(target, False)]
+        while stack:  # post-order over the node graph, each node once (aliases share nodes: no blow-up)
+            node, ready = stack.pop()
+            if id(node) in heights:
+                continue
+            children = (node.value if node.__class__ is yaml.SequenceNode else
+                        [c for pair in node.value for c in pair] if node.__class__ is yaml.MappingNode else ())
+            if ready or not children:
+                heights[id(node)] = 1 + max((heights.get(id(c), 1) for c in children), default=0)
+            else:
+                stack.append((node, True))
+                stack.extend((c, False) for c in children if id(c) not in heights)
+        return heights[id(target)]
+
+
+class GuardedLoader(_Guard, yaml.SafeLoader):
+    """The pure-Python SafeLoader, guarded: its error messages are the ones argus reports."""
+
+    def __init__(self, stream):
+        yaml.SafeLoader.__init__(self, stream)
+        self._guard_init()
 
 
 class TextDatesLoader(GuardedLoader):
     """GuardedLoader that reads timestamps, implicit or tagged !!timestamp, as the plain strings they are."""
 
 
-TextDatesLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-TextDatesLoader.add_constructor(_TIMESTAMP, yaml.SafeLoader.construct_scalar)
+def _text_dates(cls) -> None:
+    cls.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    cls.add_constructor(_TIMESTAMP, yaml.SafeLoader.construct_scalar)
+
+
+_text_dates(TextDatesLoader)
+_FAST: dict = {}  # pure-Python loader class -> the same loader on libyaml's C parser, when PyYAML has it
+if getattr(yaml, "__with_libyaml__", False):
+    class _CGuarded(_Guard, yaml.composer.Composer, yaml.cyaml.CParser, yaml.constructor.SafeConstructor,
+                    yaml.resolver.Resolver):
+        """libyaml scans and parses (20x the pure-Python speed: 20,000 waivers in a second, not twenty); the
+        composer stays Python so the guard sees every node. Errors are re-read by the pure-Python loader, so
+        messages do not depend on which parser found them."""
+
+        def __init__(self, stream):
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._guard_init()
+
+    class _CTextDates(_CGuarded):
+        pass
+
+    _text_dates(_CTextDates)
+    _FAST = {GuardedLoader: _CGuarded, TextDatesLoader: _CTextDates}
 
 
 class Located:
@@ -188,27 +231,40 @@ def _input_error(path: str, exc: yaml.YAMLError) -> InputError:
     return InputError(path, line, col, getattr(exc, "problem", None) or str(exc), not isinstance(exc, _Refused))
 
 
-def compose(path: str) -> yaml.Node | None:
-    """The node tree of a YAML (or JSON) file, for readers that check nodes themselves (DNS answers)."""
-    loader = _loader(path, GuardedLoader)
+def _read(path: str, cls, construct: bool):
+    """(root node, data): parsed by libyaml when PyYAML has it; any error is read again by the pure-Python
+    loader, whose message (and position) is the one reported."""
+    fast = _FAST.get(cls)
+    if fast is not None:
+        text = read_text(path)
+        loader = fast(text)
+        try:
+            root = loader.get_single_node()
+            return root, (loader.construct_document(root) if construct and root is not None else None)
+        except _Refused as exc:
+            raise _input_error(path, exc) from None
+        except yaml.YAMLError:
+            pass  # re-read below, for the pure-Python loader's wording
+        finally:
+            loader.dispose()
+    loader = _loader(path, cls)
     try:
-        return loader.get_single_node()
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if construct and root is not None else None)
     except yaml.YAMLError as exc:
         raise _input_error(path, exc) from None
     finally:
         loader.dispose()
+
+
+def compose(path: str) -> yaml.Node | None:
+    """The node tree of a YAML (or JSON) file, for readers that check nodes themselves (DNS answers)."""
+    return _read(path, GuardedLoader, construct=False)[0]
 
 
 def load(path: str, *, text_dates: bool = True) -> Located:
     """The file's data and positions; `text_dates=False` reads dates as dates (yaml.safe_load's way)."""
-    loader = _loader(path, TextDatesLoader if text_dates else GuardedLoader)
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.YAMLError as exc:
-        raise _input_error(path, exc) from None
-    finally:
-        loader.dispose()
+    root, data = _read(path, TextDatesLoader if text_dates else GuardedLoader, construct=True)
     return Located(data, root)
 
 
