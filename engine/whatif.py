@@ -141,7 +141,8 @@ class _State:
     def _put(self, w: WhatIf, c: Change, origin: ChangeOrigin) -> None:
         rid = c.resource_id
         body = {k: v for k, v in c.after.items() if k != "apiVersion"}  # the template's API version, not ARG data
-        body["id"] = body["id"] if isinstance(body.get("id"), str) else rid
+        same = isinstance(body.get("id"), str) and body["id"].casefold() == rid.casefold()
+        body["id"] = body["id"] if same else rid  # the change's resource id is what the row is found by
         body.setdefault("name", rid.rstrip("/").rsplit("/", 1)[-1])
         body["type"] = (body["type"] if isinstance(body.get("type"), str) else _type_of(rid)).lower()
         found: list = []

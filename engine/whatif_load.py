@@ -27,6 +27,7 @@ _CANONICAL = {t.casefold(): t for t in CHANGE_TYPES}
 # nested template's parameters depend on values only a deployment produces; the resources left over are reported
 # as Ignore and a diagnostic says so. These codes, or any diagnostic about a limit, mean Ignore is not "untouched".
 _STOPPED_CODES = ("nesteddeploymentshortcircuited", "nesteddeploymentskippedfrominternalexpansion")
+MAX_DEPTH = 100
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
 
 
@@ -68,6 +69,7 @@ def load(path: str) -> WhatIf:
         raise UserError(f"{path}:{exc.lineno}:{exc.colno}: what-if is not valid JSON: {exc.msg}") from None
     if not isinstance(doc, dict):
         raise UserError(f"{path}: not a what-if result: expected a JSON object, got {_kind(doc)}")
+    _check_depth(path, doc)
     if isinstance(doc.get("parameters"), dict) and isinstance(doc.get("responses"), dict):
         raise UserError(f"{path}: an Azure REST API spec example, not a what-if result: the result is its "
                         "responses.200.body; save that body, or the output of `az deployment group what-if "
@@ -82,6 +84,18 @@ def load(path: str) -> WhatIf:
     diagnostics = _diagnostics(path, body, prefix)
     return WhatIf(path, hashlib.sha256(raw).hexdigest(), form, status, changes, potential, diagnostics,
                   _stopped(diagnostics))
+
+
+def _check_depth(path: str, doc) -> None:
+    """Nesting beyond MAX_DEPTH is refused here, iteratively: the overlay walks bodies recursively, and no
+    resource body nests anywhere near that deep."""
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise UserError(f"{path}: the what-if nests more than {MAX_DEPTH} levels deep; not a deployment preview")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 def _read(path: str) -> bytes:

@@ -322,6 +322,8 @@ def test_a_failed_what_if_is_refused(argus, tmp_path):
     ('{"status": "Succeeded", "changes": [{"resourceId": "/subscriptions/x", "changeType": "Create", "after": []}]}',
      "bad.json:1: /changes/0/after: the predicted resource must be an object, got a list"),
     ('[1, 2]', "bad.json: not a what-if result: expected a JSON object, got a list"),
+    ('{"status": "Succeeded", "changes": [{"after": ' + '{"a": ' * 120 + '1' + '}' * 120 + '}]}',
+     "bad.json: the what-if nests more than 100 levels deep; not a deployment preview"),
     ('{"resources": []}', "bad.json: not a what-if result: no 'changes' (REST: 'properties.changes')"),
 ])
 def test_bad_what_if_input_is_a_located_error(argus, tmp_path, text, message):
