@@ -17,9 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext import parse as jsonpath_parse
-
 from . import fn_net, fn_order, fn_time, unresolved
 from .lookup import key as json_key
 from .values import Count, EvalError, Missing, Partial, partial, type_name
@@ -193,9 +190,17 @@ def _private_link_connections(pe):
     props = unresolved.get(pe, "properties", "private_link_connections(): properties")
     if props.__class__ is Missing:  # a private endpoint a what-if could not predict (argus.unresolved)
         return props
-    props = props or {}
+    if props is None:  # no properties at all: the data is not there (an absent list inside them means none)
+        rid = pe.get("id")
+        return Missing("properties (read by private_link_connections())", rid if isinstance(rid, str) else None)
+    keys = ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
+    absent = [k for k in keys if isinstance(props, dict) and k not in props]
+    if len(absent) == 1:  # ARG and ARM carry both lists (empty when unused): one without the other is a cut row
+        rid = pe.get("id")
+        return Missing(f"properties.{absent[0]} (read by private_link_connections())",
+                       rid if isinstance(rid, str) else None)
     out, lists = [], []
-    for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
+    for key in keys:
         value = unresolved.get(props, key, f"private_link_connections(): properties.{key}")
         if value.__class__ is Missing:
             return value
@@ -291,6 +296,9 @@ def _table(ctx, name):
 
 
 def _prepare_jsonpath(text):
+    # jsonpath-ng (and the parser generator under it) is imported by the rules that use jsonpath() only
+    from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+    from jsonpath_ng.ext import parse as jsonpath_parse
     try:
         return jsonpath_parse(text)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exception too

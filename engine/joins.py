@@ -28,7 +28,7 @@ from .coverage import guard, table_read
 from .frame import CTX, C
 from .functions import FUNCTIONS
 from .operators import OPERATORS
-from .lookup import JoinPlan, Shape, indexed_where_fn, path_name, where_fn
+from .lookup import LEAF, JoinPlan, Shape, indexed_where_fn, path_name, where_fn
 from .paths import compile_path
 from .values import Missing, Partial
 
@@ -164,7 +164,7 @@ def _key_reader(K: C, direct, row: int) -> Callable:
             k = kfn(env)
         c = k.__class__
         if c is Missing:
-            return (k if k.static else ()), True
+            return (k if k.static else ()), (LEAF if k.leaf else True)
         if each:
             return k, c is Partial
         return (k,), False
@@ -179,7 +179,7 @@ def _any_key_reader(sfn, vfn, each: bool, row: int, var: int) -> Callable:
         xs = sfn(env)
         c = xs.__class__
         if c is Missing:
-            return (xs if xs.static else ()), True
+            return (xs if xs.static else ()), (LEAF if xs.leaf else True)
         if c is not list and c is not tuple and c is not Partial:
             raise Shape()
         out, unsure = [], c is Partial
@@ -190,7 +190,7 @@ def _any_key_reader(sfn, vfn, each: bool, row: int, var: int) -> Callable:
             if vc is Missing:
                 if v.static:
                     return v, True
-                unsure = True
+                unsure = True if (unsure is True or not v.leaf) else LEAF
             elif each:
                 out.extend(v)
                 unsure = unsure or vc is Partial
@@ -201,10 +201,11 @@ def _any_key_reader(sfn, vfn, each: bool, row: int, var: int) -> Callable:
 
 
 def _lenient(fn):
-    """A lookup conjunct: a row (or probe element) without the key is no match, not an unknown."""
+    """A lookup conjunct: a row (or probe element) without the key is no match, not an unknown; but when the
+    object that would hold the key is itself absent, the data is not there and the row stays undecided."""
     def lookup(env):
         v = fn(env)
-        return False if v.__class__ is Missing and not v.static else v
+        return False if v.__class__ is Missing and v.leaf and not v.static else v
     return lookup
 
 

@@ -31,10 +31,11 @@ class Index(dict):
     """key -> rows (in set order), plus the rows a lookup must re-check with the full predicate. `rows` is the
     indexed set: rows gathered from several buckets are put back in its order (`pos`, built on first need)."""
 
-    __slots__ = ("undecided", "errors", "lost", "static", "rows", "pos")
+    __slots__ = ("undecided", "errors", "parentless", "lost", "static", "rows", "pos")
 
     def start(self, rows, lost=None) -> "Index":
         self.undecided, self.errors, self.static, self.lost, self.rows, self.pos = [], [], None, lost, rows, None
+        self.parentless = []  # rows whose key's holder is absent: the data is not there, so even a lookup re-checks
         return self
 
     def in_set_order(self, rows: list) -> list:
@@ -102,6 +103,8 @@ def build_index(rows, plan: JoinPlan, env, row: int) -> Index:
             return index
         if unsure:
             index.undecided.append(r)
+            if unsure is not LEAF:
+                index.parentless.append(r)
         for v in values:
             if v.__class__ is str:
                 k = v.casefold() if fold else v
@@ -123,6 +126,7 @@ def path_name(steps) -> tuple:
 
 
 TYPE_NAME = path_name(("type",))
+LEAF = "leaf"  # a key reader's `unsure` when only the key itself was absent from an object that is there
 
 
 def type_partition(rows: list, groups: dict, fold: bool) -> Index | None:
@@ -295,7 +299,8 @@ def indexed_where_fn(src, row: int, plan: JoinPlan, index_key: tuple, rest: list
             rows = index.get(key(want, fold), _EMPTY)
         if index.static is not None:
             return index.static
-        recheck = index.errors if lookup else index.undecided
+        # a lookup row without the key is no match, unless the object holding the key is absent (data not there)
+        recheck = index.errors + index.parentless if lookup else index.undecided
         if not recheck and index.lost is None:
             return _residual(env, row, rows, rest, rest_texts) if rest else rows
         out: list = []

@@ -135,3 +135,28 @@ def test_check_does_not_warn_on_a_defaulted_leaf_but_does_on_its_parent(tmp_path
         "microsoft.storage/storageaccounts rows of the snapshot (did you mean 'properties.networkAcls'?)",
         f"{tmp_path / 'r.argus'}:5:19: W506: path 'properties.allowSharedKeyAcess' never occurs in "
         "microsoft.storage/storageaccounts rows of the snapshot (did you mean 'properties.allowSharedKeyAccess'?)"]
+
+
+PE_ID = ("/subscriptions/a8d2e6f1-47c3-4b09-9e5a-2d6f8b1c3e74/resourceGroups/RG-Migrate/providers/"
+         "Microsoft.Network/privateEndpoints/pe-lsa4f8e2b1c9d-blob")
+
+
+@pytest.mark.parametrize("cut,what", [
+    (lambda props: None, "properties (read by private_link_connections())"),
+    (lambda props: {k: v for k, v in props.items() if k != "manualPrivateLinkServiceConnections"},
+     "properties.manualPrivateLinkServiceConnections (read by private_link_connections())"),
+])
+def test_a_private_endpoint_cut_short_is_not_evaluated_not_dropped(tmp_path, argus, cut, what):
+    """A join on private_link_connections(it) used to read a cut row as "no connections" and drop the endpoint:
+    its findings vanished (found by the deletion fuzz suite). The data is not there: it is a subject, unknown."""
+    estate = tmp_path / "estate"
+    shutil.copytree(REPO / "examples" / "estate", estate)
+    doc = json.loads((estate / "resources.json").read_text(encoding="utf-8"))
+    row = next(r for r in doc["data"] if r["id"] == PE_ID)
+    row["properties"] = cut(row["properties"])
+    (estate / "resources.json").write_text(json.dumps(doc), encoding="utf-8")
+    code, out, _ = argus("scan", "--snapshot", estate, "--format", "json")
+    found = [(f["status"], f["message"]) for f in json.loads(out)["findings"]
+             if f["rule_id"] == "AMX-PP-04" and f["subject"]["id"] == PE_ID]
+    assert found == [("not_evaluated", f"not evaluated: {what} on {PE_ID} (needed to decide whether it is a subject "
+                                       "of `cache_blob_pes`)")]
