@@ -52,7 +52,7 @@ class CompiledRule:
 
 
 def span_text(sources: dict[str, str], span: A.Span) -> str:
-    lines = sources.get(span.file, "").splitlines()
+    lines = [ln.rstrip("\r") for ln in sources.get(span.file, "").split("\n")]  # as the parser counts them
     if not lines or span.line > len(lines):
         return ""
     if span.line == span.end_line:

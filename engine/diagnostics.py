@@ -69,10 +69,10 @@ class Diagnostic:
         text = (sources or {}).get(self.span.file)
         if text is None:
             return head
-        lines = text.splitlines()
+        lines = text.split("\n")  # lines as the parser counts them: \x1e, \x0b, \x85... are not line breaks
         if not 1 <= self.span.line <= len(lines):
             return head
-        src = lines[self.span.line - 1]
+        src = lines[self.span.line - 1].rstrip("\r")
         width = max(1, (self.span.end_col - self.span.col) if self.span.end_line == self.span.line else 1)
         caret = " " * (self.span.col - 1) + "^" + "~" * (width - 1)
         return f"{head}\n  {src}\n  {caret}"

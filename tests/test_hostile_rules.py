@@ -119,3 +119,13 @@ def test_exit_codes_are_in_every_help(capsys):
             cli.build_parser().parse_args(argv)
         out = " ".join(capsys.readouterr().out.split())
         assert "exit codes: 0 ok, 1 failing findings" in out and "3 internal error in argus" in out
+
+
+def test_a_control_character_in_a_title_does_not_shift_the_excerpt(tmp_path, argus):
+    """str.splitlines() breaks at \\x1e, \\x0b, \\x85...; the parser counts only \\n (found by the fuzz suite)."""
+    (tmp_path / "r.argus").write_text('rule X-1 "a\x1eb" {\n  severity low\n  for a in resources\n  require a.name == \n}\n',
+                                      encoding="utf-8")
+    code, _, err = argus("check", tmp_path / "r.argus")
+    assert code == 2
+    head, source, caret = err.splitlines()[:3]
+    assert head.endswith(": E100: unexpected '}'; expected an expression") and source == "  }" and caret == "  ^"
