@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jsonschema
 import orjson
 
 from . import bypass, dnsfacts
@@ -224,7 +223,8 @@ def _validator():
 
 
 def _check_against_schema(document: dict) -> None:
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    from jsonschema.exceptions import best_match  # jsonschema only when something is validated
+    error = best_match(_validator().iter_errors(document))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path)
         raise UserError(f"the appliance row does not fit {SCHEMA_NAME} at {where or '(root)'}: {error.message}")

@@ -14,8 +14,6 @@ REST API spec example file, naming what it is.
 
 from __future__ import annotations
 
-from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
-
 from .argpages import json_type
 from .errors import UserError
 
@@ -60,6 +58,7 @@ def _columns(rid) -> tuple[str, str] | None:
         return None
     if rid.casefold().startswith(_MANAGEMENT_GROUP):
         return "", ""
+    from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id  # azure-core: ARM bodies only
     if not is_valid_resource_id(rid):
         return None
     parts = parse_resource_id(rid)

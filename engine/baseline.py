@@ -19,7 +19,6 @@ import json
 from .validation import validator
 from pathlib import Path
 
-import jsonschema
 
 from . import sarif
 from .errors import UserError
@@ -107,7 +106,8 @@ def _record(finding: dict) -> dict:
 
 
 def _from_report(data: dict, path: str) -> dict:
-    error = jsonschema.exceptions.best_match(validator("report.schema.json", formats=False).iter_errors(data))
+    from jsonschema.exceptions import best_match  # jsonschema only when something is validated
+    error = best_match(validator("report.schema.json", formats=False).iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top)"
         raise UserError(f"{path}: baseline is not a valid argus report at {where}: {error.message}")

@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         from .completion import complete
         complete(build_parser())
     command = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(only=command if command in COMMANDS else None)
+    # no command (`argus --help`, `--version`, a mistyped name): no command module is imported at all
+    parser = build_parser(only=command if command in COMMANDS else "")
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # argparse would blame the top-level parser; the user typed them to the subcommand

@@ -13,16 +13,18 @@ import html
 import io
 import json
 import os
-import sqlite3
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from . import lazyimport
 from .baseline import TRACKED
 from .diagnostics import did_you_mean
 from .errors import UserError, atomic_write, is_stream, write_target
 from .model import SEVERITIES
+
+sqlite3 = lazyimport.module("sqlite3")  # only a scan that records, and `argus history`, open the DB
 
 SCHEMA_VERSION = 1
 # critical reads as the most severe: the darkest red, then red, orange, amber; low and info step back

@@ -11,7 +11,6 @@ import os
 from .checker import Program, check
 from .diagnostics import Diagnostic
 from .errors import UserError
-from .parser import parse_file
 
 RULE_SUFFIX = ".argus"
 
@@ -33,6 +32,7 @@ def find_rule_files(paths: list[str]) -> list[str]:
 
 
 def load_rules(paths: list[str]) -> tuple[Program, list[Diagnostic]]:
+    from .parser import parse_file  # lark: only commands that read rules pay for it
     files, diags = [], []
     for path in find_rule_files(paths):
         try:

@@ -41,7 +41,10 @@ class ParseFailure(Exception):
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = bundled.text("grammar.lark")
-    return Lark(grammar, parser="lalr", propagate_positions=True, start=["start", "expr"], maybe_placeholders=True)
+    # cache=True: the LALR tables are built once per grammar and lark version and kept in the temp directory
+    # (a failed write only costs the build, about 50 ms, each run)
+    return Lark(grammar, parser="lalr", propagate_positions=True, start=["start", "expr"], maybe_placeholders=True,
+                cache=True)
 
 
 def _span(file: str, meta) -> A.Span:

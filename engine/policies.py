@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from .validation import validator
 from . import resources as bundled
 
-import jsonschema
 import yaml
 
 from . import yamlpos

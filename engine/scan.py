@@ -19,7 +19,7 @@ from . import baseline, formats, history, outputspec, report, resources, snapsho
 from .diagnostics import Diagnostic
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
-from . import cicommands, clock, gcpause, selection, settings
+from . import clock, gcpause, selection, settings
 from .policies import load_policy
 from .session import parse_param_flags, prepare
 
@@ -230,7 +230,8 @@ def _run(args) -> int:
         whatif_scan.compare(doc, session.evaluate(snap), overlay, started)
     _write_outputs(args, pairs, doc)
     _say_errored(pairs, doc)
-    cicommands.append_job_summary(pairs, doc)
+    from .cicommands import append_job_summary  # rich (through textout) only once a scan has a report
+    append_job_summary(pairs, doc)
     if args.history:  # only a scan whose outputs all exist is recorded: a retried run must not count twice
         _append_history(args.history, pairs, doc)
     _say_summary(pairs, doc)

@@ -17,7 +17,6 @@ import datetime as dt
 from dataclasses import dataclass
 from .validation import validator
 
-import jsonschema
 
 from . import yamlpos
 from .diagnostics import closest
@@ -58,12 +57,13 @@ def load(raw: list, *, source: str, lines: list[int] | None = None) -> list[Waiv
     """
     if not isinstance(raw, list):
         raise UserError(f"{source}: waivers must be a list of entries, got {type(raw).__name__}")
+    from jsonschema.exceptions import best_match  # jsonschema only when something is validated
     validator = _validator()
     waivers = []
     for number, entry in enumerate(raw, start=1):
         line = lines[number - 1] if lines and len(lines) >= number else None
         entry = _dates_as_text(entry)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(entry))
+        error = best_match(validator.iter_errors(entry))
         if error is not None:
             field = ".".join(str(p) for p in error.absolute_path)
             raise UserError(f"{_where(source, number, line)}{_label(entry)}: {field + ': ' if field else ''}"
