@@ -185,6 +185,12 @@ def _resource(ctx, rid):
 
 def _private_link_connections(pe):
     """Automatic and manual private-link connections of a private endpoint, in one list."""
+    if type(pe) is dict:  # a plain row with both lists (every ARG row): the answer in four lookups
+        props = pe.get("properties")
+        if type(props) is dict:
+            auto, manual = props.get("privateLinkServiceConnections"), props.get("manualPrivateLinkServiceConnections")
+            if type(auto) is list and type(manual) is list:
+                return auto + manual
     if not isinstance(pe, dict):
         raise EvalError(f"private_link_connections() needs a private endpoint row, got {type_name(pe)}")
     props = unresolved.get(pe, "properties", "private_link_connections(): properties")

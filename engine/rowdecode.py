@@ -1,19 +1,22 @@
 """Snapshot files decoded with projection: msgspec builds only what the rules can read, skipping the rest.
 
-In: a snapshot file's bytes (BOM removed), its name, and argus.reads.Reads. Out: the document as
-argus.snapshot's dispatch takes it (an object of tables, a page, a bare array, or JSON Lines rows), each row a
-plain dict holding only the paths its table's trie keeps, plus the keys the loader's own checks look at; or
-None when the file is not a shape decoded here, or msgspec refuses it: the caller then parses it whole with
-orjson (so a malformed file gets the located message it always got) and projects the rows in Python.
+In: a snapshot file's path and the decoders of argus.reads.Reads. Out: the document as argus.snapshot's
+dispatch takes it (an object of tables, a page, a bare array, or JSON Lines rows), each row a plain dict
+holding only the paths its table's trie keeps plus the keys the loader's own checks look at, and `Anchors`
+(where every few thousand rows start: argus.rowpos finds SARIF locations from them without reading the file
+again); or None when the file is not a shape decoded here, or msgspec refuses it: the caller then parses it
+whole with orjson (so a malformed file gets the located message it always got) and projects in Python.
 
-How: a trie becomes a TypedDict (msgspec skips keys a TypedDict does not declare, without building them);
-a node is `TypedDict | list[element] | str | int | float | bool | None`, so a path reads the same value type
-it would without projection; a whole node is `Any`. Tables are split first (`dict[str, Raw]`, a scan that
-builds nothing), so each gets its own row type.
+How: a trie becomes a TypedDict (msgspec skips keys a TypedDict does not declare, without building them); a
+node is `TypedDict | list[element] | str | int | float | bool | None`, so a path reads the same value type it
+would without projection; a whole node is `Any`. The file is memory-mapped: one pass splits it into tables
+of zero-copy rows (`Raw`), then rows are decoded a batch at a time and the pages behind each batch are
+handed back to the kernel, so the file's bytes and the rows built from them are never both in memory whole.
 """
 
 from __future__ import annotations
 
+import mmap
 from typing import Any, TypedDict, Union
 
 import msgspec
@@ -29,13 +32,17 @@ _BARE = ("subscriptionId", "resourceGroup", "tenantId", "data")
 _WHOLE_TABLES = ("appliance",)  # facts rows are validated against their schema as a whole
 _APPLIANCE_TYPE = "argus/appliance"
 _SCALARS = (str, int, float, bool, type(None))
+_TOP = dict[str, Union[list[msgspec.Raw], dict[str, Any], str, int, float, bool, None]]
+_BATCH = 4096  # rows decoded at a time (a few MB of the file)
+_SEPARATORS = b", \t\r\n"
 
 
 class Decoders:
     """msgspec decoders for the rows of each table under one Reads; types are built once per trie."""
 
-    def __init__(self, reads: Reads) -> None:
+    def __init__(self, reads: Reads, lines: bool = True) -> None:
         self.reads = reads
+        self.lines = lines  # count lines for row positions (argus.rowanchors): only SARIF and CI formats ask
         self._rows: dict = {}
         self._count = 0
 
@@ -71,32 +78,144 @@ class Decoders:
         return Union[(shape, list[element]) + _SCALARS]
 
 
-def decode(path: str, raw: bytes, decoders: Decoders):
-    """The document with projected rows, or None (see the module docstring)."""
+class Anchors(dict):
+    """(table as the file names it, lower-cased; None for a file of rows) -> [(row index, byte offset, line)],
+    the start of every batch of rows and, last, the end of the table."""
+
+
+def load(path: str, decoders: Decoders):
+    """(document with projected rows, Anchors), or None (see the module docstring)."""
     try:
-        if path.endswith((".jsonl", ".ndjson")):
-            return _no_facts(decoders.rows(None, bare=True)[1].decode_lines(raw))
-        head = raw.lstrip()[:1]
-        if head == b"{":
-            return _object(raw, decoders)
-        if head == b"[":
-            return _no_facts(decoders.rows(None, bare=True)[0].decode(raw))
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        with open(path, "rb") as fh:
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # an empty file cannot be mapped
         return None
+    reader = _Reader(mapped, decoders)
+    try:
+        if mapped[:3] == b"\xef\xbb\xbf":
+            return None  # msgspec does not skip a BOM; orjson's path strips it
+        if path.endswith((".jsonl", ".ndjson")):
+            return reader.lines(), reader.anchors
+        head = mapped[:4096].lstrip()[:1]
+        if head == b"{":
+            return reader.document(), reader.anchors
+        if head == b"[":
+            return reader.bare(msgspec.json.decode(mapped, type=list[msgspec.Raw])), reader.anchors
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, _NotHere):
+        return None  # RecursionError: msgspec's own nesting limit (orjson's, 1,024 levels, is the one argus states)
+    finally:
+        reader.close()
     return None
 
 
-def _object(raw: bytes, decoders: Decoders) -> dict:
-    """An object of tables, or one page: lists are tables of rows, anything else is decoded as it is."""
-    doc = {}
-    for key, value in msgspec.json.decode(raw, type=dict[str, msgspec.Raw]).items():
-        if bytes(memoryview(value)[:1]) != b"[":
-            doc[key] = msgspec.json.decode(value)
-        elif key == "data":  # a page's rows: routed by type, so any table's paths may apply
-            doc[key] = _no_facts(decoders.rows(None, bare=True)[0].decode(value))
-        else:
-            doc[key] = decoders.rows(key.lower())[0].decode(value)
-    return doc
+class _NotHere(Exception):
+    """Rows this decoder leaves to orjson's path (appliance facts without a table, a list of pages)."""
+
+
+class _Reader:
+    def __init__(self, mapped: mmap.mmap, decoders: Decoders) -> None:
+        self.mm, self.decoders = mapped, decoders
+        self.anchors = Anchors()
+        self._freed = 0  # pages before this offset were handed back
+        self._line_no, self._at = 1, 0  # the line number at offset _at
+
+    def close(self) -> None:
+        try:
+            self.mm.close()
+        except BufferError:  # a zero-copy row still refers to it: it is unmapped when that goes
+            pass
+
+    def document(self) -> dict:
+        """An object of tables, or one page: lists are tables of rows, anything else is decoded as it is."""
+        doc = {}
+        for key, value in msgspec.json.decode(self.mm, type=_TOP).items():
+            if value.__class__ is not list or key == "header":
+                doc[key] = value if value.__class__ is not list else [msgspec.json.decode(r) for r in value]
+            elif key == "data":  # a page's rows: routed by type, so any table's paths may apply
+                doc[key] = _no_facts(self.table(None, value, bare=True))
+            else:
+                doc[key] = self.table(key.lower(), value)
+        return doc
+
+    def bare(self, raws: list) -> list:
+        first = msgspec.json.decode(raws[0], type=dict[str, msgspec.Raw]) if raws else {}
+        if "data" in first and "type" not in first:
+            raise _NotHere  # a list of pages: argus.argpages checks them on orjson's path
+        return _no_facts(self.table(None, raws, bare=True))
+
+    def table(self, name: str | None, raws: list, bare: bool = False) -> list:
+        """The rows of one table, a batch at a time, each batch's pages handed back once decoded."""
+        decoder = self.decoders.rows(name, bare)[0]
+        if raws and bytes(memoryview(raws[0])[:1]) != b"{":
+            raise _NotHere  # table-form rows or a list of pages: orjson's path
+        rows: list = []
+        marks = self.anchors.setdefault(name, [])
+        start = self._find(raws[0], self._at) if raws else self._at
+        view = memoryview(self.mm)
+        try:
+            for i in range(0, len(raws), _BATCH):
+                j = min(i + _BATCH, len(raws))
+                # the batch's last row starts no sooner than its rows' lengths allow; the next one right after it
+                last = self._find(raws[j - 1], start + sum(map(len, raws[i:j - 1])))
+                stop = last + len(raws[j - 1])
+                batch = bytearray(stop - start + 2)  # "[" rows "]": one copy of the batch's bytes
+                batch[0], batch[-1], batch[1:-1] = 0x5B, 0x5D, view[start:stop]
+                marks.append((i, start, self._line(start, batch, stop)))
+                rows.extend(decoder.decode(batch))
+                end = self._find(raws[j], stop) if j < len(raws) else stop
+                self._release(end)
+                start = end
+        finally:
+            view.release()
+        marks.append((len(raws), start, self._line(start)))
+        return rows
+
+    def lines(self) -> list:
+        """JSON Lines, a few MB at a time, cut at line ends."""
+        decoder, rows, marks = self.decoders.rows(None, bare=True)[1], [], self.anchors.setdefault(None, [])
+        start, size = 0, len(self.mm)
+        while start < size:
+            cut = self.mm.find(b"\n", min(start + (8 << 20), size))
+            end = size if cut < 0 else cut + 1
+            region = self.mm[start:end]
+            marks.append((len(rows), start, self._line(start, region, end)))
+            rows.extend(decoder.decode_lines(region))
+            self._release(end)
+            start = end
+        marks.append((len(rows), start, self._line(start)))
+        return _no_facts(rows)
+
+    def _find(self, raw, hint: int) -> int:
+        """Where a row starts: rows are in file order, so the search starts at the previous one."""
+        whole = bytes(raw)
+        needle = whole[:256]
+        pos = self.mm.find(needle, hint)
+        while pos >= 0 and self.mm[pos:pos + len(whole)] != whole:
+            pos = self.mm.find(needle, pos + 1)
+        if pos < 0:
+            raise _NotHere
+        return pos
+
+    def _line(self, offset: int, region=None, stop: int = 0) -> int | None:
+        """The line number at `offset` (offsets only move forward), when positions are wanted at all (SARIF,
+        CI annotations); `region` holds the bytes from `offset` to `stop`, counted here, not read again."""
+        if not self.decoders.lines:
+            return None
+        if offset > self._at:
+            self._line_no += self.mm[self._at:offset].count(b"\n")
+            self._at = offset
+        line = self._line_no
+        if region is not None:
+            self._line_no += region.count(b"\n")
+            self._at = stop
+        return line
+
+    def _release(self, offset: int) -> None:
+        """Hand the pages before `offset` back: they were decoded (the kernel keeps them in its page cache)."""
+        upto = offset - offset % mmap.PAGESIZE
+        if upto > self._freed and hasattr(self.mm, "madvise"):
+            self.mm.madvise(mmap.MADV_DONTNEED, self._freed, upto - self._freed)
+            self._freed = upto
 
 
 def _no_facts(rows: list) -> list:
@@ -104,7 +223,7 @@ def _no_facts(rows: list) -> list:
     for row in rows:
         rtype = row.get("type") if row.__class__ is dict else None
         if rtype.__class__ is str and rtype.casefold() == _APPLIANCE_TYPE:
-            raise msgspec.ValidationError("appliance facts among rows without a table")
+            raise _NotHere
         if row.__class__ is dict and "data" in row and "type" not in row:
-            raise msgspec.ValidationError("a list of pages")
+            raise _NotHere
     return rows

@@ -12,7 +12,9 @@ is not a shape this reads (a list of pages, `{columns, rows}` tables): argus.sar
 from __future__ import annotations
 
 import bisect
+import os
 import re
+import weakref
 from typing import Any
 
 import msgspec
@@ -29,8 +31,31 @@ _IDS = list[_Id]
 _NESTED = rb'"id"\s*:\s*"'
 
 
-def open_file(path: str) -> RowIndex | None:
-    """The index of a readable JSON or JSON Lines snapshot; None when it cannot be read this way."""
+_LOADED: dict[str, tuple] = {}  # real path -> ((size, mtime), Anchors, weak reference to its Snapshot)
+
+
+def remember(path: str, anchors, snapshot) -> None:
+    """A projected load's anchors (argus.rowdecode): results in this file are then found without a full pass."""
+    try:
+        info = os.stat(path)
+        _LOADED[os.path.realpath(path)] = ((info.st_size, info.st_mtime_ns), anchors, weakref.ref(snapshot))
+    except (OSError, TypeError):
+        pass
+
+
+def open_file(path: str):
+    """The index of a readable JSON or JSON Lines snapshot (from a projected load's anchors when this process
+    loaded it, else one sweep of the file); None when it cannot be read this way."""
+    known = _LOADED.get(os.path.realpath(path))
+    counted = known is not None and all(marks[0][2] is not None for marks in known[1].values() if marks)
+    if counted and known[2]() is not None:  # lines are counted only when a scan asked for positions
+        try:
+            info = os.stat(path)
+        except OSError:
+            info = None
+        if info is not None and known[0] == (info.st_size, info.st_mtime_ns):
+            from .rowanchors import AnchoredIndex
+            return AnchoredIndex(path, known[1], known[2])
     try:
         with open(path, "rb") as fh:
             buf = fh.read()
@@ -38,7 +63,7 @@ def open_file(path: str) -> RowIndex | None:
         return None
     try:
         return RowIndex(path, buf)
-    except (msgspec.DecodeError, msgspec.ValidationError, _Unsupported):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, _Unsupported):
         return None
 
 

@@ -350,7 +350,7 @@ class _Locator:
         index = self._index(source["file"])
         if not index or not resource_id:
             return None
-        if isinstance(index, rowpos.RowIndex) and isinstance(source.get("index"), int):
+        if hasattr(index, "row") and isinstance(source.get("index"), int):
             return index.row(source.get("table"), source["index"], resource_id) or index.find(resource_id)
         return index.find(resource_id)
 

@@ -92,11 +92,12 @@ def _outputs(args) -> list[tuple[str, str | None]]:
     return outputspec.pairs(args)  # each --output belongs to the --format right before it
 
 
-def load_inputs(args, only=None, check=None, project=False, digest=True):
+def load_inputs(args, only=None, check=None, project=False, digest=True, positions=True):
     """Policy, session and snapshot for scan-like commands; raises UserError/DiagnosticError on bad input.
     `only`: rule ids to keep (see session.prepare); explain passes the one rule it explains. `check()` runs
     once the settings are known and before rules are compiled or a snapshot is read or collected.
-    `project`: rows keep only what the selected rules can read (argus.reads); `digest`: hash the files."""
+    `project`: rows keep only what the selected rules can read (argus.reads); `digest`: hash the files;
+    `positions`: count lines for SARIF locations while loading."""
     settings.resolve_early(args)
     policy_file = args.policies or default_policies_file()
     try:
@@ -127,7 +128,7 @@ def load_inputs(args, only=None, check=None, project=False, digest=True):
         reads = for_scan(args, session)
     if getattr(args, "live", False):
         return policy, session, _collect_live(args, session, reads)
-    return policy, session, snapshot.load(paths, reads, digest)
+    return policy, session, snapshot.load(paths, reads, digest, positions)
 
 
 def snapshot_diagnostics(snap) -> list[Diagnostic]:
@@ -197,7 +198,8 @@ def _run(args) -> int:
                         "the snapshot file, so it has to outlive the scan")
     started, t0 = report.now_iso(), time.perf_counter()
     policy, session, snap = load_inputs(args, check=lambda: _check_destinations(args, pairs), project=True,
-                                        digest=_shows_digest(args, pairs))
+                                        digest=_shows_digest(args, pairs),
+                                        positions=any(fmt in ("sarif", "github", "azuredevops") for fmt, _ in pairs))
     gcpause.keep(snap)  # freed with the process (argus.gcpause.leave), not row by row
     _check_fail_on_new(args)
     file_waivers = list(getattr(args, "file_waivers", []))  # bad waivers or baseline fail before the scan runs

@@ -65,11 +65,11 @@ class Snapshot:
     tables: dict[str, list[dict]] = field(default_factory=dict)
     files: list[SnapshotFile] = field(default_factory=list)
     _origins: list[tuple] = field(default_factory=list)  # (table, start, end, file index, positions in file)
-    _origin_index: dict[int, Origin] | None = None
+    _origin_index: dict[int, int] | None = None  # id(row) -> (entry of _origins << 32) | row within it
     _id_index: dict[str, dict] | None = None
     by_type: dict[str, dict[str, list]] = field(default_factory=dict)  # table -> type -> rows, built on load
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (table, id, file) of rows skipped
-    _seen: dict[str, set] = field(default_factory=dict)
+    _seen: dict[str, dict] = field(default_factory=dict)  # table -> case-folded id -> its row, in load order
     coverage: Coverage = field(default_factory=Coverage)  # what pushdown collections left out (argus.coverage)
 
     def table(self, name: str):
@@ -92,11 +92,15 @@ class Snapshot:
         """The row with this ARM id (case-folded), from any table; index built on first use."""
         if self._id_index is None:
             index: dict[str, dict] = {}
-            for rows in self.tables.values():
-                for row in rows:
-                    key = row.get("id")
-                    if isinstance(key, str):
-                        index.setdefault(key.casefold(), row)
+            for table in reversed(list(self.tables)):  # an earlier table's row wins: its ids are set last
+                ids = self._seen.get(table)
+                if ids is None:  # rows placed without add()
+                    ids = {}
+                    for row in reversed(self.tables[table]):
+                        key = row.get("id")
+                        if isinstance(key, str):
+                            ids[key.casefold()] = row
+                index.update(ids)
             self._id_index = index
         return self._id_index.get(rid.casefold())
 
@@ -104,40 +108,50 @@ class Snapshot:
         """Append rows to a table, partition them by type, and skip rows whose id (case-folded) the table
         already holds: the same resource exported twice must not be evaluated twice."""
         bucket = self.tables.setdefault(table, [])
-        seen = self._seen.setdefault(table, set())
+        seen = self._seen.setdefault(table, {})
         types = self.by_type.setdefault(table, {})
-        kept, kept_at = [], []
-        for i, row in enumerate(rows):
+        kept: list = []
+        keep = kept.append
+        dropped: set | None = None
+        for i, row in enumerate(rows):  # a million rows pass here: one lookup per question, nothing more
             rid = row.get("id")
             if rid.__class__ is str:
                 key = rid.casefold()
                 if key in seen:
                     self.duplicates.append((table, rid, source))
+                    if dropped is None:
+                        dropped = set()
+                    dropped.add(i)
                     continue
-                seen.add(key)
-            kept.append(row)
-            kept_at.append(positions[i] if positions is not None else i)
+                seen[key] = row
+            keep(row)
             t = row.get("type")
             group = types.get(t)
             if group is None:
                 types[t] = [row]
             else:
                 group.append(row)
-        self._origins.append((table, len(bucket), len(bucket) + len(kept), file_index, kept_at))
+        at = positions if positions is not None else range(len(rows))
+        if dropped:
+            at = [p for i, p in enumerate(at) if i not in dropped]
+        self._origins.append((table, len(bucket), len(bucket) + len(kept), file_index, at))
         bucket.extend(kept)
         self._origin_index = self._id_index = None
 
     def origin(self, row) -> Origin | None:
         """Which file (and row index within it) a row came from; the index is built on first use."""
-        if self._origin_index is None:
-            index: dict[int, Origin] = {}
-            for table, start, end, fidx, at in self._origins:
-                rows = self.tables[table]
-                path = self.files[fidx].path
+        if self._origin_index is None:  # plain ints: an Origin is made only for the rows findings name
+            index: dict[int, int] = {}
+            for k, (table, start, end, _, _) in enumerate(self._origins):
+                rows, high = self.tables[table], k << 32
                 for i in range(start, end):
-                    index[id(rows[i])] = Origin(path, at[i - start], table)
+                    index[id(rows[i])] = high | (i - start)
             self._origin_index = index
-        return self._origin_index.get(id(row))
+        at = self._origin_index.get(id(row))
+        if at is None:
+            return None
+        table, _, _, fidx, positions = self._origins[at >> 32]
+        return Origin(self.files[fidx].path, positions[at & 0xFFFFFFFF], table)
 
     @property
     def collected_at(self) -> str | None:
@@ -180,16 +194,17 @@ def _check_entry(entry: str) -> None:
         raise UserError(f"{entry}: cannot read: {exc.strerror}") from None
 
 
-def load(paths: list[str], reads=None, digest: bool = True) -> Snapshot:
+def load(paths: list[str], reads=None, digest: bool = True, positions: bool = True) -> Snapshot:
     """Load and merge snapshot files. The garbage collector is paused while parsing: big snapshots allocate
     millions of containers and the collector's passes over them triple the load time.
     `reads` (argus.reads.Reads): keep only what the rules can read (projection; None keeps every row whole).
-    `digest` False: no sha256 of the files (no output shows it), `sha256` is then None."""
+    `digest` False: no sha256 of the files (no output shows it), `sha256` is then None. `positions` False: a
+    projected load counts no lines for SARIF locations (argus.rowanchors; they are found without them)."""
     snap = Snapshot()
     decoders = None
     if reads is not None:
         from .rowdecode import Decoders
-        decoders = Decoders(reads)
+        decoders = Decoders(reads, lines=positions)
     with gcpause.paused():
         for path in expand_paths(paths):
             _load_file(snap, path, decoders, digest)
@@ -202,32 +217,38 @@ def add_document(snap: Snapshot, name: str, doc) -> None:
 
 
 def _load_file(snap: Snapshot, path: str, decoders, digest: bool) -> None:
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    # hashing runs beside the parse on another core (hashlib lets go of the GIL on big buffers)
-    hasher = _Digest(raw) if digest else None
-    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    # hashing runs beside the parse on another core, reading the file on its own (hashlib lets go of the GIL)
+    hasher = _Digest(path) if digest else None
     parsed = None
     if decoders is not None:
-        from . import rowdecode
-        doc = rowdecode.decode(path, body, decoders)
-        if doc is not None:  # rows already hold only what the rules read
+        from . import rowdecode, rowpos
+        found = rowdecode.load(path, decoders)
+        if found is not None:  # rows already hold only what the rules read
+            doc, anchors = found
             parsed = _bare(path, doc) if path.endswith((".jsonl", ".ndjson")) else _dispatch(path, doc)
+            rowpos.remember(path, anchors, snap)
             decoders = None
     if parsed is None:
-        parsed = _parse(path, body)
-    del raw, body
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        parsed = _parse(path, raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw)
+        del raw
     _add(snap, path, hasher.hexdigest() if hasher else None, *parsed, project=decoders)
 
 
 class _Digest:
-    """sha256 of a buffer, computed in a thread while the caller goes on."""
+    """sha256 of a file, computed in a thread while the caller goes on (a few MB read at a time)."""
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, path: str) -> None:
         import threading
         self._hash = hashlib.sha256()
-        self._thread = threading.Thread(target=self._hash.update, args=(raw,), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
         self._thread.start()
+
+    def _run(self, path: str) -> None:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(8 << 20), b""):
+                self._hash.update(block)
 
     def hexdigest(self) -> str:
         self._thread.join()
@@ -348,6 +369,8 @@ def table_for_type(rtype: str) -> str:
 def _lower_types(rows: list) -> list:
     for i, row in enumerate(rows):
         t = row.get("type")
+        if t.__class__ is str and t.islower():
+            continue
         if isinstance(t, str) and not t.islower():
             row = dict(row)  # copy-on-write: the caller's parsed object stays as it was read
             row["type"] = t.lower()
@@ -357,7 +380,11 @@ def _lower_types(rows: list) -> list:
 
 def _check_rows(path: str, rows: list, table: str | None) -> None:
     where = f" table '{table}'" if table else ""
+    cli_shapes = table in (None, "resources", "resourcecontainers", "dnsresources")
     for n, row in enumerate(rows):
+        if row.__class__ is dict and "Properties" not in row and "ResourceId" not in row and \
+                row.get("type").__class__ is str and (not cli_shapes or row.get("properties") is not None):
+            continue  # an ARG row: the common case, answered with the fewest lookups
         if not isinstance(row, dict):
             raise UserError(f"{path}:{where} row {n}: expected an object, got {argpages.json_type(row)}")
         if "Properties" in row or "ResourceId" in row:
