@@ -65,11 +65,12 @@ def load_file(path: str) -> yamlpos.Located:
     for e in _validator().iter_errors(doc.data):
         where = list(e.absolute_path)
         if e.validator == "additionalProperties":
-            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            # YAML reads some keys as booleans, numbers or null (`on:` is true): name them as strings
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})), key=str)
             known = list(e.schema.get("properties", {}))
             for key in extra:
                 line, col = doc.key_position(where + [key])
-                found[line, col, f"unknown key '{key}'{did_you_mean(key, known)}"] = None
+                found[line, col, f"unknown key '{key}'{did_you_mean(str(key), known)}"] = None
             continue
         line, col = doc.locate(where)
         found[line, col, f"{'/'.join(str(p) for p in where) or '(top level)'}: {_explain(e)}"] = None

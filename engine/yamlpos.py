@@ -185,10 +185,23 @@ class Located:
         for step in path[:-1]:
             parent = _child(parent, step) or parent
         if isinstance(parent, yaml.MappingNode):
+            want = path[-1]
             for k, _ in parent.value:
-                if k.value == path[-1]:
+                if k.value == want or (not isinstance(want, str) and _same(_scalar(k), want)):
                     return k.start_mark.line + 1, k.start_mark.column + 1
         return self.locate(path)
+
+
+def _scalar(node):
+    """A key node's value as YAML reads it (`on` is true, `1` is 1), for keys that are not strings."""
+    try:
+        return yaml.SafeLoader("").construct_object(node) if isinstance(node, yaml.ScalarNode) else None
+    except yaml.YAMLError:
+        return None
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b  # true is not 1, as in JSON
 
 
 def _child(node, step):

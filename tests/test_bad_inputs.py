@@ -243,3 +243,12 @@ def test_a_list_parameter_that_is_not_a_yaml_list(tmp_path, argus, text, reason)
     shown = text if len(text) <= 60 else text[:60] + "..."
     assert argus("scan", "--rules", path, "--snapshot", SNAPSHOT, "--param", f"nets={text}") == (
         2, "", f"E205: --param: parameter 'nets' (list): expected a list, got {shown!r} ({reason})\n")
+
+
+def test_a_policies_key_yaml_reads_as_a_boolean_is_an_unknown_key_at_its_line(tmp_path, argus):
+    """`on:` is true in YAML 1.1; it crashed the unknown-key message (found by the config fuzz suite)."""
+    (tmp_path / "policies.yaml").write_text("version: 1\npolicies:\n  p:\n    rules: [rules]\non: 1\n", encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    code, out, err = argus("scan", "--config", tmp_path / "policies.yaml", "--example")
+    assert (code, out) == (2, "")
+    assert err == f"argus scan: error: invalid policy file\n{tmp_path / 'policies.yaml'}:5:1: E403: unknown key 'True'\n"
