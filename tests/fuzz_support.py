@@ -6,7 +6,7 @@
   shrinking a failing scan takes hypothesis up to five minutes per test, which CI cannot spend; a failure shows
   the input as found, and `ARGUS_FUZZ_SHRINK=1 pytest tests/test_fuzz_...py` minimises it. A failure found this
   way is kept, minimised, as an explicit `@example` of its test. ARGUS_FUZZ_SCALE=N runs N times the examples
-  (the counts below are what CI affords: about 40 s of CPU for the whole suite).
+  (the tests' counts are what CI affords: the suite takes about 35 s of CPU).
 - `run_cli(argv, cwd)`: `argus.cli.main` in-process, as the `argus` fixture of conftest.py does, but usable from
   a hypothesis test (no function-scoped fixture), with ARGUS_* variables cleared, in a working directory of the
   test's own, and under a time limit: a hang (a catastrophic regular expression, say) fails the test and shows

@@ -23,8 +23,8 @@ An appliance row left without a key its schema requires is refused as a scan wou
 is evaluated for it.
 
 hypothesis picks the case and what to delete (`test_no_deletion_makes_a_failure_pass`); an exhaustive pass
-(`test_every_single_deletion`, one test per rule) deletes, one at a time, every row and every key of the
-subject's own row in each fail case of the rule, and every key of every row in its case with the fewest targets.
+(`test_every_single_deletion`, one test per rule) makes every single deletion of every fail case of the rule:
+about 23,000 re-evaluations for the pack, a few seconds, since the rules are parsed once.
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ def test_the_fail_cases_fail_before_anything_is_deleted():
         assert "fail" in mine and "pass" not in mine, f"{case.label}: {case.rule} on {case.subject}: {mine}"
 
 
-@FUZZ(200)
+@FUZZ(300)
 @given(data=st.data())
 def test_no_deletion_makes_a_failure_pass(data):
     cases = fail_cases()
@@ -263,27 +263,18 @@ def _rules_with_fail_cases() -> list[str]:
                   if "status: fail" in p.read_text(encoding="utf-8"))
 
 
-def own_row_or_whole_row(case: FailCase, target: tuple) -> bool:
-    """Whole rows, and keys of the subject's own row: where a silent pass is most likely and targets are few."""
-    index, path = target
-    rid = case.rows[index][1].get("id")
-    return path is None or (isinstance(rid, str) and rid.casefold() == case.subject)
-
-
 @pytest.mark.parametrize("rule", _rules_with_fail_cases())
 def test_every_single_deletion(rule):
-    """For every fail case of the rule: each row, and each key of the subject's own row; for its case with the
-    fewest targets: each key of every row too."""
+    """Every row and every key of every row the rule could read, one at a time, in each of its fail cases
+    (about 23,000 deletions for the whole pack, a few seconds)."""
     cases = [c for c in fail_cases() if c.rule == rule]
     assert cases, f"{rule}'s fixtures mention a fail but no case expects one of {rule}"
-    smallest = min(cases, key=lambda c: len(c.targets))
     failures, tried = [], 0
     for case in cases:
         for target in case.targets:
-            if case is smallest or own_row_or_whole_row(case, target):
-                tried += 1
-                try:
-                    check_deletion(case, target)
-                except AssertionError as exc:
-                    failures.append(str(exc).split("\n")[0])
+            tried += 1
+            try:
+                check_deletion(case, target)
+            except AssertionError as exc:
+                failures.append(str(exc).split("\n")[0])
     assert not failures, f"{len(failures)} of {tried} deletions:\n" + "\n".join(failures[:20])

@@ -366,12 +366,12 @@ def check_and_scan(base: Path, data: bytes, what: str) -> None:
 # Minimal inputs of failures this test found, kept as explicit examples: they run first, every time, and while
 # one fails the test stops there (no minutes of shrinking a known failure again).
 SELF_CYCLE_UNDER_ALL = "let l = l\nlet m = all(q in l: true)\n"        # was a RecursionError, exit 3 (fixed: 1a7dca6)
-LINE_BREAK_IN_STRING = ('rule R-0 "\x1e" {\n  severity critical\n'     # the W505 excerpt shows line 3, not 4
+LINE_BREAK_IN_STRING = ('rule R-0 "\x1e" {\n  severity critical\n'     # the W505 excerpt showed line 3 (fixed: af13f01)
                         '  for subject in resources where type == "microsoft.storage/storageaccounts"\n'
                         '  require subject == subject\n}\n')
 
 
-@FUZZ(100)
+@FUZZ(150)
 @example(text=SELF_CYCLE_UNDER_ALL)
 @example(text=LINE_BREAK_IN_STRING)
 @given(text=rule_file())
@@ -402,7 +402,7 @@ def test_the_mutation_corpus_is_the_real_files():
     assert sum(n.startswith("language.md#") for n in names) >= 40
 
 
-@FUZZ(80)
+@FUZZ(100)
 @given(mutation=mutated_bytes(CORPUS))
 def test_mutated_real_rule_files(workdir, mutation):
     name, data = mutation
