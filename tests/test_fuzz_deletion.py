@@ -33,7 +33,6 @@ import copy
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from hypothesis import event, given, note, strategies as st
