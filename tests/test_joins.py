@@ -33,8 +33,11 @@ def estate() -> dict:
 
 
 def pe(name: str, targets):
+    """A private endpoint row; with targets it carries both connection lists, as ARG gives them (one list without
+    the other is a cut row, argus.functions._private_link_connections); without, no properties to read."""
     props = {} if targets is None else {"privateLinkServiceConnections": [
-        {"properties": {"privateLinkServiceId": t, "groupIds": ["blob"]}} for t in targets]}
+        {"properties": {"privateLinkServiceId": t, "groupIds": ["blob"]}} for t in targets],
+        "manualPrivateLinkServiceConnections": []}
     return {"id": f"{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/privateEndpoints/{name}", "name": name,
             "type": "microsoft.network/privateendpoints", "properties": props}
 
