@@ -69,7 +69,7 @@ class Snapshot:
     _id_index: dict[str, dict] | None = None
     by_type: dict[str, dict[str, list]] = field(default_factory=dict)  # table -> type -> rows, built on load
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (table, id, file) of rows skipped
-    _seen: dict[str, dict] = field(default_factory=dict)  # table -> case-folded id -> its row, in load order
+    _seen: dict[str, dict] = field(default_factory=dict)  # table -> case-folded id -> (row, position), load order
     coverage: Coverage = field(default_factory=Coverage)  # what pushdown collections left out (argus.coverage)
 
     def table(self, name: str):
@@ -91,7 +91,7 @@ class Snapshot:
     def by_id(self, rid: str):
         """The row with this ARM id (case-folded), from any table; index built on first use."""
         if self._id_index is None:
-            index: dict[str, dict] = {}
+            index: dict[str, tuple] = {}
             for table in reversed(list(self.tables)):  # an earlier table's row wins: its ids are set last
                 ids = self._seen.get(table)
                 if ids is None:  # rows placed without add()
@@ -99,10 +99,11 @@ class Snapshot:
                     for row in reversed(self.tables[table]):
                         key = row.get("id")
                         if isinstance(key, str):
-                            ids[key.casefold()] = row
+                            ids[key.casefold()] = (row, None)
                 index.update(ids)
             self._id_index = index
-        return self._id_index.get(rid.casefold())
+        found = self._id_index.get(rid.casefold())
+        return found[0] if found is not None else None
 
     def add(self, table: str, rows: list[dict], file_index: int, positions: list[int] | None = None, source: str = "") -> None:
         """Append rows to a table, partition them by type, and skip rows whose id (case-folded) the table
@@ -117,13 +118,13 @@ class Snapshot:
             rid = row.get("id")
             if rid.__class__ is str:
                 key = rid.casefold()
-                if key in seen:
+                if key in seen:  # the table holds this id already: the same resource exported twice
                     self.duplicates.append((table, rid, source))
                     if dropped is None:
                         dropped = set()
                     dropped.add(i)
                     continue
-                seen[key] = row
+                seen[key] = (row, len(bucket) + len(kept))
             keep(row)
             t = row.get("type")
             group = types.get(t)
@@ -139,13 +140,21 @@ class Snapshot:
         self._origin_index = self._id_index = None
 
     def origin(self, row) -> Origin | None:
-        """Which file (and row index within it) a row came from; the index is built on first use."""
+        """Which file (and row index within it) a row came from: through its id when it has one (the table's
+        own index of ids holds its position), else an index of every row, built on first use."""
+        rid = row.get("id") if isinstance(row, dict) else None
+        if rid.__class__ is str:
+            key = rid.casefold()
+            for table, seen in self._seen.items():
+                hit = seen.get(key)
+                if hit is not None and hit[0] is row:
+                    for name, start, end, fidx, positions in self._origins:
+                        if name == table and start <= hit[1] < end:
+                            return Origin(self.files[fidx].path, positions[hit[1] - start], table)
         if self._origin_index is None:  # plain ints: an Origin is made only for the rows findings name
             index: dict[int, int] = {}
             for k, (table, start, end, _, _) in enumerate(self._origins):
-                rows, high = self.tables[table], k << 32
-                for i in range(start, end):
-                    index[id(rows[i])] = high | (i - start)
+                index.update(zip(map(id, self.tables[table][start:end]), range(k << 32, (k << 32) + end - start)))
             self._origin_index = index
         at = self._origin_index.get(id(row))
         if at is None:
@@ -241,17 +250,22 @@ class _Digest:
 
     def __init__(self, path: str) -> None:
         import threading
-        self._hash = hashlib.sha256()
-        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self._hash, self._path, self._error = hashlib.sha256(), path, None
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def _run(self, path: str) -> None:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(8 << 20), b""):
-                self._hash.update(block)
+    def _run(self) -> None:
+        try:
+            with open(self._path, "rb") as fh:
+                for block in iter(lambda: fh.read(8 << 20), b""):
+                    self._hash.update(block)
+        except OSError as exc:  # said by hexdigest(), if anyone asks: a load that failed never does
+            self._error = exc
 
     def hexdigest(self) -> str:
         self._thread.join()
+        if self._error is not None:
+            raise UserError(f"{self._path}: cannot read: {self._error.strerror or self._error}")
         return self._hash.hexdigest()
 
 
@@ -334,8 +348,8 @@ def _dispatch(path: str, doc) -> tuple[list[tuple[str, list, list | None]], dict
                 raise UserError(f"{path}: a single resource object is not a snapshot; wrap rows in a list or "
                                 "an object of tables")
             raise UserError(f"{path}: table '{name}' must be a list of rows, got {argpages.json_type(rows)}")
-        _check_rows(path, rows, name)
-        tables.append((name.lower(), _lower_types(rows), None))
+        lower = _check_rows(path, rows, name)
+        tables.append((name.lower(), rows if lower else _lower_types(rows), None))
     return tables, header, None
 
 
@@ -347,9 +361,9 @@ def _bare(path: str, rows: list) -> tuple[list[tuple[str, list, list]], None, st
 
 def _route(path: str, rows: list) -> list[tuple[str, list, list]]:
     """Rows without a table go where ARG keeps their type; each keeps its position in the file."""
-    _check_rows(path, rows, None)
+    lower = _check_rows(path, rows, None)
     buckets: dict[str, tuple[list, list]] = {}
-    for i, row in enumerate(_lower_types(rows)):
+    for i, row in enumerate(rows if lower else _lower_types(rows)):
         rows_at = buckets.setdefault(table_for_type(row.get("type", "")), ([], []))
         rows_at[0].append(row)
         rows_at[1].append(i)
@@ -378,13 +392,19 @@ def _lower_types(rows: list) -> list:
     return rows
 
 
-def _check_rows(path: str, rows: list, table: str | None) -> None:
+def _check_rows(path: str, rows: list, table: str | None) -> bool:
+    """Refuse rows that are not ARG rows; True when every row's type is a lower-case string already (then
+    _lower_types has nothing to do)."""
     where = f" table '{table}'" if table else ""
     cli_shapes = table in (None, "resources", "resourcecontainers", "dnsresources")
+    lower = True
     for n, row in enumerate(rows):
-        if row.__class__ is dict and "Properties" not in row and "ResourceId" not in row and \
-                row.get("type").__class__ is str and (not cli_shapes or row.get("properties") is not None):
-            continue  # an ARG row: the common case, answered with the fewest lookups
+        if row.__class__ is dict and "Properties" not in row and "ResourceId" not in row:
+            rtype = row.get("type")
+            if rtype.__class__ is str and (not cli_shapes or row.get("properties") is not None):
+                lower = lower and rtype.islower()
+                continue  # an ARG row: the common case, answered with the fewest lookups
+        lower = False
         if not isinstance(row, dict):
             raise UserError(f"{path}:{where} row {n}: expected an object, got {argpages.json_type(row)}")
         if "Properties" in row or "ResourceId" in row:
