@@ -14,6 +14,7 @@ Comparisons in `require`/`when` clauses (outside filters and quantifiers) record
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from . import ast as A
@@ -51,13 +52,19 @@ class CompiledRule:
     globals_used: set = field(default_factory=set)
 
 
+@lru_cache(maxsize=64)
+def _source_lines(text: str) -> tuple:
+    """A rule file's lines, split once: span_text runs for every node the compiler meets (thousands per pack)."""
+    return tuple(ln.rstrip("\r") for ln in text.split("\n"))  # as the parser counts them
+
+
 def span_text(sources: dict[str, str], span: A.Span) -> str:
-    lines = [ln.rstrip("\r") for ln in sources.get(span.file, "").split("\n")]  # as the parser counts them
+    lines = _source_lines(sources.get(span.file, ""))
     if not lines or span.line > len(lines):
         return ""
     if span.line == span.end_line:
         return lines[span.line - 1][span.col - 1: span.end_col - 1]
-    chunk = [lines[span.line - 1][span.col - 1:]] + lines[span.line: span.end_line - 1] + [lines[span.end_line - 1][: span.end_col - 1]]
+    chunk = [lines[span.line - 1][span.col - 1:], *lines[span.line: span.end_line - 1], lines[span.end_line - 1][: span.end_col - 1]]
     return " ".join(part.strip() for part in chunk)
 
 
