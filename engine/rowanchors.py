@@ -10,7 +10,6 @@ copy of it in memory. A related resource is found through the snapshot's own ind
 from __future__ import annotations
 
 import bisect
-import os
 import re
 
 import msgspec
@@ -130,7 +129,8 @@ def _own_id(row: bytes, rid: str) -> int | None:
 
 def _read(path: str, start: int, end: int) -> bytes:
     with open(path, "rb") as fh:
-        return os.pread(fh.fileno(), max(0, end - start), start)
+        fh.seek(start)
+        return fh.read(max(0, end - start))
 
 
 def _line_start(path: str, offset: int, step: int = 1 << 16) -> bytes:
@@ -152,7 +152,8 @@ def _mention(path: str, rid: str, chunk: int = 1 << 24) -> int:
     with open(path, "rb") as fh:
         start = 0
         while True:
-            block = os.pread(fh.fileno(), chunk + len(needle), start)
+            fh.seek(start)
+            block = fh.read(chunk + len(needle))
             if not block:
                 return -1
             found = block.lower().find(needle.lower()) if rid.isascii() else \

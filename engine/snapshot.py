@@ -14,7 +14,6 @@ UserError.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 from dataclasses import dataclass, field
 
@@ -23,6 +22,7 @@ import orjson
 from . import gcpause
 from . import argpages, armbodies, facts_rows
 from .coverage import Coverage
+from .digest import FileDigest
 from .errors import UserError
 from .model import Origin
 from .values import Missing
@@ -114,6 +114,7 @@ class Snapshot:
         kept: list = []
         keep = kept.append
         dropped: set | None = None
+        position = len(bucket)  # where the next kept row lands in the table
         for i, row in enumerate(rows):  # a million rows pass here: one lookup per question, nothing more
             rid = row.get("id")
             if rid.__class__ is str:
@@ -124,8 +125,9 @@ class Snapshot:
                         dropped = set()
                     dropped.add(i)
                     continue
-                seen[key] = (row, len(bucket) + len(kept))
+                seen[key] = (row, position)
             keep(row)
+            position += 1
             t = row.get("type")
             group = types.get(t)
             if group is None:
@@ -227,7 +229,7 @@ def add_document(snap: Snapshot, name: str, doc) -> None:
 
 def _load_file(snap: Snapshot, path: str, decoders, digest: bool) -> None:
     # hashing runs beside the parse on another core, reading the file on its own (hashlib lets go of the GIL)
-    hasher = _Digest(path) if digest else None
+    hasher = FileDigest(path) if digest else None
     parsed = None
     if decoders is not None:
         from . import rowdecode, rowpos
@@ -243,30 +245,6 @@ def _load_file(snap: Snapshot, path: str, decoders, digest: bool) -> None:
         parsed = _parse(path, raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw)
         del raw
     _add(snap, path, hasher.hexdigest() if hasher else None, *parsed, project=decoders)
-
-
-class _Digest:
-    """sha256 of a file, computed in a thread while the caller goes on (a few MB read at a time)."""
-
-    def __init__(self, path: str) -> None:
-        import threading
-        self._hash, self._path, self._error = hashlib.sha256(), path, None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            with open(self._path, "rb") as fh:
-                for block in iter(lambda: fh.read(8 << 20), b""):
-                    self._hash.update(block)
-        except OSError as exc:  # said by hexdigest(), if anyone asks: a load that failed never does
-            self._error = exc
-
-    def hexdigest(self) -> str:
-        self._thread.join()
-        if self._error is not None:
-            raise UserError(f"{self._path}: cannot read: {self._error.strerror or self._error}")
-        return self._hash.hexdigest()
 
 
 def _add(snap: Snapshot, path: str, digest: str | None, tables: list[tuple[str, list, list | None]],
