@@ -39,7 +39,9 @@ def _three_ways(session, path: str):
     decoded = snapshot.load([path], wanted)
     from argus.rowdecode import Decoders
     python = snapshot.Snapshot()
-    snapshot._add(python, path, None, *snapshot._parse(path, open(path, "rb").read()), project=Decoders(wanted))
+    raw = open(path, "rb").read()
+    raw = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # as the loader reads it
+    snapshot._add(python, path, None, *snapshot._parse(path, raw), project=Decoders(wanted))
     return _findings(session, whole), _findings(session, decoded), _findings(session, python)
 
 
@@ -96,7 +98,7 @@ def test_decoded_rows_are_the_python_projection_of_the_parsed_rows(tmp_path):
     assert len(json.dumps(decoded.tables["resources"])) < len(json.dumps(whole.tables["resources"])) / 2
 
 
-@pytest.mark.parametrize("shape", ["tables", "bare", "jsonl", "page", "pages", "arm-bodies"])
+@pytest.mark.parametrize("shape", ["tables", "bare", "jsonl", "page", "pages", "arm-bodies", "bom", "empty-table"])
 def test_every_snapshot_shape_gives_the_same_findings(tmp_path, shape):
     rows = orjson.loads(open(os.path.join(REPO, "examples", "estate", "resources.json"), "rb").read())["data"]
     path = tmp_path / ("snap.jsonl" if shape == "jsonl" else "snap.json")
@@ -112,6 +114,10 @@ def test_every_snapshot_shape_gives_the_same_findings(tmp_path, shape):
         half = len(rows) // 2
         path.write_bytes(orjson.dumps([{"data": rows[:half], "$skipToken": "x", "totalRecords": len(rows)},
                                        {"data": rows[half:], "totalRecords": len(rows)}]))
+    elif shape == "bom":
+        path.write_bytes(b"\xef\xbb\xbf" + orjson.dumps({"resources": rows}))
+    elif shape == "empty-table":
+        path.write_bytes(orjson.dumps({"dnsresources": [], "resources": rows, "resourcecontainers": []}))
     else:
         path.write_bytes(orjson.dumps([{k: v for k, v in r.items() if k not in ("subscriptionId", "resourceGroup",
                                                                                     "tenantId")} for r in rows]))
@@ -192,3 +198,33 @@ def test_check_with_a_snapshot_still_lints_against_whole_rows(tmp_path, capsys):
     main(["check", str(rule), "--snapshot", os.path.join(REPO, "examples", "estate", "resources.json")])
     captured = capsys.readouterr()
     assert "W506" in captured.out + captured.err
+
+
+@pytest.mark.parametrize("layout", ["pretty", "compact", "jsonl", "page"])
+def test_sarif_positions_from_load_anchors_are_those_of_a_full_sweep(tmp_path, monkeypatch, layout):
+    """argus.rowanchors (rows read back around the anchors a projected load left) finds every row, nested id
+    and mention where argus.rowpos.RowIndex (one sweep of the whole file) does."""
+    from argus import rowanchors, rowdecode, rowpos
+    monkeypatch.setattr(rowdecode, "_BATCH", 7)  # many anchors, rows on both sides of each
+    rows = orjson.loads(open(os.path.join(REPO, "examples", "estate", "resources.json"), "rb").read())["data"]
+    path = tmp_path / ("snap.jsonl" if layout == "jsonl" else "snap.json")
+    if layout == "pretty":
+        path.write_text(json.dumps({"header": {"x": 1}, "resources": rows}, indent=2), encoding="utf-8")
+    elif layout == "compact":
+        path.write_bytes(b'{"resources": [\n' + b",\n".join(orjson.dumps(r) for r in rows) + b"\n]}\n")
+    elif layout == "jsonl":
+        path.write_bytes(b"\n\n".join(orjson.dumps(r) for r in rows) + b"\n")
+    else:
+        path.write_text(json.dumps({"count": len(rows), "data": rows}, indent=1), encoding="utf-8")
+    session = prepare([PACK])
+    snap = snapshot.load([str(path)], reads.reads_of(session.plan, session.rules))
+    anchored = rowpos.open_file(str(path))
+    assert isinstance(anchored, rowanchors.AnchoredIndex)
+    swept = rowpos.RowIndex(str(path), path.read_bytes())
+    table = None if layout in ("jsonl", "page") else "resources"
+    for index, row in enumerate(rows):
+        assert anchored.row(table, index, row["id"]) == swept.row(table, index, row["id"]), index
+    nested = [c["id"] for r in rows for c in (r.get("properties") or {}).get("privateLinkServiceConnections", [])]
+    for rid in nested + ["/subscriptions/none/resourceGroups/x/providers/a/b/c"]:
+        assert anchored.find(rid) == swept.find(rid), rid
+    assert snap.tables["resources"]
