@@ -34,7 +34,7 @@ _APPLIANCE_TYPE = "argus/appliance"
 _SCALARS = (str, int, float, bool, type(None))
 _TOP = dict[str, Union[list[msgspec.Raw], dict[str, Any], str, int, float, bool, None]]
 _BATCH = 4096  # rows decoded at a time (a few MB of the file)
-_SEPARATORS = b", \t\r\n"
+_SEPARATOR_BYTES = (b",", b" ", b"\t", b"\r", b"\n")
 
 
 class Decoders:
@@ -98,6 +98,11 @@ def load(path: str, decoders: Decoders):
             return reader.lines(), reader.anchors
         head = mapped[:4096].lstrip()[:1]
         if head == b"{":
+            from . import rowlines
+            try:  # rows split at line starts: no pass over the file of its own (argus.rowlines)
+                return rowlines.walk(reader), reader.anchors
+            except rowlines.Guess:
+                reader.restart()
             return reader.document(), reader.anchors
         if head == b"[":
             return reader.bare(msgspec.json.decode(mapped, type=list[msgspec.Raw])), reader.anchors
@@ -118,6 +123,12 @@ class _Reader:
         self.anchors = Anchors()
         self._freed = 0  # pages before this offset were handed back
         self._line_no, self._at = 1, 0  # the line number at offset _at
+        self._buffer = bytearray()
+
+    def restart(self) -> None:
+        """Forget what a splitter that gave up decoded (its pages are handed back again as they are read)."""
+        self.anchors.clear()
+        self._freed, self._line_no, self._at = 0, 1, 0
 
     def close(self) -> None:
         try:
@@ -151,28 +162,34 @@ class _Reader:
         rows: list = []
         marks = self.anchors.setdefault(name, [])
         start = self._find(raws[0], self._at) if raws else self._at
-        view, buffer = memoryview(self.mm), bytearray()
-        try:
-            for i in range(0, len(raws), _BATCH):
-                j = min(i + _BATCH, len(raws))
-                # the batch's last row starts no sooner than its rows' lengths allow; the next one right after it
-                last = self._find(raws[j - 1], start + sum(map(len, raws[i:j - 1])))
-                stop = last + len(raws[j - 1])
-                size = stop - start + 2
-                if len(buffer) < size:  # one buffer for every batch: fresh memory would be zeroed and faulted in
-                    buffer = bytearray(size + (size >> 2))
-                batch = memoryview(buffer)[:size]  # "[" rows "]": one copy of the batch's bytes
-                batch[0], batch[size - 1], batch[1:size - 1] = 0x5B, 0x5D, view[start:stop]
-                marks.append((i, start, self._line(start, buffer, stop, size)))
-                rows.extend(decoder.decode(batch))
-                batch.release()
-                end = self._find(raws[j], stop) if j < len(raws) else stop
-                self._release(end)
-                start = end
-        finally:
-            view.release()
+        for i in range(0, len(raws), _BATCH):
+            j = min(i + _BATCH, len(raws))
+            # the batch's last row starts no sooner than its rows' lengths allow; the next one right after it
+            last = self._find(raws[j - 1], start + sum(map(len, raws[i:j - 1])))
+            stop = last + len(raws[j - 1])
+            self.batch(decoder, rows, marks, start, stop)
+            end = self._find(raws[j], stop) if j < len(raws) else stop
+            self._release(end)
+            start = end
         marks.append((len(raws), start, self._line(start)))
         return rows
+
+    def batch(self, decoder, rows: list, marks: list, start: int, stop: int) -> None:
+        """Decode the rows between `start` and `stop` (separators after the last one are dropped) into `rows`,
+        marking where they begin. msgspec refuses anything that is not exactly whole rows there."""
+        while stop > start and self.mm[stop - 1:stop] in _SEPARATOR_BYTES:
+            stop -= 1
+        size = stop - start + 2
+        if len(self._buffer) < size:  # one buffer for every batch: fresh memory would be zeroed and faulted in
+            self._buffer = bytearray(size + (size >> 2))
+        view, batch = memoryview(self.mm), memoryview(self._buffer)[:size]
+        try:  # "[" rows "]": one copy of the batch's bytes
+            batch[0], batch[size - 1], batch[1:size - 1] = 0x5B, 0x5D, view[start:stop]
+            marks.append((len(rows), start, self._line(start, self._buffer, stop, size - 1)))
+            rows.extend(decoder.decode(batch))
+        finally:
+            batch.release()
+            view.release()
 
     def lines(self) -> list:
         """JSON Lines, a few MB at a time, cut at line ends."""

@@ -200,12 +200,13 @@ def test_check_with_a_snapshot_still_lints_against_whole_rows(tmp_path, capsys):
     assert "W506" in captured.out + captured.err
 
 
-@pytest.mark.parametrize("layout", ["pretty", "compact", "jsonl", "page"])
+@pytest.mark.parametrize("layout", ["pretty", "compact", "jsonl", "page", "one line", "margin"])
 def test_sarif_positions_from_load_anchors_are_those_of_a_full_sweep(tmp_path, monkeypatch, layout):
     """argus.rowanchors (rows read back around the anchors a projected load left) finds every row, nested id
     and mention where argus.rowpos.RowIndex (one sweep of the whole file) does."""
-    from argus import rowanchors, rowdecode, rowpos
+    from argus import rowanchors, rowdecode, rowlines, rowpos
     monkeypatch.setattr(rowdecode, "_BATCH", 7)  # many anchors, rows on both sides of each
+    monkeypatch.setattr(rowlines, "BATCH_BYTES", 500)
     rows = orjson.loads(open(os.path.join(REPO, "examples", "estate", "resources.json"), "rb").read())["data"]
     path = tmp_path / ("snap.jsonl" if layout == "jsonl" else "snap.json")
     if layout == "pretty":
@@ -214,14 +215,16 @@ def test_sarif_positions_from_load_anchors_are_those_of_a_full_sweep(tmp_path, m
         path.write_bytes(b'{"resources": [\n' + b",\n".join(orjson.dumps(r) for r in rows) + b"\n]}\n")
     elif layout == "jsonl":
         path.write_bytes(b"\n\n".join(orjson.dumps(r) for r in rows) + b"\n")
-    else:
+    elif layout == "page":
         path.write_text(json.dumps({"count": len(rows), "data": rows}, indent=1), encoding="utf-8")
+    else:  # rows that do not begin lines, or whose nested values begin lines at the same indentation
+        path.write_text(json.dumps({"resources": rows}, indent=None if layout == "one line" else 0), encoding="utf-8")
     session = prepare([PACK])
     snap = snapshot.load([str(path)], reads.reads_of(session.plan, session.rules))
     anchored = rowpos.open_file(str(path))
     assert isinstance(anchored, rowanchors.AnchoredIndex)
     swept = rowpos.RowIndex(str(path), path.read_bytes())
-    table = None if layout in ("jsonl", "page") else "resources"
+    table = None if layout in ("jsonl", "page") else "resources"  # one line, margin: split by msgspec instead
     for index, row in enumerate(rows):
         assert anchored.row(table, index, row["id"]) == swept.row(table, index, row["id"]), index
     nested = [c["id"] for r in rows for c in (r.get("properties") or {}).get("privateLinkServiceConnections", [])]
