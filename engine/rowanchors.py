@@ -21,6 +21,7 @@ _TOP = dict[str, msgspec.Raw]
 class AnchoredIndex:
     def __init__(self, path: str, anchors: dict, snapshot) -> None:
         self.path, self.anchors, self.snap = path, anchors, snapshot  # snap: a weak reference
+        self._last: tuple | None = None  # (offset, bytes, rows) of the batch read last
 
     def prepare(self, wanted) -> None:
         """Nothing to sweep: each row is read where its anchor says."""
@@ -75,17 +76,28 @@ class AnchoredIndex:
             return None
         at = bisect.bisect_right([m[0] for m in marks], index) - 1
         (first, start, _), (_, end, _) = marks[at], marks[at + 1]
-        region = _read(self.path, start, end)
+        region = self._region(start, end)
         if self.path.endswith((".jsonl", ".ndjson")):
             lines = [(start + m.start(), m.group(0)) for m in re.finditer(rb"[^\n]+", region) if m.group(0).strip()]
             offset, line = lines[index - first]
             stripped = line.lstrip()
             return offset + len(line) - len(stripped), stripped.rstrip()
-        raws = msgspec.json.decode(b"[" + region.rstrip(_SEPARATORS) + b"]", type=list[msgspec.Raw])
+        raws = self._raws(start, region)
         pos = sum(map(len, raws[:index - first]))  # the row starts no sooner than the rows before it allow
         whole = bytes(raws[index - first])
         pos = region.find(whole, pos)
         return (start + pos, whole) if pos >= 0 else None
+
+    def _region(self, start: int, end: int) -> bytes:
+        if self._last is None or self._last[0] != start:  # findings often point into the same batch of rows
+            self._last = (start, _read(self.path, start, end), None)
+        return self._last[1]
+
+    def _raws(self, start: int, region: bytes) -> list:
+        if self._last[2] is None:
+            rows = msgspec.json.decode(b"[" + region.rstrip(_SEPARATORS) + b"]", type=list[msgspec.Raw])
+            self._last = (start, region, rows)
+        return self._last[2]
 
     def _position(self, offset: int) -> tuple[int, int]:
         """Line (from the nearest anchor before it) and column (code points from the line's start)."""

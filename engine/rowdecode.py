@@ -33,7 +33,7 @@ _WHOLE_TABLES = ("appliance",)  # facts rows are validated against their schema 
 _APPLIANCE_TYPE = "argus/appliance"
 _SCALARS = (str, int, float, bool, type(None))
 _TOP = dict[str, Union[list[msgspec.Raw], dict[str, Any], str, int, float, bool, None]]
-_BATCH = 4096  # rows decoded at a time (a few MB of the file)
+_BATCH = 1024  # rows decoded at a time (about a MB of the file): also how far apart the anchors are
 _SEPARATOR_BYTES = (b",", b" ", b"\t", b"\r", b"\n")
 
 

@@ -23,7 +23,7 @@ import msgspec
 
 from .rowdecode import _no_facts  # noqa: F401  (a page's rows are checked as rowdecode checks them)
 
-BATCH_BYTES = 8 << 20
+BATCH_BYTES = 1 << 20  # also how far apart the anchors are: a SARIF location reads one batch back
 _SMALL = 16 << 20  # a value between tables read whole (a header, a page's count and skip token)
 _WHITESPACE = b" \t\r\n"
 _TABLE_END = re.compile(rb"\n([ \t]*)\]")
