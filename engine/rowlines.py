@@ -17,7 +17,6 @@ json module's raw_decode, which says where they end, and decoded again by msgspe
 from __future__ import annotations
 
 import json
-import re
 
 import msgspec
 
@@ -26,7 +25,6 @@ from .rowdecode import _no_facts  # noqa: F401  (a page's rows are checked as ro
 BATCH_BYTES = 1 << 20  # also how far apart the anchors are: a SARIF location reads one batch back
 _SMALL = 16 << 20  # a value between tables read whole (a header, a page's count and skip token)
 _WHITESPACE = b" \t\r\n"
-_TABLE_END = re.compile(rb"\n([ \t]*)\]")
 _JSON = json.JSONDecoder()
 
 
@@ -78,7 +76,7 @@ def _table(reader, name, pos: int, bare: bool) -> tuple[list, int]:
     row_start = b"\n" + indent + b"{"
     while True:
         cut = mm.find(row_start, start + BATCH_BYTES)
-        end = _end(mm, start, len(indent), cut if cut >= 0 else len(mm))
+        end = _end(mm, start, indent, cut if cut >= 0 else len(mm))
         if end is not None:
             break
         if cut < 0:
@@ -92,13 +90,12 @@ def _table(reader, name, pos: int, bare: bool) -> tuple[list, int]:
     return rows, mm.find(b"]", end) + 1
 
 
-def _end(mm, start: int, indent: int, stop: int) -> int | None:
+def _end(mm, start: int, indent: bytes, stop: int) -> int | None:
     """Where the table's closing line begins, when it is before `stop`: the first `]` starting a line indented
-    less than the rows (at the margin when they are)."""
-    for match in _TABLE_END.finditer(mm, start, stop):
-        if len(match.group(1)) < indent or indent == 0:
-            return match.start()
-    return None
+    less than the rows (at the margin when they are). A plain search per indentation: no regular expression
+    reads the rows."""
+    found = [at for i in range(max(len(indent), 1)) if (at := mm.find(b"\n" + indent[:i] + b"]", start, stop)) >= 0]
+    return min(found) if found else None
 
 
 def _decode(reader, decoder, rows, marks, start: int, stop: int) -> None:

@@ -398,6 +398,7 @@ def _check_rows(path: str, rows: list, table: str | None) -> bool:
         if isinstance(rtype, (list, dict)):
             # ARG types are strings; a list or object here is not an export (and cannot be partitioned by type)
             raise UserError(f"{path}:{where} row {n}: 'type' is {argpages.json_type(rtype)}, not a resource type string")
+    return lower
 
 
 def _refuse_cli_shape(path: str, where: str, n: int, row: dict) -> None:
