@@ -185,8 +185,9 @@ class _Reader:
         view, batch = memoryview(self.mm), memoryview(self._buffer)[:size]
         try:  # "[" rows "]": one copy of the batch's bytes
             batch[0], batch[size - 1], batch[1:size - 1] = 0x5B, 0x5D, view[start:stop]
+            decoded = decoder.decode(batch)  # first: a batch msgspec refuses leaves no mark and no count
             marks.append((len(rows), start, self._line(start, self._buffer, stop, size - 1)))
-            rows.extend(decoder.decode(batch))
+            rows.extend(decoded)
         finally:
             batch.release()
             view.release()

@@ -76,14 +76,18 @@ def _table(reader, name, pos: int, bare: bool) -> tuple[list, int]:
     row_start = b"\n" + indent + b"{"
     while True:
         cut = mm.find(row_start, start + BATCH_BYTES)
+        if cut >= 0:
+            try:
+                reader.batch(decoder, rows, marks, start, cut)
+                reader._release(cut)
+                start = cut + len(row_start) - 1
+                continue
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                pass  # not whole rows: the table may end in there (the cut is then a row of the next table)
         end = _end(mm, start, indent, cut if cut >= 0 else len(mm))
-        if end is not None:
-            break
-        if cut < 0:
+        if end is None:
             raise Guess  # no end to the table where it was looked for
-        _decode(reader, decoder, rows, marks, start, cut)
-        reader._release(cut)
-        start = cut + len(row_start) - 1
+        break
     _decode(reader, decoder, rows, marks, start, end)
     reader._release(end)
     marks.append((len(rows), end, reader._line(end)))
