@@ -143,7 +143,7 @@ class _Reader:
             if value.__class__ is not list or key == "header":
                 doc[key] = value if value.__class__ is not list else [msgspec.json.decode(r) for r in value]
             elif key == "data":  # a page's rows: routed by type, so any table's paths may apply
-                doc[key] = _no_facts(self.table(None, value, bare=True))
+                doc[key] = no_facts(self.table(None, value, bare=True))
             else:
                 doc[key] = self.table(key.lower(), value)
         return doc
@@ -152,7 +152,7 @@ class _Reader:
         first = msgspec.json.decode(raws[0], type=dict[str, msgspec.Raw]) if raws else {}
         if "data" in first and "type" not in first:
             raise _NotHere  # a list of pages: argus.argpages checks them on orjson's path
-        return _no_facts(self.table(None, raws, bare=True))
+        return no_facts(self.table(None, raws, bare=True))
 
     def table(self, name: str | None, raws: list, bare: bool = False) -> list:
         """The rows of one table, a batch at a time, each batch's pages handed back once decoded."""
@@ -169,9 +169,9 @@ class _Reader:
             stop = last + len(raws[j - 1])
             self.batch(decoder, rows, marks, start, stop)
             end = self._find(raws[j], stop) if j < len(raws) else stop
-            self._release(end)
+            self.release(end)
             start = end
-        marks.append((len(raws), start, self._line(start)))
+        marks.append((len(raws), start, self.line_at(start)))
         return rows
 
     def batch(self, decoder, rows: list, marks: list, start: int, stop: int) -> None:
@@ -186,7 +186,7 @@ class _Reader:
         try:  # "[" rows "]": one copy of the batch's bytes
             batch[0], batch[size - 1], batch[1:size - 1] = 0x5B, 0x5D, view[start:stop]
             decoded = decoder.decode(batch)  # first: a batch msgspec refuses leaves no mark and no count
-            marks.append((len(rows), start, self._line(start, self._buffer, stop, size - 1)))
+            marks.append((len(rows), start, self.line_at(start, self._buffer, stop, size - 1)))
             rows.extend(decoded)
         finally:
             batch.release()
@@ -200,12 +200,12 @@ class _Reader:
             cut = self.mm.find(b"\n", min(start + (8 << 20), size))
             end = size if cut < 0 else cut + 1
             region = self.mm[start:end]
-            marks.append((len(rows), start, self._line(start, region, end)))
+            marks.append((len(rows), start, self.line_at(start, region, end)))
             rows.extend(decoder.decode_lines(region))
-            self._release(end)
+            self.release(end)
             start = end
-        marks.append((len(rows), start, self._line(start)))
-        return _no_facts(rows)
+        marks.append((len(rows), start, self.line_at(start)))
+        return no_facts(rows)
 
     def _find(self, raw, hint: int) -> int:
         """Where a row starts: rows are in file order, so the search starts at the previous one."""
@@ -218,7 +218,7 @@ class _Reader:
             raise _NotHere
         return pos
 
-    def _line(self, offset: int, region=None, stop: int = 0, size: int | None = None) -> int | None:
+    def line_at(self, offset: int, region=None, stop: int = 0, size: int | None = None) -> int | None:
         """The line number at `offset` (offsets only move forward), when positions are wanted at all (SARIF,
         CI annotations); `region[:size]` holds the bytes from `offset` to `stop`, counted here, not read again."""
         if not self.decoders.lines:
@@ -232,7 +232,7 @@ class _Reader:
             self._at = stop
         return line
 
-    def _release(self, offset: int) -> None:
+    def release(self, offset: int) -> None:
         """Hand the pages before `offset` back: they were decoded (the kernel keeps them in its page cache)."""
         upto = offset - offset % mmap.PAGESIZE
         if upto > self._freed and hasattr(self.mm, "madvise"):
@@ -252,7 +252,7 @@ def _newlines(buf, size: int) -> int:
     return count
 
 
-def _no_facts(rows: list) -> list:
+def no_facts(rows: list) -> list:
     """Rows without a table that turn out to be appliance facts are validated whole: parse the file again."""
     for row in rows:
         rtype = row.get("type") if row.__class__ is dict else None

@@ -6,11 +6,11 @@ raised when the file is not laid out as guessed, and the caller splits it with m
 
 The guess: in a table, each row begins a line, indented as the first row is (`{"resources": [` then one row per
 line, as argus collect, az graph query and most tools write them). A batch runs from a row's start to a later
-line that begins, at that indentation, with `{`; the table ends at the first `]` starting a line indented less
-(or, for rows at the margin, at the margin). Nothing is trusted on that guess: each batch is decoded by msgspec
-as `[` + its bytes + `]`, which succeeds only when they are exactly whole rows (a batch cut inside a row leaves
-that row's opening brace unclosed; one that runs past the table meets its `]`), so a wrong guess costs one
-failed batch, never a wrong row. Small values between tables (a header, a page's count) are read with the
+line that begins, at that indentation, with `{`. Nothing is trusted on that guess: each batch is decoded by
+msgspec as `[` + its bytes + `]`, which succeeds only when they are exactly whole rows (a batch cut inside a row
+leaves that row's opening brace unclosed; one that runs past the table meets its `]`), so a wrong guess costs
+one failed batch, never a wrong row. Where a batch is not whole rows, the table's end is looked for there: the
+first `]` starting a line indented less than the rows (at the margin when they are). Small values between tables (a header, a page's count) are read with the
 json module's raw_decode, which says where they end, and decoded again by msgspec from exactly those bytes.
 """
 
@@ -20,7 +20,7 @@ import json
 
 import msgspec
 
-from .rowdecode import _no_facts  # noqa: F401  (a page's rows are checked as rowdecode checks them)
+from .rowdecode import no_facts  # a page's rows are checked as rowdecode checks them
 
 BATCH_BYTES = 1 << 20  # also how far apart the anchors are: a SARIF location reads one batch back
 _SMALL = 16 << 20  # a value between tables read whole (a header, a page's count and skip token)
@@ -48,7 +48,7 @@ def walk(reader) -> dict:
         if mm[pos:pos + 1] == b"[" and key != "header":
             name = None if key == "data" else key.lower()  # a page's rows: routed by type, any table's paths
             rows, pos = _table(reader, name, pos, bare=key == "data")
-            doc[key] = _no_facts(rows) if key == "data" else rows
+            doc[key] = no_facts(rows) if key == "data" else rows
         else:
             doc[key], pos = _value(mm, pos)
         pos = _ws(mm, pos)
@@ -67,7 +67,7 @@ def _table(reader, name, pos: int, bare: bool) -> tuple[list, int]:
     marks, rows = reader.anchors.setdefault(name, []), []
     start = _ws(mm, pos + 1)
     if mm[start:start + 1] == b"]":
-        marks.append((0, start, reader._line(start)))
+        marks.append((0, start, reader.line_at(start)))
         return rows, start + 1
     line = mm.rfind(b"\n", pos, start) + 1
     indent = mm[line:start]
@@ -79,7 +79,7 @@ def _table(reader, name, pos: int, bare: bool) -> tuple[list, int]:
         if cut >= 0:
             try:
                 reader.batch(decoder, rows, marks, start, cut)
-                reader._release(cut)
+                reader.release(cut)
                 start = cut + len(row_start) - 1
                 continue
             except (msgspec.DecodeError, msgspec.ValidationError):
@@ -89,8 +89,8 @@ def _table(reader, name, pos: int, bare: bool) -> tuple[list, int]:
             raise Guess  # no end to the table where it was looked for
         break
     _decode(reader, decoder, rows, marks, start, end)
-    reader._release(end)
-    marks.append((len(rows), end, reader._line(end)))
+    reader.release(end)
+    marks.append((len(rows), end, reader.line_at(end)))
     return rows, mm.find(b"]", end) + 1
 
 
