@@ -37,25 +37,30 @@ def _network(name: str, v, what: str):
         raise EvalError(f"{name}(): {v!r} is not an IP address or prefix ({exc})") from None
 
 
+def _two_networks(name: str, a, b, which: tuple[str, str]):
+    """Both operands as networks, or the first Missing (a service tag, null...) among them."""
+    first = _network(name, a, which[0])
+    if first.__class__ is Missing:
+        return first
+    second = _network(name, b, which[1])
+    return second if second.__class__ is Missing else (first, second)
+
+
 def cidr_contains(block, x):
     """True when `x` (an address or a prefix) lies wholly inside `block`."""
-    outer = _network("cidr_contains", block, "block")
-    if outer.__class__ is Missing:
-        return outer
-    inner = _network("cidr_contains", x, "address")
-    if inner.__class__ is Missing:
-        return inner
+    nets = _two_networks("cidr_contains", block, x, ("block", "address"))
+    if nets.__class__ is Missing:
+        return nets
+    outer, inner = nets
     return inner.version == outer.version and inner.subnet_of(outer)  # an IPv4 prefix is never in an IPv6 one
 
 
 def cidr_overlaps(a, b):
     """True when the two prefixes (or addresses) share at least one address."""
-    na = _network("cidr_overlaps", a, "first prefix")
-    if na.__class__ is Missing:
-        return na
-    nb = _network("cidr_overlaps", b, "second prefix")
-    if nb.__class__ is Missing:
-        return nb
+    nets = _two_networks("cidr_overlaps", a, b, ("first prefix", "second prefix"))
+    if nets.__class__ is Missing:
+        return nets
+    na, nb = nets
     return na.version == nb.version and na.overlaps(nb)
 
 
