@@ -21,14 +21,10 @@ from .functions import FUNCTIONS
 from .model import SEVERITIES
 from .operators import OPERATORS, compile_glob, compile_regex
 from .regex import RegexError
-from .snapshot import KNOWN_TABLES
+from .tables import KNOWN_TABLES, TABLE_COLUMNS
 from .static import constant, last_name, literal_kind, literal_source, lower_literal, never_empty, unparsed_words
 from .values import type_name
 
-ARG_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
-               "managedBy", "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation")
-TABLE_COLUMNS = {t: ARG_COLUMNS for t in KNOWN_TABLES if t != "appliance"}
-TABLE_COLUMNS["appliance"] = ("id", "type", "name", "kind", "collected_at", "config", "proxy", "dns")
 PARAM_TYPES = ("string", "number", "bool", "list")
 GUID_COLUMNS = ("subscriptionId", "tenantId")
 

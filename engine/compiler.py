@@ -20,6 +20,7 @@ from typing import Callable
 from . import ast as A
 from .compile_ops import Ops
 from .frame import CTX, FIRST_VAR, C
+from .tables import KNOWN_TABLES
 from .paths import PROJECT, compile_path, compile_slot_path
 from .values import EvalError, Missing, Partial, type_name
 
@@ -153,7 +154,6 @@ class Compiler(Ops):
         if name in prog.data:
             value = prog.data[name]
             return C(lambda env: value)
-        from .snapshot import KNOWN_TABLES
         if name in KNOWN_TABLES:
             return C(lambda env: env[CTX].table(name))
         return None
@@ -221,7 +221,6 @@ class Compiler(Ops):
 
     def _global_kind(self, name: str):
         prog = self.program
-        from .snapshot import KNOWN_TABLES
         if name in prog.params or name in prog.lets or name in prog.data or name in KNOWN_TABLES:
             return "global"
         return None

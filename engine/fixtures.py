@@ -14,12 +14,12 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import snapshot as snap_mod
 from . import yamlpos
 from .diagnostics import did_you_mean
 from .model import STATUSES
 from .fn_time import parse_instant
 from .policies import convert
+from .tables import KNOWN_TABLES
 
 FILE_KEYS = ("rule", "snapshot", "params", "now", "cases")
 CASE_KEYS = ("name", "snapshot", "tables", "remove", "patch", "params", "now", "expect")
@@ -224,8 +224,8 @@ class _Reader:
             self.problem(self.at(path), f"`tables` must be a mapping of table names to rows (or a list of rows), got {_kind(value)}")
             return None
         for table, rows in value.items():
-            if str(table).lower() not in snap_mod.KNOWN_TABLES:
-                self.problem(self.key_at(path + [table]), f"unknown table '{table}'{did_you_mean(str(table), snap_mod.KNOWN_TABLES)}")
+            if str(table).lower() not in KNOWN_TABLES:
+                self.problem(self.key_at(path + [table]), f"unknown table '{table}'{did_you_mean(str(table), KNOWN_TABLES)}")
             elif not isinstance(rows, list):
                 self.problem(self.at(path + [table]), f"table '{table}' must be a list of rows, got {_kind(rows)}")
             else:

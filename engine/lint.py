@@ -28,7 +28,7 @@ from .diagnostics import Diagnostic, closest
 from .functions import id_prefix, parent_id, resource_group_id
 from .operators import OPERATORS
 from .shapes import DEPTH, STAR, Shapes, render
-from .snapshot import KNOWN_TABLES
+from .tables import KNOWN_TABLES
 from .static import types_admitted
 from .values import EvalError, Missing, type_name
 

@@ -21,21 +21,13 @@ import os
 
 from . import ast as A
 from .static import types_admitted
+from .tables import KNOWN_TABLES
 
 WHOLE = "\0whole"  # a trie node holding this key keeps its whole subtree; a path ending in it is opaque
 BASE = ("id", "name", "type")
-_TABLES = None  # argus.snapshot.KNOWN_TABLES, imported on first use (snapshot imports this module's users)
 # functions whose result is (part of) their first argument, read no deeper than its elements' identity
 _PASS_FIRST = ("first", "only", "nonempty", "flatten")
 _TOUCH_ONLY = ("count", "empty", "exists")
-
-
-def _known_tables():
-    global _TABLES
-    if _TABLES is None:
-        from .snapshot import KNOWN_TABLES
-        _TABLES = KNOWN_TABLES
-    return _TABLES
 
 
 class Reads:
@@ -205,7 +197,7 @@ class _Analysis:
             return self.global_value(name)
         if name in prog.data:
             return _EMPTY
-        if name in _known_tables():
+        if name in KNOWN_TABLES:
             return frozenset((((name, None), ()),))
         return self.step(row or _EMPTY, name)
 

@@ -25,16 +25,9 @@ from .coverage import Coverage
 from .digest import FileDigest
 from .errors import UserError
 from .model import Origin
+from .tables import KNOWN_TABLES
 from .values import Missing
 
-KNOWN_TABLES = (
-    "resources", "resourcecontainers", "dnsresources", "advisorresources", "alertsmanagementresources",
-    "appserviceresources", "authorizationresources", "computeresources", "extensibilityresources",
-    "guestconfigurationresources", "healthresources", "kubernetesconfigurationresources", "maintenanceresources",
-    "migrateresources", "networkresources", "patchassessmentresources", "policyresources",
-    "recoveryservicesresources", "securityresources", "servicehealthresources", "spotresources",
-    "appliance",
-)
 _CONTAINER_TYPES = ("microsoft.resources/subscriptions", "microsoft.resources/subscriptions/resourcegroups",
                     "microsoft.management/managementgroups")
 _DNS_PREFIXES = ("microsoft.network/privatednszones/", "microsoft.network/dnszones/")

@@ -22,7 +22,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from argus.functions import FUNCTIONS
-from argus.snapshot import KNOWN_TABLES
+from argus.tables import KNOWN_TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAMMAR_FILE = ROOT / "editors" / "argus.tmLanguage.json"
