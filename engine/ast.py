@@ -8,17 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    file: str
-    line: int
-    col: int
-    end_line: int
-    end_col: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+from .diagnostics import Span  # where every located error points; rule text is one source of them
 
 
 # ---- expressions -------------------------------------------------------------------------------

@@ -10,7 +10,19 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from .ast import Span
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A range of a source file (rule text, YAML, JSON), 1-based; `end_col` is one past the last column."""
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
 
 CODES = {
     "E100": "syntax error",
