@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import fn_net, fn_order, fn_time, unresolved
-from .lookup import key as json_key
-from .values import Count, EvalError, Missing, Partial, partial, type_name
+from .values import Count, EvalError, Missing, Partial, json_key, partial, type_name
 
 
 @dataclass(frozen=True, slots=True)

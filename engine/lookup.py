@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .frame import CTX
-from .values import Count, EvalError, Missing, Partial, partial, type_name
+from .values import Count, EvalError, Missing, Partial, json_key as key, partial, type_name
 
 
 class Shape(Exception):
@@ -60,31 +60,6 @@ class JoinPlan:
     fold: bool
     lookup: bool
     name: tuple
-
-
-_BOOL, _JSON = object(), object()
-
-
-def key(v, fold: bool):
-    """The hashable form of a value under == (fold=False) or =~ (fold=True)."""
-    c = v.__class__
-    if c is str:
-        return v.casefold() if fold else v
-    if c is bool:
-        return (_BOOL, v)
-    if c is int or c is float or v is None:
-        return v
-    return (_JSON, _canon(v))
-
-
-def _canon(v):
-    if v.__class__ is bool:
-        return (_BOOL, v)
-    if isinstance(v, list):
-        return tuple(_canon(x) for x in v)
-    if isinstance(v, dict):  # a plain object, or one holding values a what-if could not predict
-        return frozenset((k, _canon(x)) for k, x in v.items())
-    return v
 
 
 def build_index(rows, plan: JoinPlan, env, row: int) -> Index:

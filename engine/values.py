@@ -113,3 +113,29 @@ def short(value, limit: int = 80) -> str:
         import json
         text = json.dumps(value, default=str, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_BOOL, _JSON = object(), object()
+
+
+def json_key(v, fold: bool):
+    """The hashable form of a value under == (fold=False) or =~ (fold=True): JSON equality, so a bool never
+    meets the number 1; strings case-folded for =~; lists and objects by value (hash indexes, distinct())."""
+    c = v.__class__
+    if c is str:
+        return v.casefold() if fold else v
+    if c is bool:
+        return (_BOOL, v)
+    if c is int or c is float or v is None:
+        return v
+    return (_JSON, _canon(v))
+
+
+def _canon(v):
+    if v.__class__ is bool:
+        return (_BOOL, v)
+    if isinstance(v, list):
+        return tuple(_canon(x) for x in v)
+    if isinstance(v, dict):  # a plain object, or one holding values a what-if could not predict
+        return frozenset((k, _canon(x)) for k, x in v.items())
+    return v
