@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import ast as A
-from .coverage import guard, table_read
+from .pushdown import guard, table_read
 from .frame import CTX, C
 from .functions import FUNCTIONS
 from .operators import OPERATORS
@@ -45,7 +45,7 @@ class Filters:
     def _Where(self, node: A.Where, scopes, rec):
         prog = self.program
         # `T where type == "x"` reads only type x of table T: a pushdown snapshot that lacks it makes the result
-        # missing (argus.coverage.guard), one that has it answers from the table as loaded
+        # missing (argus.pushdown.guard), one that has it answers from the table as loaded
         read = table_read(node, lambda n: self.lookup(n, scopes) is not None or n in prog.params
                           or n in prog.lets or n in prog.data)
         typed = read is not None and read[1] is not None

@@ -151,10 +151,10 @@ def _default_name(policy) -> str | None:
 
 
 def _collect_live(args, session, reads=None):
-    """Collect what the selected rules read (argus.coverage.types_read: pushdown), then load it."""
+    """Collect what the selected rules read (argus.pushdown.types_read), then load it."""
     from .collect import collect_snapshot
     from .collectcmd import source
-    from .coverage import types_read
+    from .pushdown import types_read
     if args.snapshot or args.example:
         raise UserError(f"--live collects its own snapshot; drop {'--example' if args.example else '--snapshot'} "
                         "(or scan the file without --live)")

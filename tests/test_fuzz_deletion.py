@@ -4,7 +4,7 @@ For the bundled pack on its own fixtures: every case of rules/azure-migrate/fixt
 `fail` finding is built as `argus test` builds it (argus.fixtures reads the case, argus.fixturesnap makes its
 snapshot), then one thing the failing rule could read is deleted: a whole row, or one key at any depth of a row
 (through nested objects and list elements; list elements themselves are not deleted, since removing an element
-changes a fact rather than hiding one). "Could read": rows of the resource types argus.coverage.types_read says
+changes a fact rather than hiding one). "Could read": rows of the resource types argus.pushdown.types_read says
 the case's rules read (every row when it says all), and every appliance facts row. The rules are parsed once;
 each deletion is one re-evaluation of the case's rules on a copy of its snapshot.
 
@@ -39,7 +39,7 @@ from hypothesis import event, given, note, strategies as st
 
 from argus import fixtures as fx
 from argus import fixturesnap, facts_rows
-from argus.coverage import types_read
+from argus.pushdown import types_read
 from argus.errors import UserError
 from argus.evaluator import rule_info
 from argus.session import Session, prepare

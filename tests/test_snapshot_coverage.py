@@ -1,7 +1,7 @@
 """Pushdown snapshots (`argus collect --types`) hold only some types of their tables: a rule reading a type that
 was not collected, or a whole table that was only partly collected, is not_evaluated, naming the file and its
 --types; merged files follow the documented rule (a type counts when any file holding its table collected it).
-Also the other half: which types `argus scan --live` collects for the rules it runs (argus.coverage.types_read).
+Also the other half: which types `argus scan --live` collects for the rules it runs (argus.pushdown.types_read).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from argus import snapshot
 from argus.collectspec import COLLECTABLE, TYPES_BY_TABLE
-from argus.coverage import types_read
+from argus.pushdown import types_read
 from argus.errors import UserError
 from argus.evaluator import evaluate, rule_info
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from argus import coverage
+from argus import pushdown
 from argus.compiler import compile_program
 from argus.loader import load_rules
 from argus.parser import parse_expr
@@ -52,7 +52,7 @@ def test_pushdown_collects_exactly_the_admitted_types(tmp_path, pred, expected):
                                       f'  require a.name != ""\n}}\n', encoding="utf-8")
     program, diags = load_rules([str(tmp_path / "r.argus")])
     plan = compile_program(program)
-    assert coverage.types_read(plan, plan.rules) == expected
+    assert pushdown.types_read(plan, plan.rules) == expected
 
 
 def test_lint_reads_a_literal_first_filter_as_restricting(tmp_path, argus):
