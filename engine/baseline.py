@@ -4,7 +4,7 @@ In: an earlier output of argus, either its JSON report or its SARIF log (load), 
 document (apply). Out: the document annotated in place: each tracked finding gets `baseline_state`
 (new | unchanged | updated), an updated one also `baseline_previous` (the earlier status, severity and
 message), the document gets a top-level `absent` list (tracked findings of the earlier scan that are
-gone) and `run.baseline` (which file it was compared with). `is_new` says what --fail-on-new fails on.
+gone) and `run.baseline` (which file it was compared with). What --fail-on-new fails on is argus.report.is_new.
 
 A baseline tracks problems: findings whose status is fail, warn, error or not_evaluated. A finding is
 identified by rule id and case-folded subject id; it is `unchanged` when status, severity and message
@@ -22,7 +22,6 @@ from pathlib import Path
 
 from . import sarif
 from .errors import UserError
-from .model import SEVERITY_RANK
 
 TRACKED = ("fail", "warn", "error", "not_evaluated")
 
@@ -75,20 +74,6 @@ def apply(doc: dict, previous: dict) -> None:
     doc["absent"] = [previous["findings"][p] for p in left]
     doc["run"]["baseline"] = {"path": previous["path"], "format": previous["format"],
                               "started_at": previous["started_at"]}
-
-
-def is_new(finding: dict, fail_on: str = "info") -> bool:
-    """True for a failure the baseline did not already fail on, the only kind --fail-on-new fails on:
-    a new problem, or an updated one that was not a `fail` at or above ``fail_on`` before (a warning
-    or a not-evaluated finding that now fails, a low failure that is now high)."""
-    state = finding.get("baseline_state")
-    if state == "new":
-        return True
-    if state != "updated":
-        return False
-    before = finding.get("baseline_previous") or {}
-    return not (before.get("status") == "fail" and before.get("severity") in SEVERITY_RANK
-                and SEVERITY_RANK[before["severity"]] >= SEVERITY_RANK[fail_on])
 
 
 def _key(finding: dict) -> tuple[str, str]:

@@ -2,7 +2,8 @@
 
 In: findings, rule infos, snapshot and rule-file facts, parameters, diagnostics, timings. Out: a dict that
 validates against schemas/report.schema.json (run header with engine version, sha256 of every rule and
-snapshot file, the snapshot's collection time, evaluation time; rules; summary; findings; diagnostics).
+snapshot file, the snapshot's collection time, evaluation time; rules; summary; findings; diagnostics), and
+`is_new`, what --fail-on-new fails on in a document compared with a baseline.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from . import __version__
-from .model import SEVERITIES, STATUSES
+from .model import SEVERITIES, SEVERITY_RANK, STATUSES
 
 SCHEMA_VERSION = "1.0"
 
@@ -61,3 +62,17 @@ def build(*, findings, rules, rule_files, snapshot, parameters, diagnostics, pol
         "findings": items,
         "diagnostics": [d.to_dict() for d in diagnostics],
     }
+
+
+def is_new(finding: dict, fail_on: str = "info") -> bool:
+    """True for a failure the baseline did not already fail on, the only kind --fail-on-new fails on:
+    a new problem, or an updated one that was not a `fail` at or above ``fail_on`` before (a warning
+    or a not-evaluated finding that now fails, a low failure that is now high)."""
+    state = finding.get("baseline_state")
+    if state == "new":
+        return True
+    if state != "updated":
+        return False
+    before = finding.get("baseline_previous") or {}
+    return not (before.get("status") == "fail" and before.get("severity") in SEVERITY_RANK
+                and SEVERITY_RANK[before["severity"]] >= SEVERITY_RANK[fail_on])

@@ -179,7 +179,7 @@ def exit_code(doc: dict, fail_on: str, new_only: bool = False, not_evaluated: bo
     failing = ("fail", "not_evaluated") if not_evaluated else ("fail",)
     for f in doc["findings"]:
         if (f["status"] in failing and SEVERITY_RANK[f["severity"]] >= floor and not waivers.is_waived(f)
-                and (not new_only or baseline.is_new(f, fail_on))):
+                and (not new_only or report.is_new(f, fail_on))):
             return EXIT_FINDINGS
     return EXIT_OK
 

@@ -5,14 +5,14 @@ with baseline states against the scan before it, `absent` findings, and `run.wha
 findings the deployment breaks, fixes, leaves unpredictable or turns into warnings), `text_lead` (the first
 lines of the terminal report) and `markdown_parts` (the sections a pull-request comment leads with).
 
-"Breaks" is exactly what --fail-on-new fails on (argus.baseline.is_new): a failure that was not one before.
+"Breaks" is exactly what --fail-on-new fails on (argus.report.is_new): a failure that was not one before.
 "Fixes" is a failure of the scan before the deployment that is gone or only a warning after it; one that the
 preview leaves not evaluated is "unknown", as is any finding the deployment makes not evaluated.
 """
 
 from __future__ import annotations
 
-from .baseline import is_new
+from .report import is_new
 
 LEAD_BUDGET = 20000  # characters of Markdown rows for the what-if sections; the JSON report has them all
 

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from argus import baseline, sarif
+from argus.report import is_new
 from argus.errors import UserError
 from reportdata import REPORTS, report
 
@@ -90,7 +91,7 @@ def test_same_scan_is_all_unchanged_and_nothing_absent():
 def test_new_only_for_fail_on_new():
     doc = report()
     baseline.apply(doc, baseline.load(FIRST))
-    assert [f["subject"]["name"] for f in doc["findings"] if baseline.is_new(f)] == ["lsacontoso03", "er-contoso-fra"]
+    assert [f["subject"]["name"] for f in doc["findings"] if is_new(f)] == ["lsacontoso03", "er-contoso-fra"]
 
 
 def test_subject_ids_compare_case_insensitively():
@@ -130,7 +131,7 @@ def test_is_new_counts_what_newly_fails(index, change, fail_on, expected):
     doc = report()
     doc["findings"][index].update(change)
     baseline.apply(doc, baseline.load(FIRST))
-    assert baseline.is_new(doc["findings"][index], fail_on) is expected
+    assert is_new(doc["findings"][index], fail_on) is expected
 
 
 def test_duplicate_keys_pair_up_in_order():
