@@ -20,7 +20,7 @@ from .validation import validator
 from pathlib import Path
 
 
-from . import sarif
+from .present import GITHUB_MAX_RESULTS, message_text
 from .errors import UserError
 
 TRACKED = ("fail", "warn", "error", "not_evaluated")
@@ -82,7 +82,7 @@ def _key(finding: dict) -> tuple[str, str]:
 
 def _comparable(finding: dict, fmt: str) -> tuple[str, str, str]:
     # A SARIF baseline holds SARIF message text, so the current finding is compared in that form.
-    message = sarif.message_text(finding) if fmt == "sarif" else finding["message"]
+    message = message_text(finding) if fmt == "sarif" else finding["message"]
     return finding["status"], finding["severity"], message
 
 
@@ -108,7 +108,7 @@ def _from_sarif(data: dict, path: str) -> dict:
         omitted = sum(_omitted(run, path) for run in runs)
         if omitted:
             raise UserError(f"{path}: this SARIF log left out {omitted} results (GitHub's limit of "
-                            f"{sarif.GITHUB_MAX_RESULTS:,} per run), so as a baseline it would make them all new; "
+                            f"{GITHUB_MAX_RESULTS:,} per run), so as a baseline it would make them all new; "
                             "use that scan's JSON report (--format json) as the baseline instead")
         findings = [_sarif_record(result, run) for run in runs for result in run.get("results", [])
                     if result.get("kind", "fail") == "fail" and result.get("baselineState") != "absent"]

@@ -66,7 +66,7 @@ def _write(args, diags, sources, summary: str, counts: dict) -> None:
         else:
             atomic_write(args.output, text)
         return
-    from .sarif import find_repo_root
+    from .locate import find_repo_root
     rendered = (checkreport.render_json(diags, counts) if args.format == "json"
                 else checkreport.render_sarif(diags, counts, find_repo_root()))
     if to_stdout:

@@ -3,7 +3,7 @@
 In: the report document (annotated by waivers when they ran) and the repository root. Out: text for the CI
 log, one annotation per finding that needs a look (fail, warn, error, not_evaluated) and per diagnostic,
 located where the SARIF result points (the subject's row in its snapshot file, else the rule's line; see
-sarif.positions), with paths relative to the repository, then the summary as a plain log line.
+argus.locate.positions), with paths relative to the repository, then the summary as a plain log line.
 
 - `github`: `::error file=F,line=L,col=C,title=T::message` (`::warning`, `::notice` by the SARIF level);
   data escapes % CR LF as %25 %0D %0A, property values also : and , (%3A %2C), as @actions/core does.
@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 
 from .prose import paragraphs
-from .sarif import find_repo_root, help_uri, level_for, message_text, positions
-from .textout import SHOWN, short_locator, summary_line
+from .locate import find_repo_root, positions
+from .present import SHOWN, help_uri, level_for, message_text, short_locator, summary_line
 
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
 AZURE_LEVEL = {"error": "error", "warning": "warning", "note": "warning"}
@@ -84,10 +84,10 @@ def append_job_summary(pairs, doc: dict) -> None:
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target or not any(fmt == "github" for fmt, _ in pairs):
         return
-    from .markdown import render as markdown
+    from .formats import render  # the Markdown format, through the registry: formats never import each other
     try:
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(markdown(doc) + "\n")
+            fh.write(render("markdown", doc) + "\n")
     except OSError as exc:
         print(f"argus scan: note: cannot append the job summary to GITHUB_STEP_SUMMARY ({target}): "
               f"{exc.strerror or exc}", file=sys.stderr)

@@ -16,8 +16,7 @@ import re
 
 from . import prose
 from .model import SEVERITIES, SEVERITY_RANK
-from .sarif import GITHUB_MAX_RESULTS, help_uri, level_for
-from .textout import DISPLAY_ORDER, SHAPES, status_message
+from .present import DISPLAY_ORDER, GITHUB_MAX_RESULTS, SHAPES, help_uri, level_for, status_message
 
 COMMENT_LIMIT = 65536  # characters GitHub accepts in one issue or pull request comment
 # Written whatever the budget: section headings, table heads and the "N more" lines (a few hundred

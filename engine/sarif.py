@@ -13,37 +13,23 @@ files inside it get repository-relative URIs on the `%SRCROOT%` base, as code sc
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import html
 import json
-import os
 import re
 from pathlib import Path
-from urllib.parse import quote
 
-from . import rowpos
+from .locate import SRCROOT, Locator, primary_location
 from .model import SEVERITY_RANK
+from .present import GITHUB_MAX_RESULTS, SEVERITY_LEVEL, help_uri, level_for, message_text
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-GITHUB_MAX_RESULTS = 25000
 GITHUB_MAX_TAGS = 20
-SRCROOT = "%SRCROOT%"
 
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
-SEVERITY_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "note": "recommendation"}
 LEVEL_RANK = {"error": 0, "warning": 1, "note": 2, "none": 3}
-# What a status says about the subject, in front of the finding's own message ...
-STATUS_PHRASE = {"fail": "", "warn": "", "not_evaluated": "not evaluated: ", "error": "rule error: ",
-                 "pass": "passed: ", "skip": "not applicable: "}
-# ... unless the message already says it: "not evaluated: x" stays as is, "error in `y`: z" gets "rule ".
-_ALREADY_SAID = {"not_evaluated": ("not evaluated", ""), "error": ("error", "rule "), "pass": ("passed", ""),
-                 "skip": ("not applicable", "")}
 EXIT_ERROR = 2  # argus scan's exit code when a rule errored
-
-_URL = re.compile(r"https?://[^\s<>\"')\]]+")
-_ID_KEY = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
 
 
 def render(doc: dict, *, include_passed: bool = False, repo_root: str | None = None,
@@ -62,7 +48,7 @@ def build(doc: dict, *, include_passed: bool = False, repo_root: str | None = No
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     candidates = [f for f in doc["findings"] if include_passed or level_for(f) != "none"]
     kept = _keep_most_severe(candidates, max_results)
-    locator = _Locator(repo_root, [s["path"] for s in doc["run"]["snapshots"]], kept)
+    locator = Locator(repo_root, [s["path"] for s in doc["run"]["snapshots"]], kept)
     fingerprints = _Fingerprints()
     results = [_result(f, rule_index[f["rule_id"]], locator, fingerprints) for f in kept]
     run = {
@@ -82,48 +68,6 @@ def build(doc: dict, *, include_passed: bool = False, repo_root: str | None = No
     if doc["run"].get("what_if"):  # the baseline was the estate before the deployment (argus.whatif_scan)
         run["properties"]["whatIf"] = doc["run"]["what_if"]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-
-
-def find_repo_root(start: str | None = None) -> str:
-    """The top of the git work tree holding ``start`` (default: the working directory), else ``start``:
-    the base that makes snapshot and rule paths repository-relative."""
-    here = Path(start or os.getcwd()).resolve()
-    for directory in (here, *here.parents):
-        if (directory / ".git").exists():  # a directory, or a file in worktrees and submodules
-            return str(directory)
-    return str(here)
-
-
-def level_for(finding: dict) -> str:
-    """SARIF level of a finding: by severity for fail, warning for anything needing a look, else none."""
-    status = finding["status"]
-    if status == "fail":
-        return SEVERITY_LEVEL[finding["severity"]]
-    if status in ("warn", "not_evaluated", "error"):
-        return "warning"
-    return "none"
-
-
-def help_uri(rule: dict) -> str | None:
-    """The first web address in the rule's help, description or remediation text."""
-    for text in (rule.get("help", ""), rule.get("description", ""), rule.get("remediation", "")):
-        match = _URL.search(text or "")
-        if match:
-            return match.group(0).rstrip(".,;")
-    return None
-
-
-def positions(doc: dict):
-    """Where each finding's result points, as a function of the finding giving (file path as the report has
-    it, line, column or None): the subject's row in its snapshot file, else the rule's line. The CI
-    annotation formats (argus.cicommands) point where SARIF does."""
-    locator = _Locator(None, [s["path"] for s in doc["run"]["snapshots"]], doc["findings"])
-    locator.artifact = lambda path: {"uri": path}  # the path itself: annotations name files, not URIs
-
-    def position(finding: dict) -> tuple[str, int, int | None]:
-        physical = _primary_location(finding, locator)["physicalLocation"]
-        return physical["artifactLocation"]["uri"], physical["region"]["startLine"], physical["region"].get("startColumn")
-    return position
 
 
 def _rule_list(doc: dict) -> list[dict]:
@@ -197,10 +141,10 @@ def _where(rule: dict) -> str:
     return f"{location.get('file') or '?'}:{location.get('line') or 0}"
 
 
-def _result(finding: dict, rule_index: int, locator: _Locator, fingerprints: _Fingerprints) -> dict:
+def _result(finding: dict, rule_index: int, locator: Locator, fingerprints: _Fingerprints) -> dict:
     subject = finding["subject"]
     level = level_for(finding)
-    primary = _primary_location(finding, locator)
+    primary = primary_location(finding, locator)
     result = {
         "ruleId": finding["rule_id"],
         "ruleIndex": rule_index,
@@ -225,38 +169,7 @@ def _result(finding: dict, rule_index: int, locator: _Locator, fingerprints: _Fi
     return result
 
 
-def message_text(finding: dict) -> str:
-    """The result message: subject label, what the status means, and the finding's own message."""
-    phrase, message = STATUS_PHRASE[finding["status"]], finding["message"]
-    said, prefix = _ALREADY_SAID.get(finding["status"], (None, ""))
-    if said and message.casefold().startswith(said):
-        phrase = prefix
-    label = finding["subject"]["name"] or finding["subject"]["id"]
-    if label:
-        return f"{label}: {phrase}{message}"
-    text = f"{phrase}{message}"
-    return text[:1].upper() + text[1:]
-
-
-def _primary_location(finding: dict, locator: _Locator) -> dict:
-    subject_id = finding["subject"]["id"]
-    source = finding.get("source")
-    if source and source.get("line"):  # a row a what-if changed: the line of the change in the what-if file
-        physical = locator.physical(source["file"], source["line"], None)
-    elif source:
-        line, column = locator.row_of(source, subject_id) or (1, None)
-        physical = locator.physical(source["file"], line, column)
-    else:  # a finding about the rule or snapshot as a whole: anchor it at the rule
-        rule_file = finding["rule_location"]["file"] or locator.fallback_file()
-        physical = locator.physical(rule_file, max(finding["rule_location"]["line"], 1), None)
-    location = {"physicalLocation": physical}
-    if subject_id:
-        location["logicalLocations"] = [{"name": finding["subject"]["name"] or subject_id,
-                                         "fullyQualifiedName": subject_id, "kind": "resource"}]
-    return location
-
-
-def _related_locations(finding: dict, primary: dict, locator: _Locator) -> list[dict]:
+def _related_locations(finding: dict, primary: dict, locator: Locator) -> list[dict]:
     related = []
     seen = {finding["subject"]["id"].casefold()}
     for resource_id in finding["related"]:
@@ -278,7 +191,7 @@ def _suppression(waiver: dict) -> dict:
             "properties": properties}
 
 
-def _invocation(doc: dict, omitted: int, limit: int, locator: _Locator) -> dict:
+def _invocation(doc: dict, omitted: int, limit: int, locator: Locator) -> dict:
     notes = []
     if omitted:
         notes.append({"level": "warning", "message": {"text": (
@@ -300,7 +213,7 @@ def _invocation(doc: dict, omitted: int, limit: int, locator: _Locator) -> dict:
     return invocation
 
 
-def _diagnostic_notification(diag: dict, locator: _Locator) -> dict:
+def _diagnostic_notification(diag: dict, locator: Locator) -> dict:
     note = {"level": diag["severity"], "message": {"text": diag["message"]}, "descriptor": {"id": diag["code"]}}
     if diag.get("file"):
         note["locations"] = [{"physicalLocation": locator.physical(diag["file"], diag.get("line") or 1,
@@ -308,7 +221,7 @@ def _diagnostic_notification(diag: dict, locator: _Locator) -> dict:
     return note
 
 
-def _artifacts(doc: dict, locator: _Locator) -> list[dict]:
+def _artifacts(doc: dict, locator: Locator) -> list[dict]:
     run = doc["run"]
     files = [(s, "analysisTarget") for s in run["snapshots"]] + [(r, "policy") for r in run["rule_files"]]
     files += [(w, "analysisTarget") for w in (run.get("what_if") or {}).get("files", [])]
@@ -328,122 +241,3 @@ class _Fingerprints:
         return {"primaryLocationLineHash": f"{digest[:16]}:{occurrence}", "argusFinding/v1": f"{digest}:{occurrence}"}
 
 
-class _Locator:
-    """Where ids sit in snapshot files, and how file paths become SARIF artifact locations."""
-
-    def __init__(self, repo_root: str | None, snapshot_paths: list[str], findings=()) -> None:
-        self._root = Path(repo_root).resolve() if repo_root else None
-        self._snapshots = snapshot_paths
-        self._files: dict[str, object | None] = {}
-        self._wanted: dict[str, list] = {}  # file -> the (table, index) of the subjects' rows, found in one sweep
-        for f in findings:
-            source = f.get("source")
-            if source and not source.get("line") and isinstance(source.get("index"), int):
-                self._wanted.setdefault(source["file"], []).append((source.get("table"), source["index"]))
-
-    def line_of(self, path: str, resource_id: str) -> tuple[int, int] | None:
-        index = self._index(path)
-        return index.find(resource_id) if index and resource_id else None
-
-    def row_of(self, source: dict, resource_id: str) -> tuple[int, int] | None:
-        """The subject's own row: where the finding's source says it is, else wherever its id is."""
-        index = self._index(source["file"])
-        if not index or not resource_id:
-            return None
-        if hasattr(index, "row") and isinstance(source.get("index"), int):
-            return index.row(source.get("table"), source["index"], resource_id) or index.find(resource_id)
-        return index.find(resource_id)
-
-    def related(self, resource_id: str, source: dict | None) -> dict | None:
-        """The related resource's own row in any snapshot file, else its mention in the subject's file."""
-        for path in self._snapshots:
-            index = self._index(path)
-            position = index and index.find_row(resource_id)
-            if position:
-                return self.physical(path, *position)
-        position = source and self.line_of(source["file"], resource_id)
-        return self.physical(source["file"], *position) if position else None
-
-    def unreadable(self) -> list[str]:
-        return [path for path, index in self._files.items() if index is None]
-
-    def fallback_file(self) -> str:
-        return self._snapshots[0] if self._snapshots else "."
-
-    def physical(self, path: str, line: int, column: int | None) -> dict:
-        region = {"startLine": line}
-        if column:
-            region["startColumn"] = column
-        return {"artifactLocation": self.artifact(path), "region": region}
-
-    def artifact(self, path: str) -> dict:
-        candidate = Path(path)
-        if self._root is not None:
-            resolved = candidate.resolve()
-            try:
-                return {"uri": quote(resolved.relative_to(self._root).as_posix()), "uriBaseId": SRCROOT}
-            except ValueError:  # outside the repository: only an absolute URI names it unambiguously
-                return {"uri": resolved.as_uri()}
-        if candidate.is_absolute():
-            return {"uri": candidate.as_uri()}
-        return {"uri": quote(candidate.as_posix())}
-
-    def _index(self, path: str):
-        """The file's rows (argus.rowpos: one sweep, nothing kept but the rows asked for), else its text."""
-        if path not in self._files:
-            index = rowpos.open_file(path)
-            if index is not None:
-                index.prepare(self._wanted.get(path, ()))
-            else:
-                try:
-                    text = Path(path).read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    text = None  # moved or unreadable: the result still gets a location, at line 1
-                index = _IdIndex(text) if text is not None else None
-            self._files[path] = index
-        return self._files[path]
-
-
-class _IdIndex:
-    """One file's text with the position of every `"id": "..."` key, found in a single pass.
-
-    An id also appears as a reference inside other rows (`"routeFilter": {"id": ...}`); the row's own
-    `id` key is the least indented (pretty-printed JSON) or nearest the line start (JSON Lines), so the
-    occurrence with the smallest column wins, the first one among equals.
-    """
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        # lower() keeps offsets only for ASCII text, where it makes the fallback search a plain find
-        self._folded = text.lower() if text.isascii() else None
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self._rows: dict[str, tuple[int, int]] = {}
-        for match in _ID_KEY.finditer(text):
-            value = match.group(1)
-            if "\\" in value:
-                try:
-                    value = json.loads(f'"{value}"')
-                except ValueError:
-                    pass
-            line, column = self._position(match.start())
-            key = value.casefold()
-            if key not in self._rows or column < self._rows[key][1]:
-                self._rows[key] = (line, column)
-
-    def find_row(self, resource_id: str) -> tuple[int, int] | None:
-        return self._rows.get(resource_id.casefold())
-
-    def find(self, resource_id: str) -> tuple[int, int] | None:
-        """The row whose id is ``resource_id``, else the first mention of it anywhere (any case)."""
-        found = self.find_row(resource_id)
-        if found:
-            return found
-        if self._folded is not None and resource_id.isascii():
-            offset = self._folded.find(resource_id.lower())
-            return self._position(offset) if offset >= 0 else None
-        match = re.search(re.escape(resource_id), self._text, re.IGNORECASE)
-        return self._position(match.start()) if match else None
-
-    def _position(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._line_starts, offset)
-        return line, offset - self._line_starts[line - 1] + 1

@@ -283,7 +283,7 @@ def _format_options(args, fmt: str, out: str | None) -> dict:
         looks = terminal(sys.stdout) if out is None else {"color": None}
         return {**looks, "verbose": args.verbose}
     if fmt == "sarif":
-        from .sarif import find_repo_root
+        from .locate import find_repo_root
         return {"include_passed": args.include_passed, "repo_root": find_repo_root()}
     return {}
 
@@ -292,7 +292,7 @@ def _say_summary(pairs, doc) -> None:
     """With every format in a file, the terminal still gets the one line a person looks for."""
     if any(out is None for _, out in pairs):
         return
-    from .textout import summary_line
+    from .present import summary_line
     print(f"argus scan: {summary_line(doc)} (written to {', '.join(out for _, out in pairs)})", file=sys.stderr)
 
 

@@ -22,17 +22,14 @@ from rich.console import Console
 from rich.text import Text
 
 from .model import SEVERITY_RANK
+from .present import DISPLAY_ORDER, SHAPES, SHOWN, count_noun, help_uri, short_locator, status_message
 from .prose import paragraphs
-from .sarif import help_uri
 
 try:  # rich's own word wrap; with fold=False a word longer than the line (an id) stays whole
     from rich._wrap import divide_line
 except ImportError:  # pragma: no cover - a rich without it: fold like Text.wrap does
     divide_line = None
 
-SHOWN = ("fail", "warn", "error", "not_evaluated")
-DISPLAY_ORDER = ("fail", "warn", "error", "not_evaluated", "skip", "pass")  # what needs a look first
-SHAPES = {"arm-bodies": " (ARM bodies)"}  # a snapshot file's `shape` note in headers: its rows were converted
 LABEL = {"fail": "FAIL", "warn": "WARN", "error": "ERROR", "not_evaluated": "NOT EVALUATED",
          "pass": "PASS", "skip": "SKIP"}
 DEFAULT_WIDTH = 100  # not a terminal and no COLUMNS: wide enough for most messages, narrow enough to read
@@ -56,12 +53,6 @@ def terminal(stream: TextIO) -> dict:
         tty = False
     width = int(columns) if columns.isdigit() and int(columns) > 0 else console.width if tty else DEFAULT_WIDTH
     return {"color": console.color_system, "no_color": console.no_color, "width": width}
-
-
-def status_message(status: str, message: str) -> str:
-    """`not evaluated: <message>`, unless the message already starts with what the status says."""
-    label = status.replace("_", " ")
-    return message if message.casefold().startswith(label) else f"{label}: {message}"
 
 
 def render(doc: dict, *, color: bool | str | None = False, width: int = DEFAULT_WIDTH, no_color: bool = False,
@@ -95,13 +86,6 @@ def render(doc: dict, *, color: bool | str | None = False, width: int = DEFAULT_
     return out.text()
 
 
-def summary_line(doc: dict) -> str:
-    """`27 findings: 5 fail, 3 warn, 1 skip, 18 pass`, plain: the last line of the text report."""
-    by_status = doc["summary"]["by_status"]
-    counts = ", ".join(f"{by_status.get(s, 0)} {s.replace('_', ' ')}" for s in DISPLAY_ORDER if by_status.get(s, 0))
-    return f"{_count(doc['summary']['total'], 'finding')}: {counts or 'none'}"
-
-
 def selection_line(doc: dict) -> str:
     """`selected 8 of 22 rules: --rule AMX-PP-* · --severity critical, high`, or "" when nothing narrowed them."""
     sel = doc["run"].get("selection")
@@ -110,25 +94,7 @@ def selection_line(doc: dict) -> str:
     parts = [f"--rule {', '.join(sel['rules'])}" if sel["rules"] else "",
              f"--skip-rule {', '.join(sel['skip_rules'])}" if sel["skip_rules"] else "",
              f"--severity {', '.join(sel['severities'])}" if sel["severities"] else ""]
-    return f"selected {sel['selected']} of {_count(sel['available'], 'rule')}: " + " · ".join(p for p in parts if p)
-
-
-def short_locator(resource_id: str) -> str:
-    """A resource id without what the reader rarely needs: `rg/RG-Migrate · storageAccounts/lsa1`,
-    `sub/a8d2e6f1 · rg/RG-Migrate`, `sub/a8d2e6f1 · routeFilters/rf1`; any other id as it is."""
-    parts = resource_id.strip("/").split("/")
-    if len(parts) < 2 or parts[0].casefold() != "subscriptions":
-        return resource_id
-    subscription, rest = f"sub/{parts[1][:8]}", parts[2:]
-    if len(rest) >= 2 and rest[0].casefold() == "resourcegroups":
-        scope, rest = f"rg/{rest[1]}", rest[2:]
-        if not rest:
-            return f"{subscription} · {scope}"
-    else:
-        scope = subscription
-    if len(rest) >= 4 and rest[0].casefold() == "providers":
-        rest = rest[2:]  # the namespace (Microsoft.Storage) is implied by the type's name
-    return f"{scope} · {'/'.join(rest)}" if rest else scope
+    return f"selected {sel['selected']} of {count_noun(sel['available'], 'rule')}: " + " · ".join(p for p in parts if p)
 
 
 class _Out:
@@ -263,7 +229,7 @@ def _quiet_line(quiet: list[tuple[dict, list[dict]]]) -> Text:
     for kind, ids in kinds.items():
         if ids:
             style = STYLE["pass"] if kind == "passed" else STYLE["dim"]
-            text += Text("; " if text else "") + _styled(f"{_count(len(ids), 'rule')} {kind}", style) + Text(f": {', '.join(ids)}")
+            text += Text("; " if text else "") + _styled(f"{count_noun(len(ids), 'rule')} {kind}", style) + Text(f": {', '.join(ids)}")
     return text + _styled(" (--verbose shows them)", STYLE["dim"])
 
 
@@ -273,7 +239,7 @@ def _waiver_lines(out: _Out, waivers: list[dict]) -> None:
         what = f" waiver for {waiver['rule']} {waiver['subject']} from {waiver['source']}"
         if waiver["state"] == "expired":
             lines.append(_styled("EXPIRED", STYLE["warn"]) + Text(
-                f"{what} expired on {waiver['expires']}: {_count(waiver['matched'], 'finding')} no longer waived"))
+                f"{what} expired on {waiver['expires']}: {count_noun(waiver['matched'], 'finding')} no longer waived"))
         elif waiver["state"] == "unused":
             lines.append(_styled("UNUSED", STYLE["dim"]) + Text(f"{what} matched no fail or warn finding"))
     if lines:
@@ -281,10 +247,6 @@ def _waiver_lines(out: _Out, waivers: list[dict]) -> None:
         out.line(_styled("Waivers", STYLE["rule"]))
         for line in lines:
             out.line(line, 4, Text("  "))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _what_if_lead(out: _Out, doc: dict) -> None:
@@ -313,7 +275,7 @@ def _summary(out: _Out, doc: dict) -> None:
     by_status = doc["summary"]["by_status"]
     counts = [_styled(f"{by_status.get(s, 0)} {s.replace('_', ' ')}", STYLE[s]) for s in DISPLAY_ORDER
               if by_status.get(s, 0)]
-    out.line(Text(f"{_count(doc['summary']['total'], 'finding')}: ") + (Text(", ").join(counts) if counts else Text("none")))
+    out.line(Text(f"{count_noun(doc['summary']['total'], 'finding')}: ") + (Text(", ").join(counts) if counts else Text("none")))
     waived = sum(1 for f in findings if f.get("waiver"))
     if waived:
         out.line(f"{waived} waived (not counted for --fail-on)")

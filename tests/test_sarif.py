@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from argus import baseline, sarif, waivers
+from argus import baseline, locate, present, sarif, waivers
 from reportdata import REPORTS, SUB, report
 
 REPO = Path(__file__).resolve().parents[1]
@@ -383,13 +383,13 @@ def test_a_rule_error_makes_the_invocation_unsuccessful_with_exit_code_2():
 ])
 def test_status_phrase_is_not_repeated(status, message, text):
     finding = {"status": status, "message": message, "subject": {"id": "/x/acct", "name": "acct", "type": "t"}}
-    assert sarif.message_text(finding) == text
+    assert present.message_text(finding) == text
 
 
 def test_status_phrase_without_subject_is_capitalised_once():
     finding = {"status": "not_evaluated", "message": "not evaluated: the snapshot has no microsoft.network/connections rows",
                "subject": {"id": "", "name": "", "type": ""}}
-    assert sarif.message_text(finding) == "Not evaluated: the snapshot has no microsoft.network/connections rows"
+    assert present.message_text(finding) == "Not evaluated: the snapshot has no microsoft.network/connections rows"
 
 
 def test_updated_result_carries_the_baseline_finding():
@@ -406,12 +406,12 @@ def test_find_repo_root(tmp_path):
     (tmp_path / "repo" / ".git").mkdir(parents=True)
     (tmp_path / "repo" / "reports" / "daily").mkdir(parents=True)
     (tmp_path / "plain").mkdir()
-    assert sarif.find_repo_root(str(tmp_path / "repo" / "reports" / "daily")) == str(tmp_path / "repo")
+    assert locate.find_repo_root(str(tmp_path / "repo" / "reports" / "daily")) == str(tmp_path / "repo")
     (tmp_path / "worktree").mkdir()
     (tmp_path / "worktree" / ".git").write_text("gitdir: /elsewhere/.git/worktrees/w\n")  # a linked work tree
-    assert sarif.find_repo_root(str(tmp_path / "worktree")) == str(tmp_path / "worktree")
+    assert locate.find_repo_root(str(tmp_path / "worktree")) == str(tmp_path / "worktree")
     if not any((parent / ".git").exists() for parent in tmp_path.parents):
-        assert sarif.find_repo_root(str(tmp_path / "plain")) == str(tmp_path / "plain")
+        assert locate.find_repo_root(str(tmp_path / "plain")) == str(tmp_path / "plain")
 
 
 def test_paths_outside_the_repo_root_become_absolute_uris(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from argus import baseline, textout, waivers
+from argus import baseline, present, textout, waivers
 from reportdata import REPORTS, SUB, report
 
 
@@ -114,7 +114,7 @@ def test_baseline_and_waiver_marks_and_sections():
 def test_summary_without_extras():
     lines = textout.render(report("scan-2026-11-20.json"), color=False).splitlines()
     assert lines[-1] == "11 findings: 4 fail, 1 warn, 1 error, 2 not evaluated, 1 skip, 2 pass"
-    assert textout.summary_line(report("scan-2026-11-20.json")) == lines[-1]
+    assert present.summary_line(report("scan-2026-11-20.json")) == lines[-1]
     assert "Waivers" not in lines and "Gone since the baseline" not in lines
 
 
@@ -140,7 +140,7 @@ def test_colour_only_when_asked_and_critical_reads_most_severe():
     ("appliance/contoso-mig-app01", "appliance/contoso-mig-app01"),
 ])
 def test_short_locator(resource_id, short):
-    assert textout.short_locator(resource_id) == short
+    assert present.short_locator(resource_id) == short
 
 
 class FakeStream(io.StringIO):
