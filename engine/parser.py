@@ -10,7 +10,6 @@ message's own quote inside its `{...}`.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 from functools import lru_cache
 from . import resources as bundled
@@ -19,7 +18,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast as A
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, closest
 
 _ITEM_START = re.compile(r"^(?:rule|let|param|data)\b", re.M)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\", "{": "{", "}": "}"}
@@ -368,12 +367,6 @@ def _expected(names, at_end: bool = False) -> str:
     return ", ".join(words[:_SHOWN]) + (", ..." if len(words) > _SHOWN else "")
 
 
-def _closest(word: str, pool) -> str | None:
-    pool = list(dict.fromkeys(pool))
-    same_case = [w for w in pool if w.casefold() == word.casefold()]
-    return (same_case or difflib.get_close_matches(word, pool, n=1, cutoff=0.7) or [None])[0]
-
-
 def _misspelt_keyword(tok, accepted: set[str], first_on_line: bool) -> tuple[str | None, bool]:
     """The keyword an unexpected word probably misspells, and whether that keyword fits where the word is. A
     word first on its line is also compared with statement keywords: `requrie` at the start of a line means
@@ -382,10 +375,10 @@ def _misspelt_keyword(tok, accepted: set[str], first_on_line: bool) -> tuple[str
     if tok.type not in ("NAME", "RULE_ID") or not re.fullmatch(r"[A-Za-z_]\w+", word):
         return None, False  # a real keyword out of place (`when` for `where`) is not a misspelling
     kw = _keywords()
-    match = _closest(word, [w for n in accepted for w in kw.get(n, ())])
+    match = closest(word, [w for n in accepted for w in kw.get(n, ())])
     if match or not first_on_line:
         return match, match is not None
-    return _closest(word, [w for n in _STATEMENT for w in kw.get(n, ())]), False
+    return closest(word, [w for n in _STATEMENT for w in kw.get(n, ())]), False
 
 
 def _quote_in_message(exc: UnexpectedToken, file: str) -> Diagnostic | None:
