@@ -85,8 +85,12 @@ class Checker:
                     self.expr(item.default, [])
                     self._param_default(item)
                 elif isinstance(item, A.Let):
-                    self._in_let = item.name
-                    self.globals[item.name].table = self.expr(item.value, [])
+                    sym = self.globals[item.name]
+                    # a second definition of the name (E201) is still checked, but the name stays the first one's
+                    self._in_let = item.name if sym.node is item else None
+                    table = self.expr(item.value, [])
+                    if sym.node is item:
+                        sym.table = table
                     self._in_let = None
         self._let_chains()
         seen: dict[str, A.Rule] = {}
