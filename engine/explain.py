@@ -20,7 +20,7 @@ import orjson
 from . import clock
 from .diagnostics import did_you_mean
 from .errors import UserError, atomic_write
-from .evaluator import Context, RuleRun, evidence_records
+from .evaluator import RuleRun, evidence_records
 from .scan import add_config_argument, add_snapshot_arguments, load_inputs
 from .values import EvalError, Missing, short
 
@@ -75,7 +75,7 @@ def display_path(path: str) -> str:
 
 def explain(session, cr, snap, subject_filter: str | None = None) -> dict:
     info = session.infos[cr.node.id]
-    ctx = Context(session.plan, snap, session.params, session.now)
+    ctx = session.context(snap)
     frame = [None] * cr.nslots
     frame[0] = ctx
     rule = {"id": info.id, "title": info.title, "severity": info.severity, "location": f"{display_path(info.file)}:{info.line}"}
