@@ -30,6 +30,7 @@ class Session:
     diagnostics: list[Diagnostic]
     rule_files: list[str] = field(default_factory=list)
     now: datetime | None = None  # the scan's instant (argus.clock); None: the system clock at each evaluate()
+    available: int | None = None  # rules the policy selected before scan's --rule/--skip-rule/--severity
 
     def evaluate(self, snapshot, trace: list | None = None) -> list[Finding]:
         return evaluate(self.plan, self.rules, snapshot, self.params, self.infos, trace, self.now)
@@ -100,6 +101,7 @@ def _build(program, diags: list[Diagnostic], policy: Policy | None, cli_params: 
     for cr in rules:
         sev = overrides.get(cr.node.id.casefold())
         infos[cr.node.id] = rule_info(cr.node, {cr.node.id: sev} if sev else None)
+    available = len(rules)
     if narrow is not None and not has_errors(diags):  # before parameters: a rule left out needs no value
         rules = narrow(ids, [(cr, infos[cr.node.id]) for cr in rules])
         infos = {cr.node.id: infos[cr.node.id] for cr in rules}
@@ -108,7 +110,8 @@ def _build(program, diags: list[Diagnostic], policy: Policy | None, cli_params: 
     if has_errors(diags):
         raise DiagnosticError(diags, sources)
     files = [f.path for f in program.files]
-    return Session(plan, rules, infos, params, [d for d in diags if d.severity == "warning"], files, now)
+    return Session(plan, rules, infos, params, [d for d in diags if d.severity == "warning"], files, now,
+                   available)
 
 
 def _resolve_params(plan: Plan, rules, policy: Policy | None, cli: dict, origins: dict) -> tuple[dict, list[Diagnostic]]:

@@ -243,7 +243,7 @@ def run(args) -> int:
     fixtures = find_fixtures(paths)
     if not fixtures:
         raise UserError(f"no fixture files found under {', '.join(paths)}")
-    runner = Runner(verbose=args.verbose, coverage=args.coverage, now=clock.resolve(args))
+    runner = Runner(verbose=args.verbose, coverage=args.coverage, now=clock.resolve(args.now)[0])
     runner.out = _text_stream(args)
     for pack, fixture in runner.load(fixtures):
         runner.run_file(pack, fixture)
