@@ -92,6 +92,9 @@ class ScanResult:
     doc: dict                   # the report document, annotated
     fail_on_new: bool           # --fail-on-new as it applies: off with no baseline to compare with
     history: str | None         # the history to append the scan to; None: none (a what-if scan is not recorded)
+    # the loaded snapshot, alive while the outputs are rendered: SARIF finds its rows from the load's anchors
+    # (argus.rowpos) only while the snapshot they came from exists, else it reads the file again
+    snapshot: snapshot.Snapshot
 
 
 def default_policies_file() -> str:
@@ -228,7 +231,7 @@ def run(request: ScanRequest) -> ScanResult:
     _annotate(request, doc, session, policy, listed, loaded.file_waivers, previous)
     if overlay is not None:  # the same rules on the estate before the deployment are the baseline
         whatif_scan.compare(doc, session.evaluate(snap), overlay, started)
-    return ScanResult(doc, fail_on_new, history)
+    return ScanResult(doc, fail_on_new, history, snap)
 
 
 def _annotate(request: ScanRequest, doc: dict, session, policy, listed: list, file_waivers, previous) -> None:
