@@ -144,6 +144,7 @@ def request(args) -> ScanRequest:
         from .collectcmd import source
         live = LiveScope(source(args), args.save_snapshot)
     given, resolved = inputs(args, live)
+    # each flag holds one list per use (`--rule A,B --rule C`): flattened, first mention kept
     chosen = Selection(*(tuple(dict.fromkeys(v for group in getattr(args, dest) or [] for v in group))
                          for dest in ("rule", "skip_rule", "severity")))
     return ScanRequest(given, resolved, pairs, chosen, resolved["fail_on"], resolved["fail_on_new"],
