@@ -56,16 +56,16 @@ def facts_document(inp: ApplianceInput, warnings: list[str]) -> tuple[dict, dict
     return (_merged(inp.output, row, warnings) if inp.append else {"appliance": [row]}), row
 
 
-def build_row(args: ApplianceInput, warnings: list[str]) -> dict:
+def build_row(inp: ApplianceInput, warnings: list[str]) -> dict:
     """The appliance row; ``warnings`` collects what the caller should print."""
-    name = _name(args.name)
-    if args.append and args.output == "-":
+    name = _name(inp.name)
+    if inp.append and inp.output == "-":
         raise UserError("--append needs --output FILE (the snapshot file to merge into)")
-    if args.appliance_json is None and args.kind == "vmware-agentless":
+    if inp.appliance_json is None and inp.kind == "vmware-agentless":
         raise UserError("--appliance-json is required for a vmware-agentless appliance "
                         "(its proxy bypass switch lives there)")
-    config = read_appliance_json(args.appliance_json) if args.appliance_json else None
-    entries = _bypass_entries(args.bypass, warnings)
+    config = read_appliance_json(inp.appliance_json) if inp.appliance_json else None
+    entries = _bypass_entries(inp.bypass, warnings)
     switch = (config or {}).get("EnableProxyBypassList")
     switched_on = isinstance(switch, str) and switch.lower() == "true"
     if switch is not None and not isinstance(switch, str):
@@ -74,16 +74,16 @@ def build_row(args: ApplianceInput, warnings: list[str]) -> dict:
     if any(e["origin"] == "appliance" for e in entries) and not switched_on:
         warnings.append("appliance bypass entries given, but appliance.json does not set EnableProxyBypassList "
                         "to \"true\": the appliance UI does not offer its bypass list then")
-    address = None if args.proxy_address is None else _proxy_address(args.proxy_address)
+    address = None if inp.proxy_address is None else _proxy_address(inp.proxy_address)
     return {
         "id": f"appliance/{name}",
         "type": ROW_TYPE,
         "name": name,
-        "kind": args.kind,
-        "collected_at": _collected_at(args.collected_at),
+        "kind": inp.kind,
+        "collected_at": _collected_at(inp.collected_at),
         "config": config,
         "proxy": {"enabled": address is not None, "address": address, "bypass": entries},
-        "dns": _dns(args, warnings),
+        "dns": _dns(inp, warnings),
     }
 
 
@@ -174,16 +174,16 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def _dns(args: ApplianceInput, warnings: list[str]) -> dict:
-    if args.dns_answers:
-        if args.nameservers:
+def _dns(inp: ApplianceInput, warnings: list[str]) -> dict:
+    if inp.dns_answers:
+        if inp.nameservers:
             raise UserError("--nameserver is for live lookups; it cannot be combined with --dns-answers")
-        facts = dnsfacts.load_answers(args.dns_answers, args.resolve)
-    elif args.resolve:
-        if args.dns_timeout <= 0:
+        facts = dnsfacts.load_answers(inp.dns_answers, inp.resolve)
+    elif inp.resolve:
+        if inp.dns_timeout <= 0:
             raise UserError("--dns-timeout must be more than 0 seconds")
-        servers = [dnsfacts.parse_nameserver(text) for text in args.nameservers]
-        facts = dnsfacts.resolve_live(args.resolve, servers, args.dns_timeout)
+        servers = [dnsfacts.parse_nameserver(text) for text in inp.nameservers]
+        facts = dnsfacts.resolve_live(inp.resolve, servers, inp.dns_timeout)
     else:
         warnings.append("no --resolve or --dns-answers: the row carries no DNS answers "
                         "(rules that need them cannot run)")

@@ -1,11 +1,11 @@
 """The scan clock: the one instant `now()`, `days_since()` and the run header read during a scan.
 
-In: `--now TIMESTAMP` (scan, explain, test), the environment variable ARGUS_NOW, or a fixture file's `now:`;
-each an ISO 8601 timestamp with a zone. Out: an aware datetime, read once per command so every rule and subject
-of a scan sees the same instant (a scan that runs across midnight must not judge half its keys by one date and
-half by the next), or a UserError naming the flag, variable or fixture key whose value is bad (exit 2). Without
-either, the instant is the system clock's when the command starts. A fixed instant makes a run reproducible:
-the same snapshot and rules give the same findings next year.
+In: the value of `--now TIMESTAMP` (scan, explain, test; the commands own the flag, HELP is its help), the
+environment variable ARGUS_NOW, or a fixture file's `now:`; each an ISO 8601 timestamp with a zone. Out: an aware
+datetime, read once per command so every rule and subject of a scan sees the same instant (a scan that runs across
+midnight must not judge half its keys by one date and half by the next), or a UserError naming the flag, variable
+or fixture key whose value is bad (exit 2). Without either, the instant is the system clock's when the command
+starts. A fixed instant makes a run reproducible: the same snapshot and rules give the same findings next year.
 """
 
 from __future__ import annotations
@@ -20,11 +20,7 @@ ENV = "ARGUS_NOW"
 HELP = ("the scan's clock for now() and days_since(): an ISO 8601 timestamp with a zone, e.g. 2026-03-01T00:00:00Z "
         f"(env {ENV}; default: the system clock), for reproducible runs")
 
-__all__ = ["ENV", "HELP", "add_argument", "iso", "parse", "resolve"]
-
-
-def add_argument(p) -> None:
-    p.add_argument("--now", metavar="TIMESTAMP", help=HELP)
+__all__ = ["ENV", "HELP", "iso", "parse", "resolve"]
 
 
 def parse(text, source: str) -> datetime:
@@ -37,18 +33,13 @@ def parse(text, source: str) -> datetime:
         raise UserError(f"{source}: {exc}") from None
 
 
-def resolve(args, environ=None) -> datetime:
-    """The command's instant: --now, else ARGUS_NOW, else the system clock. Where a fixed one came from is
-    recorded in `args.setting_sources` when the command keeps one (scan shows it in run.settings)."""
+def resolve(flag: str | None, environ=None) -> tuple[datetime, str | None]:
+    """The command's instant and where it came from: ``flag`` (the --now value, or None) as "flag", else
+    ARGUS_NOW (its name), else the system clock (None: nothing to record; scan shows the origin in
+    run.settings)."""
     env = os.environ if environ is None else environ
-    flag = getattr(args, "now", None)
-    sources = getattr(args, "setting_sources", None)
     if flag is not None:
-        instant, origin = parse(flag, "--now"), "flag"
-    elif env.get(ENV):
-        instant, origin = parse(env[ENV], f"{ENV}={env[ENV]}"), ENV
-    else:
-        instant, origin = datetime.now(timezone.utc), None
-    if origin is not None and isinstance(sources, dict):
-        sources["now"] = origin
-    return instant
+        return parse(flag, "--now"), "flag"
+    if env.get(ENV):
+        return parse(env[ENV], f"{ENV}={env[ENV]}"), ENV
+    return datetime.now(timezone.utc), None

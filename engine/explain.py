@@ -17,11 +17,11 @@ import sys
 
 import orjson
 
-from . import clock
 from .diagnostics import did_you_mean
 from .errors import UserError, atomic_write
-from .evaluator import Context, RuleRun, evidence_records
-from .scan import add_config_argument, add_snapshot_arguments, load_inputs
+from .evaluator import RuleRun, evidence_records
+from .scan import add_config_argument, add_now_argument, add_snapshot_arguments, inputs
+from .scan_pipeline import load
 from .values import EvalError, Missing, short
 
 
@@ -34,7 +34,7 @@ def add_arguments(p) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="parameter value (repeatable); only the explained rule's parameters need values")
     add_snapshot_arguments(p)
-    clock.add_argument(p)
+    add_now_argument(p)
     p.add_argument("-f", "--format", "--as", dest="format", choices=("text", "json"), default="text",
                    help="text tree (default) or json; the clause marked decisive is the one that decided the verdict "
                         "(for a pass: every require clause, since all of them had to hold)")
@@ -42,7 +42,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    policy, session, snap = load_inputs(args, only=[args.rule_id])
+    ready = load(inputs(args)[0], only=[args.rule_id])
+    policy, session, snap = ready.policy, ready.session, ready.snapshot
     cr = next((r for r in session.rules if r.node.id.casefold() == args.rule_id.casefold()), None)
     if cr is None:
         loaded = [r.id for r in session.plan.program.rules]
@@ -75,7 +76,7 @@ def display_path(path: str) -> str:
 
 def explain(session, cr, snap, subject_filter: str | None = None) -> dict:
     info = session.infos[cr.node.id]
-    ctx = Context(session.plan, snap, session.params, session.now)
+    ctx = session.context(snap)
     frame = [None] * cr.nslots
     frame[0] = ctx
     rule = {"id": info.id, "title": info.title, "severity": info.severity, "location": f"{display_path(info.file)}:{info.line}"}

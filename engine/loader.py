@@ -1,7 +1,8 @@
 """Rule loading: paths -> parsed, checked Program.
 
-In: files and directories (directories are searched recursively for `*.argus`). Out: the checked Program and
-every diagnostic from parsing and checking, collected across all files before anyone fails.
+In: files and directories (directories are searched recursively for `*.argus`), or rule texts held in memory
+with the file names they go by. Out: the checked Program and every diagnostic from parsing and checking,
+collected across all files before anyone fails.
 """
 
 from __future__ import annotations
@@ -32,15 +33,23 @@ def find_rule_files(paths: list[str]) -> list[str]:
 
 
 def load_rules(paths: list[str]) -> tuple[Program, list[Diagnostic]]:
-    from .parser import parse_file  # lark: only commands that read rules pay for it
-    files, diags = [], []
+    named = []
     for path in find_rule_files(paths):
         try:
             with open(path, encoding="utf-8") as fh:
                 text = fh.read()
         except UnicodeDecodeError as exc:
             raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        rule_file, syntax = parse_file(os.path.relpath(path) if not os.path.isabs(path) else path, text)
+        named.append((os.path.relpath(path) if not os.path.isabs(path) else path, text))
+    return load_texts(named)
+
+
+def load_texts(named: list[tuple[str, str]]) -> tuple[Program, list[Diagnostic]]:
+    """(file name as diagnostics show it, rule text) pairs -> the checked Program and every diagnostic."""
+    from .parser import parse_file  # lark: only commands that read rules pay for it
+    files, diags = [], []
+    for name, text in named:
+        rule_file, syntax = parse_file(name, text)
         files.append(rule_file)
         diags.extend(syntax)
     program, semantic = check(files)

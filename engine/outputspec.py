@@ -1,40 +1,29 @@
 """Which output goes where: `--format` and `--output` paired by their order on the command line.
 
-In: the argparse action InOrder, given to both options: it keeps `args.format` and `args.output` as plain
-lists and also records every `--format` and `--output` in the order given. Out: `pairs(args)`, the (format, file or None)
-list the scan writes: each `--output FILE` belongs to the `--format` right before it, and a format with
-no `--output` (or with `--output -`) goes to stdout. Usage errors (UserError, exit 2): an `--output` with
-no `--format` before it, a second `--output` for one format, one file for two formats, more than one
-format on stdout. `check_destinations` then refuses, before the scan runs, any file that could not be
-written (see errors.write_target), two outputs that are one file (through a link or not), and a history
-DB that is an output too or not an argus history.
+In: every `--format` and `--output` in the order given, as ("format" | "output", value) pairs (the scan command
+records them with an argparse action). Out: `pairs(order)`, the (format, file or None) list the scan writes: each
+`--output FILE` belongs to the `--format` right before it, and a format with no `--output` (or with `--output -`)
+goes to stdout. Usage errors (UserError, exit 2): an `--output` with no `--format` before it, a second `--output`
+for one format, one file for two formats, more than one format on stdout. `check_destinations` then refuses,
+before the scan runs, any file that could not be written (see errors.write_target), two outputs that are one file
+(through a link or not), and a history DB that is an output too or not an argus history.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 
 from .errors import UserError, write_target
 
-ORDER = "format_output_order"  # the Namespace attribute holding [("format" | "output", value), ...]
 DEFAULT_FORMAT = "text"
 STDOUT = "-"  # --output - : standard output, as for most Unix tools
 
 
-class InOrder(argparse.Action):
-    """Append to the option's list (as action="append" does), and note the option's destination and value
-    in the order shared by --format and --output."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), values])
-        setattr(namespace, ORDER, [*(getattr(namespace, ORDER, None) or []), (self.dest, values)])
-
-
-def pairs(args) -> list[tuple[str, str | None]]:
-    """(format, output file or None for stdout) for every --format, in command-line order."""
+def pairs(order) -> list[tuple[str, str | None]]:
+    """(format, output file or None for stdout) for every --format, in command-line order; ``order``: the
+    ("format" | "output", value) pairs as given."""
     result: list[list] = []
-    for kind, value in getattr(args, ORDER, None) or []:
+    for kind, value in order or ():
         if kind == "format":
             result.append([value, None])
         elif not result:

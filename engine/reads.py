@@ -90,13 +90,10 @@ def project(value, trie: dict):
     return value
 
 
-def for_scan(args, session) -> Reads | None:
+def for_scan(session) -> Reads | None:
     """What a scan keeps of each row, or None to keep rows whole: with ARGUS_NO_PROJECTION=1 (debugging, and
-    the test that projection changes no finding), and with --what-if (the overlay reads every row's
-    subscription and tenant, and edits parents' child lists)."""
+    the test that projection changes no finding). A --what-if scan does not project at all (argus.scan_pipeline)."""
     if os.environ.get("ARGUS_NO_PROJECTION", "").strip().lower() not in ("", "0", "false", "no"):
-        return None
-    if getattr(args, "what_if", None):
         return None
     return reads_of(session.plan, session.rules)
 

@@ -1,32 +1,36 @@
 """`argus scan`: rules x snapshot -> findings in the chosen formats, and an exit code.
 
-In: flags (rules, policy, parameters, snapshots, formats/outputs, --fail-on, --now: argus.clock). Out: rendered
-reports on stdout or in files and the exit code: 0 nothing failed at or above --fail-on, 1 failing findings, 2
-usage/rule/policy/input error or a rule that errored during evaluation. Outputs are all or nothing: every destination
-is checked before the scan runs, every file is renamed into place only once all are written, and the
-history is appended last (docs/outputs.md, "All or nothing").
+In: flags (rules, policy, parameters, snapshots, formats/outputs, --fail-on, --now: argus.clock), turned into a
+ScanRequest (`request`), which argus.scan_pipeline runs into the report document. Out: rendered reports on stdout
+or in files and the exit code: 0 nothing failed at or above --fail-on, 1 failing findings, 2 usage/rule/policy/
+input error or a rule that errored during evaluation. Outputs are all or nothing: every destination is checked
+before the scan runs, every file is renamed into place only once all are written, and the history is appended
+last (docs/outputs.md, "All or nothing"). `add_config_argument`, `add_snapshot_arguments`, `add_now_argument`
+and `inputs` are the flags explain shares, and what they become.
 """
 
 from __future__ import annotations
 
-import os
+import argparse
 import sys
-import tempfile
-import time
-from datetime import datetime, timezone
 
-from . import baseline, formats, history, outputspec, report, resources, snapshot, waivers, whatif_scan
-from .diagnostics import Diagnostic
+from . import clock, formats, gcpause, history, outputspec, report, scan_pipeline, settings, waivers
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
-from . import clock, gcpause, selection, settings
-from .policies import load_policy
-from .session import parse_param_flags, prepare
+from .scan_pipeline import LiveScope, ScanInputs, ScanRequest
+from .selection import Selection
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-NO_INPUT = ("no snapshot to scan: pass --snapshot FILE (or set ARGUS_SNAPSHOT, or settings.snapshot in "
-            "policies.yaml), --live to collect one from Azure Resource Graph, or --example for the bundled "
-            "example estate")
+ORDER = "format_output_order"  # the Namespace attribute holding [("format" | "output", value), ...]
+
+
+class InOrder(argparse.Action):
+    """Append to the option's list (as action="append" does), and note the option's destination and value
+    in the order shared by --format and --output (argus.outputspec pairs them)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), values])
+        setattr(namespace, ORDER, [*(getattr(namespace, ORDER, None) or []), (self.dest, values)])
 
 
 def add_arguments(p) -> None:
@@ -35,11 +39,10 @@ def add_arguments(p) -> None:
     p.add_argument("--policy", metavar="NAME", help="policy set to run (default: the file's default_policy)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter value (repeatable)")
     add_snapshot_arguments(p)
-    clock.add_argument(p)
-    p.add_argument("-f", "--format", action=outputspec.InOrder, choices=sorted(formats.FORMATS), help="output format (repeatable; default text); without an --output right after it, it goes to stdout")
-    p.add_argument("-o", "--output", action=outputspec.InOrder, metavar="FILE", help="output file for the --format just before it (- for stdout)")
-    from .selection import add_arguments as add_selection_arguments
-    add_selection_arguments(p)
+    add_now_argument(p)
+    p.add_argument("-f", "--format", action=InOrder, choices=sorted(formats.FORMATS), help="output format (repeatable; default text); without an --output right after it, it goes to stdout")
+    p.add_argument("-o", "--output", action=InOrder, metavar="FILE", help="output file for the --format just before it (- for stdout)")
+    _add_selection_arguments(p)
     p.add_argument("--fail-on", choices=SEVERITIES + ("never",), help="lowest severity of a failing finding that makes the exit code 1 (default: info, i.e. any); env ARGUS_FAIL_ON")
     p.add_argument("--include-passed", action="store_true", help="include passing and skipped results in SARIF")
     live = p.add_argument_group("live collection (--live)")
@@ -51,8 +54,7 @@ def add_arguments(p) -> None:
     p.add_argument("--waivers", metavar="FILE", help="waivers file (YAML/JSON), added to the policies file's waivers")
     p.add_argument("--baseline", metavar="PREVIOUS", help="earlier JSON or SARIF output: mark findings new/unchanged/updated, list absent ones")
     p.add_argument("--fail-on-new", action="store_true", help="with --baseline: exit 1 only for failing findings the baseline did not have (with --what-if: only for failures the deployment introduces)")
-    from .whatif_scan import add_arguments as add_what_if_arguments
-    add_what_if_arguments(p)
+    _add_what_if_arguments(p)
     p.add_argument("--fail-on-not-evaluated", action="store_true",
                    help="exit 1 also for not_evaluated findings at or above --fail-on (data a rule needs was absent), "
                         "so a scheduled scan of an incomplete snapshot does not pass")
@@ -71,103 +73,84 @@ def add_snapshot_arguments(p) -> None:
     p.add_argument("--example", action="store_true", help="scan the example estate bundled with argus")
 
 
-def default_policies_file() -> str:
-    """The project's policies.yaml (see resources.find_config), else the one bundled with argus."""
-    return resources.find_config() or resources.display(resources.policies_file())
+def add_now_argument(p) -> None:
+    p.add_argument("--now", metavar="TIMESTAMP", help=clock.HELP)
 
 
-def snapshot_paths(args) -> list[str]:
-    """What to scan: --example, or the --snapshot/ARGUS_SNAPSHOT/settings paths; nothing is a usage error, so a
-    forgotten input never scans the demo and reports on it."""
-    if getattr(args, "example", False):
-        if args.snapshot and args.setting_sources.get("snapshot") == "flag":
-            raise UserError("--example scans the bundled example estate; drop --snapshot (or --example)")
-        return [resources.display(p) for p in resources.example_snapshot()]
-    if not args.snapshot:
-        raise UserError(NO_INPUT)
-    return args.snapshot
+def _add_selection_arguments(p) -> None:
+    group = p.add_argument_group("selection (default: every rule of the policy)")
+    group.add_argument("--rule", action="extend", nargs="+", type=_ids, metavar="ID",
+                       help="run only these rules: ids or globs (AMX-PP-*), any case; repeatable")
+    group.add_argument("--skip-rule", action="extend", nargs="+", type=_ids, metavar="ID",
+                       help="do not run these rules: ids or globs, any case; repeatable")
+    group.add_argument("--severity", action="extend", nargs="+", type=_severities, metavar="LEVEL",
+                       help=f"run only rules of these severities ({', '.join(SEVERITIES)}; after the policy's "
+                            "severity overrides); repeatable. --fail-on still decides which failures fail the run")
 
 
-def _outputs(args) -> list[tuple[str, str | None]]:
-    return outputspec.pairs(args)  # each --output belongs to the --format right before it
+def _ids(value: str) -> list[str]:
+    ids = [v.strip() for v in value.split(",") if v.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError(f"expected a rule id or glob, got {value!r}")
+    return ids
 
 
-def load_inputs(args, only=None, check=None, project=False, digest=True, positions=True):
-    """Policy, session and snapshot for scan-like commands; raises UserError/DiagnosticError on bad input.
-    `only`: rule ids to keep (see session.prepare); explain passes the one rule it explains. `check()` runs
-    once the settings are known and before rules are compiled or a snapshot is read or collected.
-    `project`: rows keep only what the selected rules can read (argus.reads); `digest`: hash the files;
-    `positions`: count lines for SARIF locations while loading."""
-    settings.resolve_early(args)
-    policy_file = args.policies or default_policies_file()
-    try:
-        policy = load_policy(policy_file, args.policy) if policy_file else None
-    except UserError as exc:  # a bad ARGUS_POLICIES/ARGUS_POLICY names the variable, as other settings do
-        raise settings.blame(args, exc, ("policy", "policies")) from None
-    if args.policy and not policy_file:
-        raise UserError(f"{settings.describe(args, 'policy')} given but no policies.yaml found; pass --policies FILE")
-    settings.resolve(args, policy.settings if policy else None, os.path.basename(policy_file or "policies.yaml"),
-                     file_dir=os.path.dirname(policy_file) if policy_file else None)
-    now = clock.resolve(args)  # a bad --now or ARGUS_NOW stops here, before any rule or snapshot is read
-    if check is not None:
-        check()
-    args.file_waivers = waivers.from_policy(policy)  # the file's top-level waivers, whichever rules run
-    if (args.rules and args.setting_sources.get("rules") == "flag" and not args.policy and policy is not None
-            and policy.name == _default_name(policy)):
-        # explicit --rules flag without --policy: the user's own rules, not the default policy's selection
-        # (rules from ARGUS_RULES or settings.rules run under the policy, with its include list and parameters)
-        policy = None
-    paths = None if getattr(args, "live", False) else snapshot_paths(args)  # no input: fail before compiling
-    rule_paths = args.rules or (policy.rules if policy else [resources.display(resources.rules_dir())])
-    session = prepare(rule_paths, policy, parse_param_flags(args.param), only=only,
-                      param_origins=getattr(args, "param_origins", None), narrow=selection.narrower(args))
-    session.now = now
-    reads = None
-    if project:
-        from .reads import for_scan
-        reads = for_scan(args, session)
-    if getattr(args, "live", False):
-        return policy, session, _collect_live(args, session, reads)
-    return policy, session, snapshot.load(paths, reads, digest, positions)
+def _severities(value: str) -> list[str]:
+    levels = [v.strip().casefold() for v in value.split(",") if v.strip()]
+    for level in levels or [value]:
+        if level not in SEVERITIES:
+            raise argparse.ArgumentTypeError(f"unknown severity {level!r}: expected one of {', '.join(SEVERITIES)}")
+    return levels
 
 
-def snapshot_diagnostics(snap) -> list[Diagnostic]:
-    out = []
-    if not any(snap.tables.values()):
-        # an export of the wrong scope (or a query that matched nothing) must not look like a clean estate
-        out.append(Diagnostic("W510", None, "snapshot: no rows in any table; every rule is skipped or not evaluated, "
-                                            "so nothing was checked (is the export's subscription or query right?)"))
-    if not snap.duplicates:
-        return out
-    table, rid, source = snap.duplicates[0]
-    n = len(snap.duplicates)
-    return out + [Diagnostic("W507", None, f"snapshot: {n} row{'s' * (n != 1)} {'repeat' if n != 1 else 'repeats'} an id already loaded (first: {rid} "
-                                     f"in {source}, table {table}); each resource is evaluated once, from the first file that has it")]
+def _add_what_if_arguments(p) -> None:
+    p.add_argument("--what-if", action="append", metavar="FILE",
+                   help="a deployment's what-if result (az deployment group what-if --no-pretty-print; repeatable): "
+                        "scan the estate as the deployment would leave it, compared with the estate now "
+                        "(findings it introduces are new, those it resolves absent)")
+    p.add_argument("--what-if-potential", action="store_true",
+                   help="with --what-if: apply the potential changes too (by default they are only reported)")
 
 
-def _default_name(policy) -> str | None:
-    data = policy.located.data if policy.located is not None else {}
-    return data.get("default_policy") or (next(iter(data.get("policies", {})), None) if len(data.get("policies", {})) == 1 else None)
+def setting_flags(args) -> dict:
+    """The settings flags this command has, as given (unset: None/False/[]): the input of argus.settings."""
+    return {s.dest: getattr(args, s.dest) for s in settings.SETTINGS if hasattr(args, s.dest)}
 
 
-def _collect_live(args, session, reads=None):
-    """Collect what the selected rules read (argus.pushdown.types_read), then load it."""
-    from .collect import collect_snapshot
-    from .collectcmd import source
-    from .pushdown import types_read
-    if args.snapshot or args.example:
-        raise UserError(f"--live collects its own snapshot; drop {'--example' if args.example else '--snapshot'} "
-                        "(or scan the file without --live)")
-    if not (args.subscription or args.management_group):
-        raise UserError("--live needs --subscription ID or --management-group ID")
-    types = types_read(session.plan, session.rules)
-    if args.save_snapshot:
-        collect_snapshot(source(args), args.save_snapshot, types)
-        return snapshot.load([args.save_snapshot], reads)
-    with tempfile.TemporaryDirectory(prefix="argus-live-") as tmp:
-        path = os.path.join(tmp, "snapshot.json")
-        collect_snapshot(source(args), path, types)
-        return snapshot.load([path], reads)
+def inputs(args, live: LiveScope | None = None) -> tuple[ScanInputs, settings.Resolved]:
+    """The rules, policy, parameters, snapshot and instant a scan-like command (scan, explain) was asked for,
+    with its resolved settings; the policies file is read here, as its settings are needed to resolve them."""
+    policy, resolved = scan_pipeline.load_settings(setting_flags(args), tuple(args.param or ()))
+    now, origin = clock.resolve(args.now)  # a bad --now or ARGUS_NOW stops here, before any rule or snapshot is read
+    return ScanInputs(policy, resolved.get("policy"), tuple(resolved.get("rules") or ()),
+                      resolved.sources.get("rules") == "flag", resolved.params, resolved.param_origins,
+                      tuple(resolved.get("snapshot") or ()), resolved.sources.get("snapshot") == "flag",
+                      bool(args.example), live, now, origin), resolved
+
+
+def output_pairs(args) -> list[tuple[str, str | None]]:
+    """(format, file or None for stdout): each --output belongs to the --format right before it."""
+    return outputspec.pairs(getattr(args, ORDER, None))
+
+
+def request(args) -> ScanRequest:
+    """The scan the flags ask for; usage errors (outputs, --live with SARIF, settings, the policy) raised here."""
+    pairs = tuple(output_pairs(args))
+    if args.live and not args.save_snapshot and any(fmt == "sarif" for fmt, _ in pairs):
+        raise UserError("--live with --format sarif needs --save-snapshot FILE: SARIF results point at rows of "
+                        "the snapshot file, so it has to outlive the scan")
+    live = None
+    if args.live:
+        from .collectcmd import source
+        live = LiveScope(source(args), args.save_snapshot)
+    given, resolved = inputs(args, live)
+    # each flag holds one list per use (`--rule A,B --rule C`): flattened, first mention kept
+    chosen = Selection(*(tuple(dict.fromkeys(v for group in getattr(args, dest) or [] for v in group))
+                         for dest in ("rule", "skip_rule", "severity")))
+    return ScanRequest(given, resolved, pairs, chosen, resolved["fail_on"], resolved["fail_on_new"],
+                       resolved["fail_on_not_evaluated"], resolved["include_passed"], resolved["waivers"],
+                       resolved["baseline"], resolved["history"], tuple(args.what_if or ()),
+                       bool(args.what_if_potential), bool(args.verbose))
 
 
 def exit_code(doc: dict, fail_on: str, new_only: bool = False, not_evaluated: bool = False) -> int:
@@ -188,103 +171,42 @@ def run(args) -> int:
     # the collector stays off for the whole scan: its passes would walk the snapshot's millions of containers
     # (after loading and again while the report is built), and a scan makes no cycles worth collecting
     with gcpause.paused():
-        return _run(args)
+        return _run(request(args))
 
 
-def _run(args) -> int:
-    pairs = _outputs(args)
-    if getattr(args, "live", False) and not args.save_snapshot and any(fmt == "sarif" for fmt, _ in pairs):
-        raise UserError("--live with --format sarif needs --save-snapshot FILE: SARIF results point at rows of "
-                        "the snapshot file, so it has to outlive the scan")
-    started, t0 = report.now_iso(), time.perf_counter()
-    policy, session, snap = load_inputs(args, check=lambda: _check_destinations(args, pairs), project=True,
-                                        digest=_shows_digest(args, pairs),
-                                        positions=any(fmt in ("sarif", "github", "azuredevops") for fmt, _ in pairs))
-    gcpause.keep(snap)  # freed with the process (argus.gcpause.leave), not row by row
-    _check_fail_on_new(args)
-    file_waivers = list(getattr(args, "file_waivers", []))  # bad waivers or baseline fail before the scan runs
-    listed = file_waivers + (waivers.load_file(args.waivers) if args.waivers else [])
-    previous = baseline.load(args.baseline) if args.baseline else None
-    overlay = whatif_scan.prepare(args, snap)  # a what-if that cannot be scanned stops here, before any output
-    scanned = snap if overlay is None else overlay.after  # with --what-if: the estate after the deployment
-    diagnostics = session.diagnostics + snapshot_diagnostics(snap)
-    if not any(fmt == "text" and out is None for fmt, out in pairs):  # text output lists them itself
-        for d in diagnostics:
-            print(d.render(session.sources), file=sys.stderr)
-    findings = session.evaluate(scanned)
-    doc = report.build(
-        findings=findings, rules=[session.infos[r.node.id] for r in session.rules], rule_files=session.rule_files,
-        snapshot=scanned, parameters=session.params, diagnostics=diagnostics,
-        policy=policy.name if policy else None, started_at=started, finished_at=report.now_iso(),
-        duration_ms=(time.perf_counter() - t0) * 1000)
-    doc["run"]["settings"] = dict(getattr(args, "setting_sources", {}))
-    doc["run"]["now"] = clock.iso(session.now)  # what now() read: `--now` with it reproduces this run
-    doc["run"]["selection"] = selection.header(args, session)
-    # ---- post-processing (waivers, baselines), then every output, then history ----
-    if listed:
-        known = {r.id for r in session.plan.program.rules}
-        if policy is None:  # --rules without a policy: the file's waivers may be for rules not run now
-            known |= {w.rule for w in file_waivers}
-        waivers.apply(doc, listed, today=(session.now or datetime.now(timezone.utc)).date(), known_rule_ids=known)
-    if previous is not None:
-        baseline.apply(doc, previous)
-    if overlay is not None:  # the same rules on the estate before the deployment are the baseline
-        whatif_scan.compare(doc, session.evaluate(snap), overlay, started)
-    _write_outputs(args, pairs, doc)
+def _run(req: ScanRequest) -> int:
+    result = scan_pipeline.run(req)
+    pairs, doc = list(req.outputs), result.doc
+    _write_outputs(req, pairs, doc)
     _say_errored(pairs, doc)
     from .cicommands import append_job_summary  # rich (through textout) only once a scan has a report
     append_job_summary(pairs, doc)
-    if args.history:  # only a scan whose outputs all exist is recorded: a retried run must not count twice
-        _append_history(args.history, pairs, doc)
+    if result.history:  # only a scan whose outputs all exist is recorded: a retried run must not count twice
+        _append_history(result.history, pairs, doc)
     _say_summary(pairs, doc)
-    return exit_code(doc, args.fail_on, new_only=args.fail_on_new, not_evaluated=args.fail_on_not_evaluated)
+    return exit_code(doc, req.fail_on, new_only=result.fail_on_new, not_evaluated=req.fail_on_not_evaluated)
 
 
-def _shows_digest(args, pairs) -> bool:
-    """Whether an output of this run holds the snapshot files' sha256 (the JSON report, SARIF artifacts, the
-    history's run header); the other formats do not, so hashing the files is skipped for them."""
-    return bool(args.history) or any(fmt in ("json", "sarif") for fmt, _ in pairs)
-
-
-def _check_fail_on_new(args) -> None:
-    """--fail-on-new needs a baseline; from the environment or the policies file it may precede the first one."""
-    if not args.fail_on_new or args.baseline or getattr(args, "what_if", None):
-        return
-    if args.setting_sources.get("fail_on_new") == "flag":
-        raise UserError("--fail-on-new needs --baseline PREVIOUS (an earlier JSON or SARIF output)")
-    print(f"argus: note: {settings.describe(args, 'fail_on_new')} asks to fail only on new findings, but there is "
-          "no baseline to compare with (a first run?): every failing finding at or above --fail-on counts",
-          file=sys.stderr)
-    args.fail_on_new = False
-
-
-def _check_destinations(args, pairs) -> None:
-    label = settings.describe(args, "history")
-    if args.history and "=" not in label:  # ARGUS_HISTORY=path names the path already
-        label = f"{label} {args.history}"
-    outputspec.check_destinations(pairs, args.history, label)
-
-
-def _write_outputs(args, pairs, doc) -> None:
+def _write_outputs(req: ScanRequest, pairs, doc) -> None:
     """Render every format first, so a format that cannot be rendered leaves no output at all; then every
     file or none (atomic_write_all); stdout last, so a report on the terminal means the files are there."""
     rendered = []
     for fmt, out in pairs:
-        rendered.append((out, formats.render(fmt, doc, **_format_options(args, fmt, out))))
+        rendered.append((out, formats.render(fmt, doc, **_format_options(req, fmt, out))))
     atomic_write_all([(out, text) for out, text in rendered if out is not None])
     for out, text in rendered:
         if out is None:
             sys.stdout.write(text)
 
 
-def _format_options(args, fmt: str, out: str | None) -> dict:
+def _format_options(req: ScanRequest, fmt: str, out: str | None) -> dict:
     if fmt == "text":  # drawn for the terminal on stdout; a file gets plain text at the default width
         from .textout import terminal
         looks = terminal(sys.stdout) if out is None else {"color": None}
-        return {**looks, "verbose": args.verbose}
+        return {**looks, "verbose": req.verbose}
     if fmt == "sarif":
         from .locate import find_repo_root
-        return {"include_passed": args.include_passed, "repo_root": find_repo_root()}
+        return {"include_passed": req.include_passed, "repo_root": find_repo_root()}
     return {}
 
 

@@ -1,64 +1,37 @@
 """`scan --rule`, `--skip-rule` and `--severity`: which of the policy's rules run and are reported.
 
-In: the parsed flags (rule ids or globs, matched ignoring case like a policy's include list; severities by
-name, any case; each flag repeatable and taking several values, also comma-separated) and, from
-session.prepare, the ids of every loaded rule and the rules the policy selected with their effective
-severities. Out: the rules to run (so rules left out need no parameter values and cost nothing), and
-`header(args, session)`, the run header's `selection` (what was asked, how many rules of how many ran).
-A --rule or --skip-rule naming no loaded rule, or a --rule naming only rules the policy does not run, is a
-usage error (exit 2), as is an unknown severity (refused while parsing).
+In: a `Selection` (the scan command turns the flags into it: rule ids or globs, matched ignoring case like a
+policy's include list; severities by name; each flag repeatable and taking several values, also
+comma-separated; an unknown severity is refused while parsing) and, from session.prepare, the ids of every
+loaded rule and the rules the policy selected with their effective severities. Out: the rules to run (so rules
+left out need no parameter values and cost nothing), and `header(selection, session)`, the run header's
+`selection` (what was asked, how many rules of how many ran). A --rule or --skip-rule naming no loaded rule, or
+a --rule naming only rules the policy does not run, is a usage error (exit 2).
 """
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import sys
+from dataclasses import dataclass
 
 from .diagnostics import did_you_mean
 from .errors import UserError
-from .model import SEVERITIES, SEVERITY_RANK
+from .model import SEVERITY_RANK
 
 
-def add_arguments(p) -> None:
-    group = p.add_argument_group("selection (default: every rule of the policy)")
-    group.add_argument("--rule", action="extend", nargs="+", type=_ids, metavar="ID",
-                       help="run only these rules: ids or globs (AMX-PP-*), any case; repeatable")
-    group.add_argument("--skip-rule", action="extend", nargs="+", type=_ids, metavar="ID",
-                       help="do not run these rules: ids or globs, any case; repeatable")
-    group.add_argument("--severity", action="extend", nargs="+", type=_severities, metavar="LEVEL",
-                       help=f"run only rules of these severities ({', '.join(SEVERITIES)}; after the policy's "
-                            "severity overrides); repeatable. --fail-on still decides which failures fail the run")
+@dataclass(frozen=True)
+class Selection:
+    """What --rule, --skip-rule and --severity asked for, flattened, without repeats (severities folded)."""
+    rules: tuple[str, ...] = ()
+    skip_rules: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
 
 
-def _ids(value: str) -> list[str]:
-    ids = [v.strip() for v in value.split(",") if v.strip()]
-    if not ids:
-        raise argparse.ArgumentTypeError(f"expected a rule id or glob, got {value!r}")
-    return ids
-
-
-def _severities(value: str) -> list[str]:
-    levels = [v.strip().casefold() for v in value.split(",") if v.strip()]
-    for level in levels or [value]:
-        if level not in SEVERITIES:
-            raise argparse.ArgumentTypeError(f"unknown severity {level!r}: expected one of {', '.join(SEVERITIES)}")
-    return levels
-
-
-def _flat(values) -> list[str]:
-    return list(dict.fromkeys(v for group in values or [] for v in group))
-
-
-def asked(args) -> tuple[list[str], list[str], list[str]]:
-    """The --rule, --skip-rule and --severity values, flattened, without repeats."""
-    return (_flat(getattr(args, "rule", None)), _flat(getattr(args, "skip_rule", None)),
-            _flat(getattr(args, "severity", None)))
-
-
-def narrower(args):
-    """None without selection flags; else the function session.prepare calls to keep the selected rules."""
-    wanted, skipped, severities = asked(args)
+def narrower(selection: Selection, fail_on: str | None = None):
+    """None without selection flags; else the function session.prepare calls to keep the selected rules.
+    ``fail_on``: the run's --fail-on, for the note that no selected rule can fail the run."""
+    wanted, skipped, severities = selection.rules, selection.skip_rules, selection.severities
     if not (wanted or skipped or severities):
         return None
 
@@ -71,8 +44,7 @@ def narrower(args):
         kept_ids -= _expand("--skip-rule", skipped, all_ids, None)
         kept = [(cr, info) for cr, info in rules if info.id in kept_ids
                 and (not severities or info.severity in severities)]
-        args.selection_counts = (len(kept), len(rules))
-        _note_fail_on(args, severities)
+        _note_fail_on(fail_on, severities)
         return [cr for cr, _ in kept]
 
     return narrow
@@ -98,9 +70,8 @@ def _expand(flag: str, patterns: list[str], all_ids: list[str], policy_ids: list
     return out
 
 
-def _note_fail_on(args, severities: list[str]) -> None:
+def _note_fail_on(fail_on: str | None, severities) -> None:
     """--severity selects what runs, --fail-on what fails the run: say so when no selected rule can fail it."""
-    fail_on = getattr(args, "fail_on", None)
     if not severities or fail_on in (None, "never"):
         return
     if max(SEVERITY_RANK[s] for s in severities) < SEVERITY_RANK[fail_on]:
@@ -108,9 +79,8 @@ def _note_fail_on(args, severities: list[str]) -> None:
               "their failures are reported but cannot fail the run", file=sys.stderr)
 
 
-def header(args, session) -> dict:
+def header(selection: Selection, session) -> dict:
     """The run header's `selection`: the flags as given and how many rules ran of how many the policy has."""
-    wanted, skipped, severities = asked(args)
-    selected, available = getattr(args, "selection_counts", (len(session.rules), len(session.rules)))
-    return {"rules": wanted, "skip_rules": skipped, "severities": severities, "selected": selected,
-            "available": available}
+    available = len(session.rules) if session.available is None else session.available
+    return {"rules": list(selection.rules), "skip_rules": list(selection.skip_rules),
+            "severities": list(selection.severities), "selected": len(session.rules), "available": available}

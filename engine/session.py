@@ -1,9 +1,11 @@
-"""Session: what `scan`, `test` and `explain` share between reading rules and evaluating them.
+"""Session: the one way from rule text to findings (parse -> check -> compile -> evaluate), used by `scan`,
+`test`, `explain`, the benchmark and the tests.
 
-In: rule paths, an optional Policy, `--param` values. Out: a Session holding the compiled plan, the rules the
-policy selects (with severity overrides applied), resolved parameter values, warnings and the instant the
-command fixed for now() (`now`, argus.clock); or a DiagnosticError carrying every error (syntax, semantics,
-unknown rule ids or parameters, missing values).
+In: rule paths (`prepare`) or rule text held in memory (`from_text`), an optional Policy, parameter values and
+the instant the command fixed for now() (argus.clock). Out: a Session holding the compiled plan, the rules the
+policy selects (with severity overrides applied), resolved parameter values and warnings, whose `evaluate(snapshot)`
+gives the findings; `for_rules` the same plan running other rules with other parameters (a fixture case); or a
+DiagnosticError carrying every error (syntax, semantics, unknown rule ids or parameters, missing values).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from datetime import datetime
 
 from .compiler import CompiledRule, Plan, compile_program
 from .diagnostics import Diagnostic, DiagnosticError, did_you_mean, has_errors
-from .evaluator import evaluate, rule_info
-from .loader import load_rules
+from .evaluator import Context, evaluate, rule_info
+from .loader import load_rules, load_texts
 from .model import Finding, RuleInfo
 from .policies import Policy, convert, select_rules
 
@@ -28,9 +30,22 @@ class Session:
     diagnostics: list[Diagnostic]
     rule_files: list[str] = field(default_factory=list)
     now: datetime | None = None  # the scan's instant (argus.clock); None: the system clock at each evaluate()
+    available: int | None = None  # rules the policy selected before scan's --rule/--skip-rule/--severity
 
     def evaluate(self, snapshot, trace: list | None = None) -> list[Finding]:
         return evaluate(self.plan, self.rules, snapshot, self.params, self.infos, trace, self.now)
+
+    def context(self, snapshot) -> Context:
+        """The evaluation context of one snapshot, for stepping through a rule's clauses (`explain`)."""
+        return Context(self.plan, snapshot, self.params, self.now)
+
+    def for_rules(self, rule_ids, params: dict, now: datetime | None = None) -> Session:
+        """The same compiled plan running the rules ``rule_ids`` (exact ids, any rule of the plan, selected or
+        not, without a policy's severities) with ``params`` (already validated), at ``now``: a fixture case."""
+        wanted = set(rule_ids)
+        rules = [cr for cr in self.plan.rules if cr.node.id in wanted]
+        return Session(self.plan, rules, {cr.node.id: rule_info(cr.node) for cr in rules}, dict(params), [],
+                       self.rule_files, now)
 
     @property
     def sources(self) -> dict[str, str]:
@@ -49,12 +64,25 @@ def parse_param_flags(flags: list[str]) -> dict[str, str]:
 
 
 def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dict | None = None,
-            only=None, param_origins: dict | None = None, narrow=None) -> Session:
+            only=None, param_origins: dict | None = None, narrow=None, now: datetime | None = None) -> Session:
     """`only` (rule ids, any case): keep just these of the selected rules, so only they need parameter values
     (`explain` and `test` evaluate one or a few rules); ids not selected are left for the caller to report.
     `param_origins`: for values of `cli_params` that came from elsewhere (an ARGUS_PARAM_* variable), where.
     `narrow(all rule ids, [(compiled rule, RuleInfo)])`: scan's --rule/--skip-rule/--severity (argus.selection)."""
     program, diags = load_rules(rule_paths)
+    return _build(program, diags, policy, cli_params, only, param_origins, narrow, now)
+
+
+def from_text(text: str, path: str = "rules.argus", params: dict | None = None, only=None,
+              now: datetime | None = None) -> Session:
+    """The session of rule text held in memory as one file named ``path``, every rule selected (``only``: as
+    for `prepare`), with ``params`` (name -> value, converted to the declared types)."""
+    program, diags = load_texts([(path, text)])
+    return _build(program, diags, None, params, only, None, None, now)
+
+
+def _build(program, diags: list[Diagnostic], policy: Policy | None, cli_params: dict | None, only,
+           param_origins: dict | None, narrow, now: datetime | None) -> Session:
     sources = program.sources
     if has_errors(diags):
         raise DiagnosticError(diags, sources)
@@ -73,6 +101,7 @@ def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dic
     for cr in rules:
         sev = overrides.get(cr.node.id.casefold())
         infos[cr.node.id] = rule_info(cr.node, {cr.node.id: sev} if sev else None)
+    available = len(rules)
     if narrow is not None and not has_errors(diags):  # before parameters: a rule left out needs no value
         rules = narrow(ids, [(cr, infos[cr.node.id]) for cr in rules])
         infos = {cr.node.id: infos[cr.node.id] for cr in rules}
@@ -81,7 +110,8 @@ def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dic
     if has_errors(diags):
         raise DiagnosticError(diags, sources)
     files = [f.path for f in program.files]
-    return Session(plan, rules, infos, params, [d for d in diags if d.severity == "warning"], files)
+    return Session(plan, rules, infos, params, [d for d in diags if d.severity == "warning"], files, now,
+                   available)
 
 
 def _resolve_params(plan: Plan, rules, policy: Policy | None, cli: dict, origins: dict) -> tuple[dict, list[Diagnostic]]:

@@ -26,7 +26,6 @@ from . import clock
 from . import fixtures as fx
 from . import fixturejunit, fixturesnap
 from .errors import UserError, atomic_write
-from .evaluator import rule_info
 from .explain import display_path
 from .loader import RULE_SUFFIX
 from .policies import default_rule_paths
@@ -117,11 +116,7 @@ class Runner:
 
     def case_session(self, pack: str, case: fx.Case) -> Session:
         """The pack's plan with only the case's rules selected and the case's (already validated) parameters."""
-        base = self.pack(pack)
-        wanted = set(case.rules)
-        rules = [cr for cr in base.plan.rules if cr.node.id in wanted]
-        return Session(base.plan, rules, {cr.node.id: rule_info(cr.node) for cr in rules}, dict(case.params), [],
-                       base.rule_files, case.now or self.now)
+        return self.pack(pack).for_rules(case.rules, case.params, case.now or self.now)
 
     def run_case(self, pack: str, case: fx.Case) -> None:
         started = time.perf_counter()
@@ -248,7 +243,7 @@ def run(args) -> int:
     fixtures = find_fixtures(paths)
     if not fixtures:
         raise UserError(f"no fixture files found under {', '.join(paths)}")
-    runner = Runner(verbose=args.verbose, coverage=args.coverage, now=clock.resolve(args))
+    runner = Runner(verbose=args.verbose, coverage=args.coverage, now=clock.resolve(args.now)[0])
     runner.out = _text_stream(args)
     for pack, fixture in runner.load(fixtures):
         runner.run_file(pack, fixture)

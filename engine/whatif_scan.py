@@ -1,12 +1,13 @@
 """`argus scan --what-if FILE`: the estate as a deployment would leave it, compared with the estate now.
 
-In: the scan's arguments, its snapshot and, once the rules ran on both, the findings before the deployment and
-the report document after it. Out: `prepare` reads every what-if file (a refused one stops the scan before any
-rule runs or any output is written) and builds the overlay (argus.whatif); `compare` annotates the document
-with the baseline machinery of argus.baseline, the scan before being the baseline: findings the deployment
-introduces are `new` (or `updated`, a warning that becomes a failure), those it resolves are `absent`, the rest
-`unchanged`; it adds `run.what_if` (the files, what was applied, what could not be predicted or applied, the
-subscriptions the snapshot did not cover, and the counts of argus.whatif_report.classify).
+In: the what-if files and flags of the scan (with its resolved settings), its snapshot and, once the rules ran on
+both, the findings before the deployment and the report document after it. Out: `prepare` reads every what-if file
+(a refused one stops the scan before any rule runs or any output is written) and builds the overlay
+(argus.whatif); `compare` annotates the document with the baseline machinery of argus.baseline, the scan before
+being the baseline: findings the deployment introduces are `new` (or `updated`, a warning that becomes a failure),
+those it resolves are `absent`, the rest `unchanged`; it adds `run.what_if` (the files, what was applied, what
+could not be predicted or applied, the subscriptions the snapshot did not cover, and the counts of
+argus.whatif_report.classify).
 """
 
 from __future__ import annotations
@@ -19,41 +20,33 @@ from .errors import UserError
 BEFORE = "the snapshot before the deployment"
 
 
-def add_arguments(p) -> None:
-    p.add_argument("--what-if", action="append", metavar="FILE",
-                   help="a deployment's what-if result (az deployment group what-if --no-pretty-print; repeatable): "
-                        "scan the estate as the deployment would leave it, compared with the estate now "
-                        "(findings it introduces are new, those it resolves absent)")
-    p.add_argument("--what-if-potential", action="store_true",
-                   help="with --what-if: apply the potential changes too (by default they are only reported)")
-
-
-def prepare(args, snap):
-    """The overlay for --what-if (None without it); UserError for a what-if that cannot be scanned."""
-    paths = getattr(args, "what_if", None)
+def prepare(paths, potential: bool, snap, *, baseline_file: str | None, history: str | None, resolved):
+    """(the overlay for --what-if, None without it; the history to append the scan to, None for none).
+    ``resolved``: the scan's settings.Resolved, naming where --baseline and --history came from. UserError for
+    a what-if that cannot be scanned."""
     if not paths:
-        if getattr(args, "what_if_potential", False):
+        if potential:
             raise UserError("--what-if-potential needs --what-if FILE")
-        return None
-    if args.baseline:
+        return None, history
+    if baseline_file:
         raise UserError(f"--what-if compares the estate after the deployment with the estate now; drop "
-                        f"{settings.describe(args, 'baseline')} (the two comparisons cannot both be made)")
-    _no_history(args)
+                        f"{settings.describe(resolved, 'baseline')} (the two comparisons cannot both be made)")
+    history = _no_history(history, resolved)
     files = [whatif_load.load(path) for path in paths]
-    return whatif.build(snap, files, apply_potential=args.what_if_potential)
+    return whatif.build(snap, files, apply_potential=potential), history
 
 
-def _no_history(args) -> None:
+def _no_history(history: str | None, resolved) -> str | None:
     """A what-if scan is a prediction, not the estate: recording it would put a state Azure never had into the
     trend. Refused when asked for on the command line; a history set for every scan (environment, policies
     file) is skipped with a note, so a pull-request check can share the settings of the scheduled scan."""
-    if not args.history:
-        return
-    if args.setting_sources.get("history") == "flag":
+    if not history:
+        return history
+    if resolved.sources.get("history") == "flag":
         raise UserError("--history records scans of the estate; a --what-if scan is a prediction: drop --history")
-    print(f"argus: note: {settings.describe(args, 'history')} is not appended to: a --what-if scan is a prediction, "
+    print(f"argus: note: {settings.describe(resolved, 'history')} is not appended to: a --what-if scan is a prediction, "
           "not the estate", file=sys.stderr)
-    args.history = None
+    return None
 
 
 def compare(doc: dict, before: list, overlay, started_at: str) -> None:

@@ -1,9 +1,10 @@
 """Shared fixtures for the rule-language tests: evaluate rule text in memory, run the CLI in-process.
 
-`compile_rules(text)` -> (plan, warnings) and `make_snapshot(document)` -> Snapshot are the two halves of
-`run_rules(text, tables, params)`, which parses, checks and compiles `text` as one file `rules.argus`, evaluates it
-against `tables` (any accepted snapshot document) and returns the findings as report dicts. `argus(*argv)`
-calls `argus.cli.main` and returns (exit code, stdout, stderr).
+`session_of(text, path, params)` -> argus.session.Session (rule text parsed, checked and compiled as one file
+`rules.argus` through the one pipeline scan and test use; a rule error raises DiagnosticError, so a typo in a case
+fails loudly) and `make_snapshot(document)` -> Snapshot are the two halves of `run_rules(text, tables, params)`, which
+evaluates `text` against `tables` (any accepted snapshot document) and returns the findings as report dicts.
+`argus(*argv)` calls `argus.cli.main` and returns (exit code, stdout, stderr).
 """
 
 from __future__ import annotations
@@ -12,23 +13,18 @@ import pytest
 
 from argus import cli
 from argus import snapshot as snapshot_mod
-from argus.checker import check
+from argus.session import Session, from_text
 
 # the ARG stand-in's fixtures (standin_token, clock) for the collector tests
 pytest_plugins = ("argstandin",)
-from argus.compiler import compile_program
-from argus.diagnostics import has_errors
-from argus.evaluator import evaluate, rule_info
-from argus.parser import parse_file
 
 
-def compile_text(text: str, path: str = "rules.argus"):
-    """(plan, diagnostics) for rule text; asserts there is no error so a typo in a case fails loudly."""
-    rule_file, diags = parse_file(path, text)
-    program, semantic = check([rule_file])
-    diags = diags + semantic
-    assert not has_errors(diags), "\n".join(d.render(program.sources) for d in diags)
-    return compile_program(program), diags
+def session_of(text: str, path: str = "rules.argus", params: dict | None = None, now=None) -> Session:
+    """Every rule of ``text`` with ``params`` as given, as `argus test` runs a fixture case: the values are not
+    checked against the declarations, so a case can leave a parameter without a value and see what the
+    evaluator makes of it."""
+    compiled = from_text(text, path, only=())
+    return compiled.for_rules([cr.node.id for cr in compiled.plan.rules], params or {}, now)
 
 
 def snapshot_of(document, name: str = "snapshot.json"):
@@ -38,8 +34,8 @@ def snapshot_of(document, name: str = "snapshot.json"):
 
 
 @pytest.fixture
-def compile_rules():
-    return compile_text
+def rule_session():
+    return session_of
 
 
 @pytest.fixture
@@ -50,10 +46,7 @@ def make_snapshot():
 @pytest.fixture
 def run_rules():
     def run(text: str, tables, params: dict | None = None) -> list[dict]:
-        plan, _ = compile_text(text)
-        infos = {r.node.id: rule_info(r.node) for r in plan.rules}
-        findings = evaluate(plan, plan.rules, snapshot_of(tables), params or {}, infos)
-        return [f.to_dict() for f in findings]
+        return [f.to_dict() for f in session_of(text, params=params).evaluate(snapshot_of(tables))]
     return run
 
 

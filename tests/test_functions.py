@@ -15,13 +15,12 @@ import pytest
 import yaml
 
 from argus.checker import check
-from argus.evaluator import Context
 from argus.fn_time import parse_instant
 from argus.operators import json_eq
 from argus.parser import parse_file
 from argus.values import EvalError, Missing
 
-from conftest import compile_text, snapshot_of
+from conftest import session_of, snapshot_of
 
 TABLE = yaml.safe_load((Path(__file__).resolve().parent / "cases" / "functions.yaml").read_text(encoding="utf-8"))
 OUTCOMES = ("value", "missing", "error")
@@ -30,11 +29,12 @@ OUTCOMES = ("value", "missing", "error")
 def evaluate(expr: str, row: dict, now: str):
     """The value of `expr` with `r` bound to `row` (a resources row), or the EvalError it raised."""
     # a table of the case's own (ARG tables would have the checker refuse columns such as `r.n`)
-    plan, _ = compile_text(f'rule T-1 "t" {{\n  severity low\n  for r in table("rows")\n  let v = {expr}\n  require exists(v)\n}}\n')
+    session = session_of(f'rule T-1 "t" {{\n  severity low\n  for r in table("rows")\n  let v = {expr}\n  require exists(v)\n}}\n',
+                         now=parse_instant(now))
     snap = snapshot_of({"rows": [dict({"id": "/r", "name": "r", "type": "t"}, **row)]})
-    cr = plan.rules[0]
+    cr = session.rules[0]
     frame = [None] * cr.nslots
-    frame[0] = Context(plan, snap, {}, parse_instant(now))
+    frame[0] = session.context(snap)
     frame[cr.var_slot] = snap.tables["rows"][0]
     try:
         return cr.steps[0].fn(frame)

@@ -41,7 +41,6 @@ from argus import fixtures as fx
 from argus import fixturesnap, facts_rows
 from argus.pushdown import types_read
 from argus.errors import UserError
-from argus.evaluator import rule_info
 from argus.session import Session, prepare
 from argus.snapshot import Snapshot
 from fuzz_support import FUZZ, PACK
@@ -126,23 +125,21 @@ def problems(session: Session, snap: Snapshot) -> frozenset:
 def fail_cases() -> tuple[FailCase, ...]:
     """Every (case, expected fail finding) of the pack's fixtures, with its snapshot and deletion targets."""
     pack = prepare([str(PACK)], None, {}, only=())
-    infos = {cr.node.id: rule_info(cr.node) for cr in pack.plan.rules}
     cache = fixturesnap.SnapshotCache()
     out = []
     for path in sorted(PACK.glob("fixtures/*/cases.yaml")):
         fixture, issues = fx.read(str(path), pack.plan)
         assert not issues, issues
         for case in fixture.cases:
-            rules = [cr for cr in pack.plan.rules if cr.node.id in set(case.rules)]
-            session = Session(pack.plan, rules, {cr.node.id: rule_info(cr.node) for cr in rules}, dict(case.params),
-                              [], pack.rule_files)
+            session = pack.for_rules(case.rules, case.params)
+            rules = session.rules
             snap = fixturesnap.case_snapshot(case, cache)
             types = types_read(pack.plan, rules)
             rows = [(table, row) for table, table_rows in snap.tables.items() for row in table_rows
                     if types is None or table == "appliance" or row.get("type") in types]
             targets = [(i, None) for i in range(len(rows))]
             targets += [(i, p) for i, (_, row) in enumerate(rows) for p in key_paths(row)]
-            whole = Session(pack.plan, list(pack.plan.rules), infos, dict(case.params), [], pack.rule_files)
+            whole = pack.for_rules([cr.node.id for cr in pack.plan.rules], case.params)
             base = problems(whole, snap)
             findings = session.evaluate(snap)
             for e in case.expect:

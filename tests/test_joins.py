@@ -138,21 +138,18 @@ def test_one_index_built_before_the_first_subject_is_reused_by_all(run_rules, vi
     assert all(len(rows) == 1 for rows in index.values())
 
 
-def test_rules_with_the_same_join_share_the_index(compile_rules, make_snapshot, visits, contexts):
-    plan, _ = compile_rules(JOIN + JOIN.replace(COMMON, "").replace("J-1", "J-2"))
-    infos = {r.node.id: evaluator.rule_info(r.node) for r in plan.rules}
-    found = evaluator.evaluate(plan, plan.rules, make_snapshot(estate()), {}, infos)
+def test_rules_with_the_same_join_share_the_index(rule_session, make_snapshot, visits, contexts):
+    found = rule_session(JOIN + JOIN.replace(COMMON, "").replace("J-1", "J-2")).evaluate(make_snapshot(estate()))
     assert len(found) == 2 * N_ACCOUNTS
     assert len(set(visits["indexes"])) == 1
     assert len(join_indexes(contexts[0])) == 1
 
 
-def test_each_snapshot_gets_its_own_index(compile_rules, make_snapshot, visits, contexts):
-    plan, _ = compile_rules(JOIN)
-    infos = {r.node.id: evaluator.rule_info(r.node) for r in plan.rules}
-    first = evaluator.evaluate(plan, plan.rules, make_snapshot(estate()), {}, infos)
+def test_each_snapshot_gets_its_own_index(rule_session, make_snapshot, visits, contexts):
+    session = rule_session(JOIN)
+    first = session.evaluate(make_snapshot(estate()))
     smaller = {"resources": [r for r in estate()["resources"] if r["name"] != "pe-001"]}
-    second = evaluator.evaluate(plan, plan.rules, make_snapshot(smaller), {}, infos)
+    second = session.evaluate(make_snapshot(smaller))
     assert (first[1].to_dict()["status"], second[1].to_dict()["status"]) == ("pass", "fail")
     one, two = (join_indexes(c) for c in contexts)
     assert len(one) == len(two) == 1 and one[0] is not two[0]
@@ -447,11 +444,11 @@ rule K-1 "x" {
 TYPE_INDEX = ("index", ("global", "resources"), ("path", ("type",)))
 
 
-def test_the_type_partition_is_the_index_a_type_join_would_build(make_snapshot, compile_rules, contexts):
+def test_the_type_partition_is_the_index_a_type_join_would_build(make_snapshot, rule_session, contexts):
     rows = [{"id": "/a", "type": "A"}, {"id": "/b", "type": "b"}, {"id": "/none"}, {"id": "/null", "type": None},
             {"id": "/t", "type": True}, {"id": "/one", "type": 1}, {"id": "/a2", "type": "a"}]
-    plan, _ = compile_rules('rule R "x" {\n  severity low\n  for r in resources\n  require true\n}\n')
-    evaluator.evaluate(plan, plan.rules, make_snapshot({"resources": rows}), {}, {"R": evaluator.rule_info(plan.rules[0].node)})
+    rule_session('rule R "x" {\n  severity low\n  for r in resources\n  require true\n}\n').evaluate(
+        make_snapshot({"resources": rows}))
     exact, folded = (contexts[0].memo[TYPE_INDEX + (fold,)] for fold in (False, True))
     for index in (exact, folded):
         assert {k: [r["id"] for r in v] for k, v in index.items()} == {

@@ -19,6 +19,7 @@ from argus import fixturesnap, reads, snapshot
 from argus.resources import rules_dir
 from argus.session import prepare
 from argus.testcmd import Runner, find_fixtures, pack_of
+from conftest import session_of
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACK = os.path.join(REPO, "rules", "azure-migrate")
@@ -126,17 +127,8 @@ def test_every_snapshot_shape_gives_the_same_findings(tmp_path, shape):
 
 
 def _reads(text: str) -> reads.Reads:
-    from argus.loader import load_rules
-    from argus.compiler import compile_program
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "r.argus")
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        program, diags = load_rules([path])
-        assert not [d for d in diags if d.severity == "error"], diags
-        plan = compile_program(program)
-        return reads.reads_of(plan, plan.rules)
+    session = session_of(text, "r.argus")
+    return reads.reads_of(session.plan, session.rules)
 
 
 RULE = 'rule T-1 "t" {{\n  severity low\n  {body}\n}}\n'

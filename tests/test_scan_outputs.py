@@ -193,3 +193,19 @@ def test_the_command_in_outputs_md_is_the_one_tested_above(argus, tmp_path, monk
     assert json.loads((tmp_path / "argus.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
     assert (tmp_path / "argus.xml").read_text(encoding="utf-8").startswith('<?xml version="1.0" encoding="UTF-8"?>')
     assert (tmp_path / "summary.md").read_text(encoding="utf-8").startswith("## argus: azure-migrate\n")
+
+
+def test_sarif_locates_rows_from_the_load_while_the_snapshot_lives(argus, tmp_path, monkeypatch):
+    """The scanned snapshot outlives the rendering of every output, so SARIF finds each result's row around the
+    anchors the projected load left (argus.rowanchors), never by reading a file again (argus.rowpos.RowIndex)."""
+    from argus import rowpos
+
+    def no_second_read(*args):
+        raise AssertionError("a snapshot file was read again to locate rows")
+    monkeypatch.setattr(rowpos, "RowIndex", no_second_read)
+    code, _, err = argus("scan", "--snapshot", ESTATE / "resources.json", "--format", "sarif",
+                         "--output", tmp_path / "argus.sarif")
+    assert (code, err) == (1, "argus scan: 27 findings: 4 fail, 3 warn, 7 not evaluated, 13 pass "
+                              f"(written to {tmp_path / 'argus.sarif'})\n")
+    results = json.loads((tmp_path / "argus.sarif").read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert results and all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 0 for r in results)

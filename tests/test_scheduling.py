@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from argus import outputspec
+from argus import scan
 from argus.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,7 +69,7 @@ def check_real_flags(argv: list[str]) -> None:
     except SystemExit as exc:  # argparse reports unknown flags and bad values by exiting 2
         pytest.fail(f"argus rejects {' '.join(argv)} (exit {exc.code})")
     if argv[0] == "scan":
-        pairs = outputspec.pairs(args)
+        pairs = scan.output_pairs(args)
         assert len(pairs) > 1 and all(out for _, out in pairs), argv
         for fmt, out in pairs:
             assert argv[argv.index(out) - 3:argv.index(out)] == ["--format", fmt, "--output"], argv

@@ -12,7 +12,6 @@ from argus import snapshot
 from argus.collectspec import COLLECTABLE, TYPES_BY_TABLE
 from argus.pushdown import types_read
 from argus.errors import UserError
-from argus.evaluator import evaluate, rule_info
 
 SUB = "/subscriptions/0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f"
 STORAGE, PE = "microsoft.storage/storageaccounts", "microsoft.network/privateendpoints"
@@ -106,12 +105,11 @@ CASES = [
 
 
 @pytest.mark.parametrize("files, text, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_reads_of_what_pushdown_left_out_are_not_evaluated(compile_rules, files, text, expected):
-    plan, _ = compile_rules(text)
+def test_reads_of_what_pushdown_left_out_are_not_evaluated(rule_session, files, text, expected):
     snap = snapshot.Snapshot()
     for name, doc in files:
         snapshot.add_document(snap, name, doc)
-    found = evaluate(plan, plan.rules, snap, {}, {r.node.id: rule_info(r.node) for r in plan.rules})
+    found = rule_session(text).evaluate(snap)
     assert [(f.status, f.message) for f in found] == expected
 
 
@@ -162,6 +160,6 @@ READS = [
 
 
 @pytest.mark.parametrize("text, expected", [c[1:] for c in READS], ids=[c[0] for c in READS])
-def test_types_read_by_the_rules(compile_rules, text, expected):
-    plan, _ = compile_rules(text)
-    assert types_read(plan, plan.rules) == expected
+def test_types_read_by_the_rules(rule_session, text, expected):
+    session = rule_session(text)
+    assert types_read(session.plan, session.rules) == expected

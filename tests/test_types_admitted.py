@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 
 from argus import pushdown
-from argus.compiler import compile_program
-from argus.loader import load_rules
 from argus.parser import parse_expr
 from argus.static import types_admitted
+from conftest import session_of
 
 SA, PE = "microsoft.storage/storageaccounts", "microsoft.network/privateendpoints"
 
@@ -47,12 +46,10 @@ def test_a_bound_name_type_is_not_the_row_field():
     (f'"{SA}" == type or type == "{PE}"', {SA, PE}),   # pushdown used to collect everything for an `or`
     (f'"{SA}" == type', {SA}),
 ])
-def test_pushdown_collects_exactly_the_admitted_types(tmp_path, pred, expected):
-    (tmp_path / "r.argus").write_text(f'rule P-1 "p" {{\n  severity low\n  for a in resources where {pred}\n'
-                                      f'  require a.name != ""\n}}\n', encoding="utf-8")
-    program, diags = load_rules([str(tmp_path / "r.argus")])
-    plan = compile_program(program)
-    assert pushdown.types_read(plan, plan.rules) == expected
+def test_pushdown_collects_exactly_the_admitted_types(pred, expected):
+    session = session_of(f'rule P-1 "p" {{\n  severity low\n  for a in resources where {pred}\n'
+                         f'  require a.name != ""\n}}\n')
+    assert pushdown.types_read(session.plan, session.rules) == expected
 
 
 def test_lint_reads_a_literal_first_filter_as_restricting(tmp_path, argus):

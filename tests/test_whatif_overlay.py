@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 from argus import whatif, whatif_load
-from argus.evaluator import evaluate, rule_info
-from conftest import compile_text, snapshot_of
+from conftest import session_of, snapshot_of
 
 SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"
 RG = f"{SUB}/resourceGroups/RG-Net"
@@ -38,9 +37,7 @@ def overlay(tmp_path, changes: list[dict], **top):
 
 
 def findings(text: str, snap) -> list[tuple[str, str, str]]:
-    plan, _ = compile_text(text)
-    infos = {r.node.id: rule_info(r.node) for r in plan.rules}
-    return [(f.subject.name, f.status, f.message) for f in evaluate(plan, plan.rules, snap, {}, infos)]
+    return [(f.subject.name, f.status, f.message) for f in session_of(text).evaluate(snap)]
 
 
 def test_a_created_resource_gets_its_arg_columns_and_points_at_its_change(tmp_path):
