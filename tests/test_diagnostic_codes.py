@@ -43,3 +43,15 @@ def test_each_code_has_one_title_and_the_docs_table_repeats_it():
     for code, title in CODES.items():
         assert rows[code].strip().startswith(title), (code, title, rows[code])
     assert len(set(CODES.values())) == len(CODES)  # no two codes share a meaning
+
+
+def test_a_long_source_line_is_shown_around_the_column():
+    """A minified JSON file is one line of megabytes: the caret line shows 100 characters either side."""
+    from argus.diagnostics import Diagnostic, at
+    line = "a" * 3000 + "XYZ" + "b" * 3000
+    rendered = Diagnostic("E100", at("big.json", 1, 3001, 3), "here").render({"big.json": line})
+    assert rendered == ("big.json:1:3001: E100: here\n"
+                        "  ..." + "a" * 100 + "XYZ" + "b" * 97 + "...\n"
+                        "  " + " " * 103 + "^~~")
+    short = Diagnostic("E100", at("small.json", 1, 3, 2), "here").render({"small.json": "abcdef"})
+    assert short == "small.json:1:3: E100: here\n  abcdef\n    ^~"
