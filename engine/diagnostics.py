@@ -40,6 +40,7 @@ CODES = {
     "E403": "invalid policy file",
     "E404": "unknown rule id",
     "E405": "invalid waivers file",
+    "E407": "invalid DNS answers file",
     "W500": "id compared case-sensitively",
     "W501": "unused let",
     "W502": "unused parameter",

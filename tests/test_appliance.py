@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 
 from argus import cli, dnsfacts
+from argus.diagnostics import DiagnosticError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "appliance"
@@ -254,25 +255,34 @@ def test_answers_file_selects_hosts(tmp_path, resolve, expected_hosts):
     assert list(dnsfacts.load_answers(path, resolve).answers) == expected_hosts
 
 
-@pytest.mark.parametrize("content, resolve, message", [
-    (ANSWERS, ["missing.blob.core.windows.net"], "{path}: no answer for missing.blob.core.windows.net (asked with --resolve)"),
-    ("a.example:\n  addresses: [10.0.0.1]\n", [], "{path}:2:3: answer for a.example has no 'cname_chain'"),
-    ("a.example:\n  addresses: [10.0.0.1]\n  cname_chain: []\n  ttl: 10\n", [], "{path}:4:3: answer for a.example has unknown key 'ttl'"),
-    ("a.example:\n  addresses: [10.0.0.300]\n  cname_chain: []\n", [], "{path}:2:15: '10.0.0.300' in a.example addresses is not an IP address"),
-    ("a.example:\n  addresses: 10.0.0.1\n  cname_chain: []\n", [], "{path}:2:14: a.example addresses must be a list"),
-    ("a.example:\n  addresses: [10.0.0.1\n  cname_chain: []\n", [], "{path}:3:14: DNS answers are not valid YAML/JSON: expected ',' or ']', but got ':'"),
-    ("a.example:\n  addresses: []\n  cname_chain: []\n  addresses: [10.0.0.1]\n", [],
-     "{path}:4:3: answer for a.example gives 'addresses' twice"),
-    ("- a.example\n", [], "{path}:1:1: DNS answers must be a map of host name -> answer"),
-    ("", [], "{path}: DNS answers must be a map of host name -> answer"),
-    ("a.example: {addresses: [], cname_chain: []}\nA.EXAMPLE.: {addresses: [], cname_chain: []}\n", [],
-     "{path}:2:1: host a.example is given twice"),
+def test_answers_file_without_an_asked_host(tmp_path):
+    path = write(tmp_path / "answers.yaml", ANSWERS)
+    with pytest.raises(dnsfacts.UserError) as info:  # the --resolve flag asks for it: no place in the file
+        dnsfacts.load_answers(path, ["missing.blob.core.windows.net"])
+    assert str(info.value) == f"{path}: no answer for missing.blob.core.windows.net (asked with --resolve)"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a.example:\n  addresses: [10.0.0.1]\n", "{path}:2:3: E407: answer for a.example has no 'cname_chain'"),
+    ("a.example:\n  addresses: [10.0.0.1]\n  cname_chain: []\n  ttl: 10\n", "{path}:4:3: E407: answer for a.example has unknown key 'ttl'"),
+    ("a.example:\n  addresses: [10.0.0.300]\n  cname_chain: []\n", "{path}:2:15: E407: '10.0.0.300' in a.example addresses is not an IP address"),
+    ("a.example:\n  addresses: 10.0.0.1\n  cname_chain: []\n", "{path}:2:14: E407: a.example addresses must be a list"),
+    ("a.example:\n  addresses: [10.0.0.1\n  cname_chain: []\n", "{path}:3:14: E407: DNS answers are not valid YAML/JSON: expected ',' or ']', but got ':'"),
+    ("a.example:\n  addresses: []\n  cname_chain: []\n  addresses: [10.0.0.1]\n",
+     "{path}:4:3: E407: answer for a.example gives 'addresses' twice"),
+    ("- a.example\n", "{path}:1:1: E407: DNS answers must be a map of host name -> answer"),
+    ("", "{path}:1:1: E407: DNS answers must be a map of host name -> answer"),
+    ("a.example: {addresses: [], cname_chain: []}\nA.EXAMPLE.: {addresses: [], cname_chain: []}\n",
+     "{path}:2:1: E407: host a.example is given twice"),
 ])
-def test_answers_file_errors(tmp_path, content, resolve, message):
+def test_answers_file_errors(tmp_path, content, message):
     path = write(tmp_path / "answers.yaml", content)
-    with pytest.raises(dnsfacts.UserError) as info:
-        dnsfacts.load_answers(path, resolve)
-    assert str(info.value) == message.format(path=path)
+    with pytest.raises(DiagnosticError) as info:
+        dnsfacts.load_answers(path, [])
+    head, source, caret = str(info.value).split("\n")
+    line, col = (int(n) for n in message.format(path="").split(":")[1:3])
+    assert (head, source, caret.index("^") + 1) == (message.format(path=path),
+                                                    "  " + (content.split("\n")[line - 1]), col + 2)
 
 
 @pytest.mark.parametrize("text, expected", [
