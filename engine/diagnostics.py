@@ -41,6 +41,7 @@ CODES = {
     "E404": "unknown rule id",
     "E405": "invalid waivers file",
     "E407": "invalid DNS answers file",
+    "E408": "invalid baseline file",
     "W500": "id compared case-sensitively",
     "W501": "unused let",
     "W502": "unused parameter",
