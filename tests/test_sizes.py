@@ -16,7 +16,6 @@ import pytest
 from argus import parser, regex, waivers
 from argus.checker import check
 from argus.diagnostics import DiagnosticError, at
-from argus.errors import UserError
 from argus.parser import parse_file
 
 TODAY = dt.date(2026, 11, 27)
