@@ -42,6 +42,7 @@ CODES = {
     "E405": "invalid waivers file",
     "E407": "invalid DNS answers file",
     "E408": "invalid baseline file",
+    "E409": "invalid fixture file",
     "E412": "invalid snapshot file",
     "E413": "invalid what-if file",
     "W500": "id compared case-sensitively",

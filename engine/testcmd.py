@@ -11,7 +11,7 @@ is reported, never stopping at the first. Rules of the packs under the given dir
 checks are listed ("no fixtures"). `--coverage` lists when/require clauses no case made both true and false,
 counting only the clauses of the rules each case checks, and rules without fixtures as gaps.
 Exit 0 all passed, 1 any case failed (or, with --require-fixtures, a rule has no fixture), 2 invalid rules or
-fixture files.
+fixture files (E409 diagnostics, every one of every file).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from . import clock
 from . import fixtures as fx
 from . import fixturejunit, fixturesnap
+from .diagnostics import DiagnosticError
 from .errors import UserError, atomic_write
 from .evaluator import rule_info
 from .explain import display_path
@@ -97,17 +98,17 @@ class Runner:
         return self.packs[pack]
 
     def load(self, paths: list[str]) -> list[tuple[str, fx.FixtureFile]]:
-        """Every fixture file, validated; one UserError listing all problems of all files when any has one."""
-        loaded, problems = [], []
+        """Every fixture file, validated; one DiagnosticError with all problems of all files when any has one."""
+        loaded, problems, sources = [], [], {}
         for path in paths:
             pack = pack_of(path)
             fixture, found = fx.read(path, self.pack(pack).plan)
             problems += found
+            sources[path] = fixture.text
             loaded.append((pack, fixture))
             self.tested[pack] |= {r.casefold() for r in fixture.rules}
         if problems:
-            head = f"{len(problems)} problems in fixture files:\n" if len(problems) > 1 else ""
-            raise UserError(head + "\n".join(problems))
+            raise DiagnosticError(problems, sources)
         return loaded
 
     def run_file(self, pack: str, fixture: fx.FixtureFile) -> None:

@@ -47,10 +47,13 @@ class InputError(UserError):
     def message(self, invalid: str = "invalid YAML") -> str:
         return f"{invalid + ': ' if self.syntax else ''}{self.reason}"
 
-    def error(self, code: str, invalid: str = "invalid YAML") -> DiagnosticError:
+    def diagnostic(self, code: str, invalid: str = "invalid YAML") -> Diagnostic:
         """This problem as the diagnostic `code` of the reader's file kind (E403 a policy file, ...)."""
-        return DiagnosticError([Diagnostic(code, self.span, f"{'' if self.span else self.path + ': '}"
-                                           f"{self.message(invalid)}")],
+        return Diagnostic(code, self.span, f"{'' if self.span else self.path + ': '}{self.message(invalid)}")
+
+    def error(self, code: str, invalid: str = "invalid YAML") -> DiagnosticError:
+        """The diagnostic, raised alone, with the file's text for the caret."""
+        return DiagnosticError([self.diagnostic(code, invalid)],
                                {self.path: self.source} if self.source is not None else {})
 
 

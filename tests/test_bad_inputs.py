@@ -181,7 +181,8 @@ def test_fixture_file(tmp_path, argus, body, line, col, syntax, reason):
     path = tmp_path / "pack" / "fixtures" / "D-1.yaml"
     path.write_bytes(body)
     shown = f"invalid YAML: {reason}" if syntax else reason
-    assert argus("test", tmp_path / "pack") == (2, "", f"argus test: error: {path}:{line}:{col}: {shown}\n")
+    code, out, err = argus("test", tmp_path / "pack")
+    assert (code, out, located(err)) == (2, "", f"{path}:{line}:{col}: E409: {shown}")
 
 
 # ---- JSON: appliance.json and snapshot files
