@@ -43,6 +43,8 @@ CODES = {
     "E407": "invalid DNS answers file",
     "E408": "invalid baseline file",
     "E409": "invalid fixture file",
+    "E410": "invalid appliance.json",
+    "E411": "appliance facts row does not fit its schema",
     "E412": "invalid snapshot file",
     "E413": "invalid what-if file",
     "W500": "id compared case-sensitively",

@@ -156,20 +156,26 @@ def test_appliance_json_encodings(tmp_path, data, capsys):
 
 # --- user errors -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, message", [
+@pytest.mark.parametrize("content, message, source", [
     (b"\xef\xbb\xbf{\r\n    \"Cloud\":  \"Public\",\r\n}\r\n",
-     "{path}:3:1: not valid JSON: Expecting property name enclosed in double quotes"),
+     "{path}:3:1: E410: not valid JSON: Expecting property name enclosed in double quotes", "}"),
     # Add-Content appends: a second installer run leaves two objects in the file.
     (b"\xef\xbb\xbf{\r\n    \"Cloud\":  \"Public\"\r\n}\r\n{\r\n    \"Cloud\":  \"Public\"\r\n}\r\n",
-     "{path}:4:1: not valid JSON: Extra data"),
-    (b"[\"Cloud\"]", "{path}:1:1: appliance.json must be a JSON object, found list"),
-    (b"\xef\xbb\xbf{\"Cloud\": \"\xe9\"}", "{path}: not UTF-8 text (byte 14): invalid continuation byte"),
+     "{path}:4:1: E410: not valid JSON: Extra data", "{"),
+    (b"[\"Cloud\"]", "{path}:1:1: E410: appliance.json must be a JSON object, found list", '["Cloud"]'),
 ])
-def test_malformed_appliance_json(tmp_path, content, message, capsys):
+def test_malformed_appliance_json_is_located(tmp_path, content, message, source, capsys):
     path = write(tmp_path / "appliance.json", content)
     code, out, err = run_cli(base_args(path, "--no-proxy"), capsys)
     assert (code, out) == (2, "")
-    assert err == f"argus appliance-facts: error: {message.format(path=path)}\n"
+    assert err == f"{message.format(path=path)}\n  {source}\n  ^\n"  # each at the line's first character
+
+
+def test_appliance_json_in_another_encoding_names_the_byte(tmp_path, capsys):
+    path = write(tmp_path / "appliance.json", b"\xef\xbb\xbf{\"Cloud\": \"\xe9\"}")
+    code, out, err = run_cli(base_args(path, "--no-proxy"), capsys)
+    assert (code, out, err) == (
+        2, "", f"argus appliance-facts: error: {path}: not UTF-8 text (byte 14): invalid continuation byte\n")
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -399,15 +405,19 @@ def test_append_replaces_same_id_and_keeps_other_tables(tmp_path, appliance_json
         f"argus appliance-facts: wrote appliance/app01 (0 bypass entries, 0 DNS names) to {snapshot}"]
 
 
-@pytest.mark.parametrize("existing, message", [
-    ('{"data": {"columns": []}}', "{path}: --append needs a snapshot of tables ({{\"table\": [rows], ...}}); write a separate file instead"),
-    ('[{"id": "x"}]', "{path}: --append needs a snapshot of tables ({{\"table\": [rows], ...}}); write a separate file instead"),
-    ('{"appliance": [', "{path}:1:16: not valid JSON: Expecting value"),  # 15 characters, then nothing
+SHAPE = "{path}: --append needs a snapshot of tables ({{\"table\": [rows], ...}}); write a separate file instead"
+
+
+@pytest.mark.parametrize("existing, stderr", [
+    ('{"data": {"columns": []}}', f"argus appliance-facts: error: {SHAPE}\n"),
+    ('[{"id": "x"}]', f"argus appliance-facts: error: {SHAPE}\n"),
+    ('{"appliance": [', "{path}:1:16: E412: not valid JSON: Expecting value\n"  # 15 characters, then nothing
+                        '  {{"appliance": [\n  ' + " " * 15 + "^\n"),
 ])
-def test_append_refuses_other_shapes_and_leaves_the_file(tmp_path, appliance_json, existing, message, capsys):
+def test_append_refuses_other_shapes_and_leaves_the_file(tmp_path, appliance_json, existing, stderr, capsys):
     path = write(tmp_path / "snap.json", existing)
     code, _, err = run_cli(base_args(appliance_json, "--no-proxy", "--append", "--output", path), capsys)
-    assert (code, err) == (2, f"argus appliance-facts: error: {message.format(path=path)}\n")
+    assert (code, err) == (2, stderr.format(path=path))
     assert Path(path).read_text(encoding="utf-8") == existing
 
 
