@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from . import rowpos
+from . import exitcodes, rowpos
 from .model import SEVERITY_RANK
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -40,7 +40,6 @@ STATUS_PHRASE = {"fail": "", "warn": "", "not_evaluated": "not evaluated: ", "er
 # ... unless the message already says it: "not evaluated: x" stays as is, "error in `y`: z" gets "rule ".
 _ALREADY_SAID = {"not_evaluated": ("not evaluated", ""), "error": ("error", "rule "), "pass": ("passed", ""),
                  "skip": ("not applicable", "")}
-EXIT_ERROR = 2  # argus scan's exit code when a rule errored
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _ID_KEY = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
@@ -296,7 +295,7 @@ def _invocation(doc: dict, omitted: int, limit: int, locator: _Locator) -> dict:
     if errored or config_errors:  # argus exits 2: the scan is incomplete, whatever the results say
         what = [f"{errored} finding{'s' * (errored != 1)} with status error (a rule could not run)"] if errored else []
         what += [f"{config_errors} error diagnostic{'s' * (config_errors != 1)}"] if config_errors else []
-        invocation.update(executionSuccessful=False, exitCode=EXIT_ERROR, exitCodeDescription="; ".join(what))
+        invocation.update(executionSuccessful=False, exitCode=exitcodes.USAGE, exitCodeDescription="; ".join(what))
     return invocation
 
 

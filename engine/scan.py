@@ -19,11 +19,10 @@ from . import baseline, formats, history, outputspec, report, resources, snapsho
 from .diagnostics import Diagnostic
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
-from . import clock, gcpause, selection, settings
+from . import clock, exitcodes, gcpause, selection, settings
 from .policies import load_policy
 from .session import parse_param_flags, prepare
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 NO_INPUT = ("no snapshot to scan: pass --snapshot FILE (or set ARGUS_SNAPSHOT, or settings.snapshot in "
             "policies.yaml), --live to collect one from Azure Resource Graph, or --example for the bundled "
             "example estate")
@@ -172,16 +171,16 @@ def _collect_live(args, session, reads=None):
 
 def exit_code(doc: dict, fail_on: str, new_only: bool = False, not_evaluated: bool = False) -> int:
     if any(f["status"] == "error" for f in doc["findings"]):
-        return EXIT_ERROR
+        return exitcodes.USAGE  # a rule that errored: its findings are not to be trusted
     if fail_on == "never":
-        return EXIT_OK
+        return exitcodes.OK
     floor = SEVERITY_RANK[fail_on]
     failing = ("fail", "not_evaluated") if not_evaluated else ("fail",)
     for f in doc["findings"]:
         if (f["status"] in failing and SEVERITY_RANK[f["severity"]] >= floor and not waivers.is_waived(f)
                 and (not new_only or baseline.is_new(f, fail_on))):
-            return EXIT_FINDINGS
-    return EXIT_OK
+            return exitcodes.FINDINGS
+    return exitcodes.OK
 
 
 def run(args) -> int:

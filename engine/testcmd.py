@@ -22,7 +22,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from . import clock
+from . import clock, exitcodes
 from . import fixtures as fx
 from . import fixturejunit, fixturesnap
 from .diagnostics import DiagnosticError
@@ -265,7 +265,7 @@ def run(args) -> int:
     print(f"{nf} fixture file{'s' * (nf != 1)}, {nr} rule{'s' * (nr != 1)}; {runner.failures} failing case{'s' * (runner.failures != 1)}"
           + (f"; {nu} rule{'s' * (nu != 1)} without fixtures" if nu else ""), file=runner.out)
     _write_reports(args, runner, untested)
-    return 1 if runner.failures or (args.require_fixtures and untested) else 0
+    return exitcodes.FINDINGS if runner.failures or (args.require_fixtures and untested) else exitcodes.OK
 
 
 def _text_stream(args):
