@@ -79,6 +79,8 @@ def prepare(rule_paths: list[str], policy: Policy | None = None, cli_params: dic
     params, param_diags = _resolve_params(plan, rules, policy, cli_params or {}, param_origins or {})
     diags += param_diags
     if has_errors(diags):
+        if policy is not None and policy.located is not None:  # its E404/E203/E205 show their line too
+            sources = {**sources, policy.file: policy.located.text}
         raise DiagnosticError(diags, sources)
     files = [f.path for f in program.files]
     return Session(plan, rules, infos, params, [d for d in diags if d.severity == "warning"], files)
