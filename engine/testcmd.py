@@ -194,7 +194,7 @@ class Runner:
             if missing:
                 gaps += 1
                 span = step.node.span
-                print(f"  {rule_id}  {span.file}:{span.line}:{span.col}  {step.kind} {step.text}  never {' and never '.join(missing)}", file=self.out)
+                print(f"  {rule_id}  {span}  {step.kind} {step.text}  never {' and never '.join(missing)}", file=self.out)
         for rule_id, file, line in untested:
             gaps += 1
             print(f"  {rule_id}  {file}:{line}  no fixtures: none of its clauses ran", file=self.out)
