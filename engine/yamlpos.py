@@ -165,10 +165,6 @@ class Located:
     def __init__(self, data, root, text: str = "", path: str = ""):
         self.data, self.root, self.text, self.path = data, root, text, path
 
-    def locate(self, path) -> tuple[int, int]:
-        span = self.span(path)
-        return span.line, span.col
-
     def span(self, path) -> Span:
         """Where the node at a path of keys/indexes is (the nearest ancestor that exists, else the start)."""
         node = best = self.root
@@ -185,10 +181,6 @@ class Located:
         for step in path:
             node = _child(node, step) if node is not None else None
         return node
-
-    def key_position(self, path) -> tuple[int, int]:
-        span = self.key_span(path)
-        return span.line, span.col
 
     def key_span(self, path) -> Span:
         """Where the last key of `path` itself is (for 'unknown key' messages)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from argus.diagnostics import CODES
+from argus.diagnostics import CODES, Diagnostic, at
 
 TESTS = Path(__file__).resolve().parent
 ENGINE = TESTS.parent / "engine"
@@ -58,7 +58,6 @@ def test_each_code_has_one_title_and_the_docs_table_repeats_it():
 
 def test_a_long_source_line_is_shown_around_the_column():
     """A minified JSON file is one line of megabytes: the caret line shows 100 characters either side."""
-    from argus.diagnostics import Diagnostic, at
     line = "a" * 3000 + "XYZ" + "b" * 3000
     rendered = Diagnostic("E100", at("big.json", 1, 3001, 3), "here").render({"big.json": line})
     assert rendered == ("big.json:1:3001: E100: here\n"
