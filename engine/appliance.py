@@ -6,7 +6,9 @@ In: appliance.json (as the installer writes it: UTF-8 with BOM, values mostly th
 host names to resolve (live, or answers from a file). Out: a snapshot file ``{"appliance": [row]}``
 (or the row merged into an existing snapshot file with ``--append``), the row shaped as
 docs/architecture.md fixes it and checked against schemas/appliance-facts.schema.json before writing.
-Everything a run could not establish is a UserError or a warning on stderr, never a silent default.
+Everything a run could not establish is an error or a warning on stderr, never a silent default: an
+appliance.json that is not a JSON object is an E410 diagnostic at its place (a DNS answers file E407, an
+--append target that is not JSON E412), a wrong flag a UserError.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from . import bypass, dnsfacts
+from .ast import Span
+from .diagnostics import at, json_error, located
 from .errors import UserError
 
 KINDS = ("vmware-agentless", "agent-based")
@@ -101,25 +105,33 @@ def read_appliance_json(path: str) -> dict:
         text = raw[skip:].decode(encoding)
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not {encoding.upper()} text (byte {skip + exc.start}): {exc.reason}") from None
-    config = _parse_json(path, text)
+    config = _parse_json(path, text, "E410")
     if not isinstance(config, dict):
-        raise UserError(f"{path}:1:1: appliance.json must be a JSON object, found {type(config).__name__}")
+        raise located("E410", _start(path, text), f"appliance.json must be a JSON object, found "
+                                                  f"{type(config).__name__}", text)
     return config
 
 
-def _parse_json(path: str, text: str):
+def _parse_json(path: str, text: str, code: str):
+    """The JSON value of `text`; not JSON is the diagnostic `code` (E410 appliance.json, E412 a snapshot)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+        raise json_error(code, path, exc, "not valid JSON", text) from None
     except (RecursionError, ValueError):
         # nested deeper than Python's parser recurses, or an integer longer than Python converts (4,300
         # digits): orjson reads it without recursing and says where
         try:
             orjson.loads(text)
         except orjson.JSONDecodeError as exc:
-            raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+            raise json_error(code, path, exc, "not valid JSON", text) from None
         raise UserError(f"{path}: not valid JSON: nested too deeply to read") from None
+
+
+def _start(path: str, text: str) -> Span:
+    """Where the document's value begins (after any blank lines and spaces)."""
+    before = text[:len(text) - len(text.lstrip())]
+    return at(path, before.count("\n") + 1, len(before) - before.rfind("\n"))
 
 
 def _name(text: str) -> str:
@@ -200,7 +212,7 @@ def _merged(path: str, row: dict, warnings: list[str]) -> dict:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    document = _parse_json(path, text)
+    document = _parse_json(path, text, "E412")
     if not isinstance(document, dict) or any(not isinstance(v, list) for k, v in document.items() if k != "header"):
         raise UserError(f"{path}: --append needs a snapshot of tables ({{\"table\": [rows], ...}}); "
                         "write a separate file instead")

@@ -11,6 +11,7 @@ import json
 import sys
 
 from .appliance import KINDS, ORIGINS, ApplianceInput, facts_document
+from . import exitcodes
 from .errors import atomic_write
 
 
@@ -60,4 +61,4 @@ def run(args: argparse.Namespace) -> int:
         atomic_write(args.output, text)
         print(f"argus appliance-facts: wrote {row['id']} ({len(row['proxy']['bypass'])} bypass entries, "
               f"{len(row['dns'])} DNS names) to {args.output}", file=sys.stderr)
-    return 0
+    return exitcodes.OK

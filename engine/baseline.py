@@ -10,7 +10,8 @@ A baseline tracks problems: findings whose status is fail, warn, error or not_ev
 identified by rule id and case-folded subject id; it is `unchanged` when status, severity and message
 are the same, else `updated`. A problem that passes now is absent; one that passed before is new.
 Passes and skips carry no baseline state. A SARIF log that had to leave results out (GitHub's 25,000
-limit) is refused as a baseline: every result it lacks would come back as new.
+limit) is refused as a baseline: every result it lacks would come back as new. A file that is not JSON is an
+E408 diagnostic at the place the parser stopped; one of the wrong shape a UserError naming the JSON path.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .validation import validator
 from pathlib import Path
 
 
+from .diagnostics import json_error
 from .present import GITHUB_MAX_RESULTS, message_text
 from .errors import UserError
 
@@ -35,7 +37,7 @@ def load(path: str) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{path}:{exc.lineno}:{exc.colno}: baseline is not valid JSON: {exc.msg}") from exc
+        raise json_error("E408", str(path), exc, "baseline is not valid JSON", text) from None
     if isinstance(data, dict) and "runs" in data and "version" in data:
         return _from_sarif(data, str(path))
     if isinstance(data, dict) and "schema_version" in data:

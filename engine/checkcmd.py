@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from . import checkreport
+from . import checkreport, exitcodes
 
 from .diagnostics import has_errors
 from .errors import atomic_write
@@ -51,7 +51,7 @@ def run(args) -> int:
                f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
     counts = {"files": files, "rules": rules, "unparsed_rules": broken, "errors": errors, "warnings": warnings}
     _write(args, diags, sources, summary, counts)
-    return 2 if has_errors(diags) or (args.strict and warnings) else 0
+    return exitcodes.USAGE if has_errors(diags) or (args.strict and warnings) else exitcodes.OK
 
 
 def _write(args, diags, sources, summary: str, counts: dict) -> None:

@@ -156,7 +156,7 @@ class Checker:
             return
         if isinstance(item, A.Param):
             if item.type_name not in PARAM_TYPES:
-                self.err("E205", item.type_span, f"unknown parameter type '{item.type_name}'{did_you_mean(item.type_name, PARAM_TYPES)}; use one of {', '.join(PARAM_TYPES)}")
+                self.err("E208", item.type_span, f"unknown parameter type '{item.type_name}'{did_you_mean(item.type_name, PARAM_TYPES)}; use one of {', '.join(PARAM_TYPES)}")
             self.program.params[name] = item
             self.globals[name] = _Sym("param", item)
         elif isinstance(item, A.Let):
@@ -214,7 +214,7 @@ class Checker:
             elif isinstance(stmt, A.Require):
                 self._condition(stmt.cond, scopes, "the requirement can never fail (or never pass)")
                 if stmt.level == "skip":
-                    self.err("E400", stmt.span, "a require clause can end in 'fail' or 'warn', not 'skip' (use 'when' for applicability)")
+                    self.err("E406", stmt.span, "a require clause can end in 'fail' or 'warn', not 'skip' (use 'when' for applicability)")
                 if stmt.message:
                     self.template(stmt.message, scopes)
         for name, sym in scopes[0].items():
@@ -384,7 +384,7 @@ class Checker:
         right = node.right
         if op.pattern and isinstance(right, A.Literal):
             if not isinstance(right.value, str):
-                self.err("E305", right.span, f"'{node.op}' needs a string pattern, got {type_name(right.value)}")
+                self.err("E307", right.span, f"'{node.op}' needs a string pattern, got {type_name(right.value)}")
             elif op.pattern == "regex":
                 try:  # RE2 (engine/regex.py): refused syntax and the size budget are caught here, once
                     self.program.prepared[id(right)] = compile_regex(right.value, op.ignore_case)

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         print(f"argus {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return exitcodes.INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message and its own exit code
         return _internal_error(args, argv, exc)
 

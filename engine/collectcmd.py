@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import exitcodes
+
 # The collection library (azure-core, azure-identity) is imported when a collection runs, not with the parser.
 CLOUDS = ("china", "public", "usgov")  # argclient.CLOUDS' names (tests/test_imports.py keeps them the same)
 
@@ -46,4 +48,4 @@ def source(args: argparse.Namespace) -> Source:
 def run(args: argparse.Namespace) -> int:
     from .collect import collect_snapshot, parse_types
     collect_snapshot(source(args), args.output, parse_types(args.types))
-    return 0
+    return exitcodes.OK

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from . import exitcodes
+
 SHELLS = ("bash", "zsh", "fish", "powershell")
 
 
@@ -21,7 +23,7 @@ def run(args) -> int:
     import argcomplete
 
     sys.stdout.write(argcomplete.shellcode(["argus"], shell=args.shell))
-    return 0
+    return exitcodes.OK
 
 
 def complete(parser) -> None:

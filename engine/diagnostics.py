@@ -1,8 +1,10 @@
 """Diagnostics: one shape (code, span, message) for every stage, and its rendering.
 
-In: codes and messages raised by parser, checker, loader and policies. Out: `Diagnostic` records, rendered as
-``file:line:col: CODE: message`` plus the source line and a caret, and `DiagnosticError` to fail once after
-all errors are collected. Codes are stable: tools and docs refer to them.
+In: codes and messages raised by parser, checker, loader and every reader of an input file (policies, waivers,
+fixtures, DNS answers, baselines, appliance.json, snapshots, what-if results). Out: `Diagnostic` records,
+rendered as ``file:line:col: CODE: message`` plus the source line and a caret, and `DiagnosticError` to fail
+once after all errors are collected (`located` and `json_error` build one for a single error in a file). Codes
+are stable: tools and docs refer to them, and each keeps the one meaning its title says.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ CODES = {
     "E205": "invalid parameter value",
     "E206": "unknown column",
     "E207": "recursive or too deeply chained let",
+    "E208": "unknown parameter type",
     "E300": "unknown function",
     "E301": "wrong number of arguments",
     "E302": "wrong argument type",
@@ -44,12 +47,21 @@ CODES = {
     "E304": "invalid JSONPath or sort_by path",
     "E305": "operator type mismatch",
     "E306": "argument must be a literal",
+    "E307": "pattern is not a string",
     "E400": "invalid rule metadata",
     "E401": "missing rule clause",
     "E402": "invalid data file",
     "E403": "invalid policy file",
     "E404": "unknown rule id",
     "E405": "invalid waivers file",
+    "E406": "require clause ending in skip",
+    "E407": "invalid DNS answers file",
+    "E408": "invalid baseline file",
+    "E409": "invalid fixture file",
+    "E410": "invalid appliance.json",
+    "E411": "appliance facts row does not fit its schema",
+    "E412": "invalid snapshot file",
+    "E413": "invalid what-if file",
     "W500": "id compared case-sensitively",
     "W501": "unused let",
     "W502": "unused parameter",
@@ -86,7 +98,8 @@ class Diagnostic:
             return head
         src = lines[self.span.line - 1].rstrip("\r")
         width = max(1, (self.span.end_col - self.span.col) if self.span.end_line == self.span.line else 1)
-        caret = " " * (self.span.col - 1) + "^" + "~" * (width - 1)
+        src, col, width = _window(src, self.span.col, width)
+        caret = " " * (col - 1) + "^" + "~" * (width - 1)
         return f"{head}\n  {src}\n  {caret}"
 
     def to_dict(self) -> dict:
@@ -98,6 +111,21 @@ class Diagnostic:
         }
 
 
+LONGEST_LINE = 1000  # characters of a source line shown whole; a minified JSON file is one line of megabytes
+_CONTEXT = 100       # characters shown either side of the column in a longer line
+
+
+def _window(src: str, col: int, width: int) -> tuple[str, int, int]:
+    """The part of a long source line around `col`, marked `...` where cut, with the column and width in it."""
+    if len(src) <= LONGEST_LINE:
+        return src, col, width
+    start = max(0, col - 1 - _CONTEXT)
+    end = min(len(src), col - 1 + _CONTEXT)
+    lead = "..." if start else ""
+    shown = lead + src[start:end] + ("..." if end < len(src) else "")
+    return shown, col - start + len(lead), max(1, min(width, end - col + 1))
+
+
 class DiagnosticError(Exception):
     """Raised once, after collection, when any diagnostic is an error."""
 
@@ -105,6 +133,23 @@ class DiagnosticError(Exception):
         self.diagnostics = diagnostics
         self.sources = sources or {}
         super().__init__("\n".join(d.render(self.sources) for d in diagnostics))
+
+
+def at(file: str, line: int, col: int, width: int = 1) -> Span:
+    """A span of ``width`` characters on one line: YAML and JSON readers give a start, rarely an end."""
+    return Span(file, line, col, line, col + max(1, width))
+
+
+def located(code: str, span: Span, message: str, source: str | None = None) -> DiagnosticError:
+    """One located error in an input file, ready to raise; ``source`` (the file's text) makes the caret render."""
+    return DiagnosticError([Diagnostic(code, span, message)], {span.file: source} if source is not None else {})
+
+
+def json_error(code: str, path: str, exc, lead: str, source: str | None = None) -> DiagnosticError:
+    """A json/orjson JSONDecodeError as one located error: ``lead`` says what was not valid JSON ("invalid
+    JSON", "baseline is not valid JSON"); the decoder's own text is the source unless one is given."""
+    text = source if source is not None else exc.doc if isinstance(exc.doc, str) else None
+    return located(code, at(path, exc.lineno, exc.colno), f"{lead}: {exc.msg}", text)
 
 
 def closest(word: str, candidates) -> str | None:

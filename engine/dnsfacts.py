@@ -7,7 +7,8 @@ they were followed, ``addresses`` the A and AAAA addresses the chain ends in, so
 
 A name that does not exist (NXDOMAIN) or has no address is an answer and is recorded with no
 addresses (``notes`` says so); a lookup that gets no answer at all (timeout, SERVFAIL from every
-server, no name server) is a UserError, because recording it as "no addresses" would be a guess.
+server, no name server) is a UserError, because recording it as "no addresses" would be a guess. A problem
+in an answers file is an E407 diagnostic at its place in the file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import dns.resolver
 import yaml
 
 from . import yamlpos
+from .diagnostics import Diagnostic, DiagnosticError
 from .errors import UserError
 
 ANSWER_KEYS = ("addresses", "cname_chain")
@@ -41,18 +43,15 @@ def normalize_host(name: str) -> str:
 
 def load_answers(path: str, hosts: list[str]) -> DnsFacts:
     """Read an answers file; with ``hosts`` keep those (each must be there), else keep every entry."""
-    root = _compose(path)
-    if not isinstance(root, yaml.MappingNode):
-        raise UserError(f"{_where(path, root)}: DNS answers must be a map of host name -> answer")
-    answers: dict[str, dict] = {}
-    for key_node, value_node in root.value:
-        host = _scalar(path, key_node, "host name")
-        name = normalize_host(host)
-        if not name:
-            raise UserError(f"{_where(path, key_node)}: empty host name")
-        if name in answers:
-            raise UserError(f"{_where(path, key_node)}: host {name} is given twice")
-        answers[name] = _answer(path, name, value_node)
+    try:
+        doc = yamlpos.compose(path)
+    except yamlpos.InputError as exc:
+        raise exc.error("E407", invalid="DNS answers are not valid YAML/JSON") from None
+    try:
+        answers = _answers(doc.root)
+    except _Bad as bad:
+        raise DiagnosticError([Diagnostic("E407", yamlpos.node_span(path, bad.node), bad.message)],
+                              {path: doc.text}) from None
     if not hosts:
         return DnsFacts(dict(sorted(answers.items())))
     wanted = sorted({normalize_host(h) for h in hosts})
@@ -127,56 +126,65 @@ def _lookup(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> tuple[li
     return chain, addresses, nxdomain
 
 
-def _compose(path: str) -> yaml.Node | None:
-    try:
-        return yamlpos.compose(path)
-    except yamlpos.InputError as exc:
-        raise UserError(exc.text(invalid="DNS answers are not valid YAML/JSON")) from None
+class _Bad(Exception):
+    """A problem at a node of the answers file; load_answers makes it a diagnostic with the file's text."""
+
+    def __init__(self, node: yaml.Node | None, message: str):
+        super().__init__(message)
+        self.node, self.message = node, message
 
 
-def _answer(path: str, host: str, node: yaml.Node) -> dict:
+def _answers(root: yaml.Node | None) -> dict[str, dict]:
+    if not isinstance(root, yaml.MappingNode):
+        raise _Bad(root, "DNS answers must be a map of host name -> answer")
+    answers: dict[str, dict] = {}
+    for key_node, value_node in root.value:
+        name = normalize_host(_scalar(key_node, "host name"))
+        if not name:
+            raise _Bad(key_node, "empty host name")
+        if name in answers:
+            raise _Bad(key_node, f"host {name} is given twice")
+        answers[name] = _answer(name, value_node)
+    return answers
+
+
+def _answer(host: str, node: yaml.Node) -> dict:
     if not isinstance(node, yaml.MappingNode):
-        raise UserError(f"{_where(path, node)}: answer for {host} must be a map with {' and '.join(ANSWER_KEYS)}")
+        raise _Bad(node, f"answer for {host} must be a map with {' and '.join(ANSWER_KEYS)}")
     fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
     for key_node, value_node in node.value:
-        key = _scalar(path, key_node, "key")
+        key = _scalar(key_node, "key")
         if key in fields:
-            raise UserError(f"{_where(path, key_node)}: answer for {host} gives {key!r} twice")
+            raise _Bad(key_node, f"answer for {host} gives {key!r} twice")
         fields[key] = (key_node, value_node)
     unknown = sorted(set(fields) - set(ANSWER_KEYS))
     if unknown:
-        raise UserError(f"{_where(path, fields[unknown[0]][0])}: answer for {host} has unknown key {unknown[0]!r}")
+        raise _Bad(fields[unknown[0]][0], f"answer for {host} has unknown key {unknown[0]!r}")
     for key in ANSWER_KEYS:
         if key not in fields:
-            raise UserError(f"{_where(path, node)}: answer for {host} has no {key!r}")
+            raise _Bad(node, f"answer for {host} has no {key!r}")
     addresses = []
-    for item in _sequence(path, fields["addresses"][1], f"{host} addresses"):
-        text = _scalar(path, item, "address")
+    for item in _sequence(fields["addresses"][1], f"{host} addresses"):
+        text = _scalar(item, "address")
         try:
             addresses.append(str(ipaddress.ip_address(text)))
         except ValueError:
-            raise UserError(f"{_where(path, item)}: {text!r} in {host} addresses is not an IP address") from None
-    chain = [normalize_host(_scalar(path, item, "CNAME target"))
-             for item in _sequence(path, fields["cname_chain"][1], f"{host} cname_chain")]
+            raise _Bad(item, f"{text!r} in {host} addresses is not an IP address") from None
+    chain = [normalize_host(_scalar(item, "CNAME target"))
+             for item in _sequence(fields["cname_chain"][1], f"{host} cname_chain")]
     return {"addresses": _sorted_addresses(addresses), "cname_chain": chain}
 
 
-def _sequence(path: str, node: yaml.Node, what: str) -> list[yaml.Node]:
+def _sequence(node: yaml.Node, what: str) -> list[yaml.Node]:
     if not isinstance(node, yaml.SequenceNode):
-        raise UserError(f"{_where(path, node)}: {what} must be a list")
+        raise _Bad(node, f"{what} must be a list")
     return node.value
 
 
-def _scalar(path: str, node: yaml.Node, what: str) -> str:
+def _scalar(node: yaml.Node, what: str) -> str:
     if not isinstance(node, yaml.ScalarNode) or not node.value.strip():
-        raise UserError(f"{_where(path, node)}: expected a {what} (text)")
+        raise _Bad(node, f"expected a {what} (text)")
     return node.value
-
-
-def _where(path: str, node: yaml.Node | None) -> str:
-    if node is None:
-        return path
-    return f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
 
 
 def _sorted_addresses(addresses: list[str]) -> list[str]:

@@ -17,6 +17,7 @@ import sys
 
 import orjson
 
+from . import exitcodes
 from .diagnostics import did_you_mean
 from .errors import UserError, atomic_write
 from .evaluator import RuleRun, evidence_records
@@ -61,7 +62,7 @@ def run(args) -> int:
         atomic_write(args.output, text)
     else:
         sys.stdout.write(text)
-    return 0
+    return exitcodes.OK
 
 
 def display_path(path: str) -> str:

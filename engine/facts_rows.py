@@ -1,13 +1,15 @@
 """Appliance facts rows checked on snapshot load against engine/schemas/appliance-facts.schema.json.
 
 In: a snapshot file's name and the rows it puts in the `appliance` table (with their positions in the file).
-Out: nothing, or a UserError naming the file, the row and the schema's complaint. A row of the wrong shape
-(`"enabled": "true"`, an unknown `kind`) would otherwise turn the appliance rules to skip and the scan green.
+Out: nothing, or an E411 diagnostic at the row's opening brace naming the row and the schema's complaint (a
+UserError saying the same when the row cannot be found in a file: a document built in memory, ARG's table form).
+A row of the wrong shape (`"enabled": "true"`, an unknown `kind`) would otherwise turn the appliance rules to skip
+and the scan green.
 """
 
 from __future__ import annotations
 
-
+from .diagnostics import at, located
 from .errors import UserError
 
 SCHEMA_NAME = "appliance-facts.schema.json"
@@ -29,8 +31,21 @@ def check(path: str, rows: list, positions: list[int] | None) -> None:
         if error is None:
             continue
         # positions: routed rows (a bare array, JSON Lines) carry their index in the file; a table keeps its own
-        where = f" row {positions[i]}" if positions is not None else f" table 'appliance' row {i}"
+        table, index = (None, positions[i]) if positions is not None else ("appliance", i)
         rid = row.get("id") if isinstance(row, dict) and isinstance(row.get("id"), str) else None
-        at = "/".join(str(p) for p in error.absolute_path) or "(the row)"
-        raise UserError(f"{path}:{where}{f' ({rid})' if rid else ''}: {at}: {error.message} "
-                        f"(schema {SCHEMA_NAME}{ROW_POINTER})")
+        field = "/".join(str(p) for p in error.absolute_path) or "(the row)"
+        where = f"table 'appliance' row {index}" if table else f"row {index}"
+        message = (f"{where}{f' ({rid})' if rid else ''}: {field}: "
+                   f"{error.message} (schema {SCHEMA_NAME}{ROW_POINTER})")
+        raise _refusal(path, table, index, message)
+
+
+def _refusal(path: str, table: str | None, index: int, message: str) -> Exception:
+    """The row's refusal at its place in the file, found only now (a valid file pays nothing for it)."""
+    from . import rowpos
+    place = rowpos.row_start(path, table, index)
+    if place is None:
+        return UserError(f"{path}: {message}")
+    with open(path, "rb") as fh:
+        text = fh.read().decode("utf-8", "replace")
+    return located("E411", at(path, *place), message, text)

@@ -2,10 +2,10 @@
 
 In: a fixture file and the compiled plan of the rule pack it tests. Out: `read` gives a FixtureFile (cases with
 the rules they check, converted parameter values, resolved snapshot paths, inline tables, removals, patches, the
-clock `now` (per file or case) and expectations) plus every problem found in the file, each as ``FILE:LINE:COL:
-message``: unknown keys, wrong types, statuses, rule ids and parameters (with did-you-mean), snapshot paths that
-do not exist, and parameters a tested rule needs that the fixture does not set. argus.fixturesnap builds each
-case's snapshot.
+clock `now` (per file or case) and expectations) plus every problem found in the file, each an E409 diagnostic
+at its place: YAML that cannot be read, unknown keys, wrong types, statuses, rule ids and parameters (with
+did-you-mean), snapshot paths that do not exist, and parameters a tested rule needs that the fixture does not
+set. argus.fixturesnap builds each case's snapshot.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import yamlpos
-from .diagnostics import did_you_mean
+from .ast import Span
+from .diagnostics import Diagnostic, at, did_you_mean
 from .model import STATUSES
 from .fn_time import parse_instant
 from .policies import convert
@@ -38,16 +39,17 @@ class Expectation:
 @dataclass
 class Case:
     name: str
-    where: str                        # FILE:LINE of the case
-    at: str                           # FILE:LINE:COL of the case
+    where: str                        # FILE:LINE of the case, as test reports name it
+    at: Span                          # the case in its file
     rules: list[str]                  # the rule ids the case checks, as the rules spell them
     params: dict
-    snapshot: list[tuple[str, str]]   # (resolved path, FILE:LINE:COL of the entry)
+    snapshot: list[tuple[str, Span]]  # (resolved path, the entry in the fixture)
     tables: object = None
-    remove: list[tuple[str, str]] = field(default_factory=list)        # (row id, FILE:LINE:COL)
-    patch: dict[str, tuple[object, str]] = field(default_factory=dict)  # row id -> (merge patch, FILE:LINE:COL)
+    remove: list[tuple[str, Span]] = field(default_factory=list)        # (row id, its place)
+    patch: dict[str, tuple[object, Span]] = field(default_factory=dict)  # row id -> (merge patch, its key's place)
     expect: list[Expectation] = field(default_factory=list)
     now: datetime | None = None       # the case's clock for now()/days_since(), from its `now:` or the file's
+    text: str = ""                    # the fixture file's text, for the caret of a problem with its snapshot
 
 
 @dataclass
@@ -55,13 +57,18 @@ class FixtureFile:
     path: str
     cases: list[Case]
     rules: set[str]                   # every rule id the file checks
+    text: str = ""                    # the file's text, for the caret of its diagnostics
 
 
-def read(path: str, plan) -> tuple[FixtureFile, list[str]]:
-    """The fixture file and every problem in it (empty when it is valid)."""
-    reader = _Reader(path, yamlpos.load(path), plan)
+def read(path: str, plan) -> tuple[FixtureFile, list[Diagnostic]]:
+    """The fixture file and every problem in it (empty when it is valid), in file order."""
+    try:
+        doc = yamlpos.load(path)
+    except yamlpos.InputError as exc:
+        return FixtureFile(path, [], set(), exc.source or ""), [exc.diagnostic("E409")]
+    reader = _Reader(path, doc, plan)
     fixture = reader.file()
-    return fixture, reader.sorted_problems()
+    return fixture, sorted(reader.problems, key=lambda d: (d.span.line, d.span.col))
 
 
 def _kind(value) -> str:
@@ -76,27 +83,18 @@ class _Reader:
     def __init__(self, path: str, doc, plan):
         self.path, self.doc, self.plan = path, doc, plan
         self.base_dir = os.path.dirname(path)
-        self.problems: list[str] = []
+        self.problems: list[Diagnostic] = []
         self.rule_ids = {r.id.casefold(): r.id for r in plan.program.rules}
 
     # ---- locations and problems
-    def at(self, path: list) -> str:
-        line, col = self.doc.locate(path)
-        return f"{self.path}:{line}:{col}"
+    def at(self, path: list) -> Span:
+        return self.doc.span(path)
 
-    def key_at(self, path: list) -> str:
-        line, col = self.doc.key_position(path)
-        return f"{self.path}:{line}:{col}"
+    def key_at(self, path: list) -> Span:
+        return self.doc.key_span(path)
 
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{where}: {message}")
-
-    def sorted_problems(self) -> list[str]:
-        """In file order, as an editor lists them."""
-        def position(text: str) -> tuple:
-            head = text[len(self.path) + 1:].split(":", 2)
-            return tuple(int(p) if p.isdigit() else 0 for p in head[:2])
-        return sorted(self.problems, key=position)
+    def problem(self, where: Span, message: str) -> None:
+        self.problems.append(Diagnostic("E409", where, message))
 
     def unknown_keys(self, path: list, data: dict, known: tuple, what: str) -> None:
         for key in data:
@@ -109,7 +107,7 @@ class _Reader:
         data = self.doc.data
         if not isinstance(data, dict):
             self.problem(self.at([]), f"a fixture file is a mapping with `rule`, `snapshot`, `params` and `cases`, got {_kind(data)}")
-            return FixtureFile(self.path, [], set())
+            return FixtureFile(self.path, [], set(), self.doc.text)
         self.unknown_keys([], data, FILE_KEYS, "the fixture file")
         default_rule = self.rule_id(["rule"], data["rule"]) if "rule" in data else None
         snapshot = self.snapshots(["snapshot"], data.get("snapshot"))
@@ -117,14 +115,14 @@ class _Reader:
         now = self.instant(["now"], data["now"]) if "now" in data else None
         raw_cases = data.get("cases")
         if not isinstance(raw_cases, list) or not raw_cases:
-            where = self.at(["cases"]) if "cases" in data else f"{self.path}:1:1"
+            where = self.at(["cases"]) if "cases" in data else at(self.path, 1, 1)
             self.problem(where, f"a fixture file needs `cases:`, a list of cases each with `expect:`, got {_kind(raw_cases)}")
             raw_cases = []
         cases = [self.case(n, raw, default_rule, snapshot, params, now) for n, raw in enumerate(raw_cases)]
         cases = [c for c in cases if c is not None]
         self.missing_params(data, cases)
         rules = {r for c in cases for r in c.rules}
-        return FixtureFile(self.path, [c for c in cases if _BAD not in c.rules], rules - {_BAD})
+        return FixtureFile(self.path, [c for c in cases if _BAD not in c.rules], rules - {_BAD}, self.doc.text)
 
     def rule_id(self, path: list, value):
         if not isinstance(value, str) or not value:
@@ -137,7 +135,7 @@ class _Reader:
             return _BAD
         return rid
 
-    def snapshots(self, path: list, value) -> list[tuple[str, str]]:
+    def snapshots(self, path: list, value) -> list[tuple[str, Span]]:
         if value is None:
             return []
         entries = [(path, value)] if isinstance(value, str) else [(path + [i], v) for i, v in enumerate(value)] if isinstance(value, list) else None
@@ -191,8 +189,9 @@ class _Reader:
         if not isinstance(name, str):
             self.problem(self.at(path + ["name"]), f"`name` must be text, got {_kind(name)}")
             name = f"case {n + 1}"
-        case = Case(name, f"{self.path}:{self.doc.locate(path)[0]}", self.at(path), [], dict(params),
-                    self.snapshots(path + ["snapshot"], raw["snapshot"]) if "snapshot" in raw else snapshot)
+        case = Case(name, f"{self.path}:{self.at(path).line}", self.at(path), [], dict(params),
+                    self.snapshots(path + ["snapshot"], raw["snapshot"]) if "snapshot" in raw else snapshot,
+                    text=self.doc.text)
         case.params.update(self.params(path + ["params"], raw.get("params")))
         case.now = self.instant(path + ["now"], raw["now"]) if "now" in raw else now
         if raw.get("tables") is not None:
@@ -237,7 +236,7 @@ class _Reader:
             if not isinstance(row, dict):
                 self.problem(self.at(path + [i]), f"a row must be a mapping (an ARG row), got {_kind(row)}")
 
-    def remove(self, path: list, value) -> list[tuple[str, str]]:
+    def remove(self, path: list, value) -> list[tuple[str, Span]]:
         if value is None:
             return []
         if not isinstance(value, list):
@@ -251,7 +250,7 @@ class _Reader:
                 self.problem(self.at(path + [i]), f"`remove` entries are row ids, got {_kind(rid)}")
         return out
 
-    def patch(self, path: list, value) -> dict[str, tuple[object, str]]:
+    def patch(self, path: list, value) -> dict[str, tuple[object, Span]]:
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -324,7 +323,7 @@ class _Reader:
             kind = declared[name].type_name
             if len(where) == len(cases):
                 anchor = next((k for k in ("params", "rule", "cases") if k in data), None)
-                loc = self.key_at([anchor]) if anchor else f"{self.path}:1:1"
+                loc = self.key_at([anchor]) if anchor else at(self.path, 1, 1)
                 self.problem(loc, f"rule {rid} needs parameter '{name}' ({kind}, no default) and no case sets it: "
                              f"add `{name}: VALUE` under `params:` at the top of {self.path}")
                 continue

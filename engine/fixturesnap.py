@@ -3,8 +3,9 @@
 In: a Case (base snapshot paths, `remove`, `patch`, inline `tables`). Out: a Snapshot loaded through
 argus.snapshot, so files, directories and every format `argus scan --snapshot` reads work, with pushdown
 coverage and duplicate rows as in a scan (YAML base files are read too); then the removals and JSON merge
-patches applied and the inline rows added. An id that `remove` or `patch` names but the snapshot lacks is a
-UserError located in the fixture, so a typo cannot turn a case into a test of nothing.
+patches applied and the inline rows added. A snapshot that cannot be loaded, and an id that `remove` or `patch`
+names but the snapshot lacks, are E409 diagnostics located in the fixture (after the snapshot file's own, when it
+has one), so a typo cannot turn a case into a test of nothing.
 """
 
 from __future__ import annotations
@@ -13,8 +14,28 @@ import copy
 
 from . import snapshot as snap_mod
 from . import yamlpos
+from .ast import Span
+from .diagnostics import Diagnostic, DiagnosticError
 from .errors import UserError
 from .fixtures import Case
+
+
+class _Unloadable(Exception):
+    """A base snapshot of a case that could not be loaded: where the fixture names it, and why."""
+
+    def __init__(self, where: Span, cause: UserError | DiagnosticError):
+        super().__init__(str(cause))
+        self.where, self.cause = where, cause
+
+    def error(self, fixture_text: str) -> DiagnosticError:
+        """E409 at the fixture's entry; after the snapshot file's own diagnostics when it has them (invalid JSON),
+        else saying why (a snapshot of the wrong shape names its file itself)."""
+        if isinstance(self.cause, DiagnosticError):
+            mine = Diagnostic("E409", self.where, "the case's snapshot cannot be loaded (the error above)")
+            return DiagnosticError(self.cause.diagnostics + [mine],
+                                   {**self.cause.sources, self.where.file: fixture_text})
+        mine = Diagnostic("E409", self.where, f"the case's snapshot cannot be loaded: {self.cause}")
+        return DiagnosticError([mine], {self.where.file: fixture_text})
 
 
 class SnapshotCache:
@@ -25,30 +46,39 @@ class SnapshotCache:
         self._loaded: dict[tuple, snap_mod.Snapshot] = {}
         self._yaml: dict[str, object] = {}
 
-    def base(self, entries: list[tuple[str, str]]) -> snap_mod.Snapshot:
+    def base(self, entries: list[tuple[str, Span]]) -> snap_mod.Snapshot:
         """The files loaded together, as `argus scan --snapshot` loads them (so pushdown coverage, duplicate rows
         and every file format behave as in a scan)."""
         key = tuple(path for path, _ in entries)
         if key not in self._loaded:
             try:
                 self._loaded[key] = snap_mod.load(list(key)) if key else snap_mod.Snapshot()
-            except UserError as exc:
-                where = next((w for path, w in entries if str(exc).startswith(path)), entries[0][1])
-                raise UserError(f"{exc} (snapshot of {where})") from None
+            except (UserError, DiagnosticError) as exc:
+                said = str(exc)
+                raise _Unloadable(next((w for path, w in entries if said.startswith(path)), entries[0][1]), exc) from None
         return self._loaded[key]
 
-    def yaml(self, path: str, where: str):
+    def yaml(self, path: str, where: Span):
         if path not in self._yaml:
             try:
                 self._yaml[path] = yamlpos.load(path).data
+            except yamlpos.InputError as exc:
+                raise _Unloadable(where, exc.error("E412")) from None
             except UserError as exc:
-                raise UserError(f"{exc} (snapshot of {where})") from None
+                raise _Unloadable(where, exc) from None
         return self._yaml[path]
 
 
 def case_snapshot(case: Case, cache: SnapshotCache) -> snap_mod.Snapshot:
     """The case's snapshot: its base files with `remove` and `patch` applied, plus its inline `tables`.
     YAML base files (which scan does not read) are added after the others, like inline tables."""
+    try:
+        return _build(case, cache)
+    except _Unloadable as bad:
+        raise bad.error(case.text) from None
+
+
+def _build(case: Case, cache: SnapshotCache) -> snap_mod.Snapshot:
     removed = {rid.casefold() for rid, _ in case.remove}
     patches = {rid.casefold(): change for rid, (change, _) in case.patch.items()}
     used: set[str] = set()
@@ -58,16 +88,18 @@ def case_snapshot(case: Case, cache: SnapshotCache) -> snap_mod.Snapshot:
     snap.coverage = copy.deepcopy(base.coverage)  # adding documents below extends it; the cached one stays
     docs = [(path, where, cache.yaml(path, where)) for path, where in case.snapshot if path.endswith((".yaml", ".yml"))]
     if case.tables is not None:
-        docs.append((f"{case.where} (inline)", case.where, case.tables))
+        docs.append((f"{case.where} (inline)", case.at, case.tables))
     for name, where, doc in docs:
         try:
             snap_mod.add_document(snap, name, _fix_document(copy.deepcopy(doc), removed, patches, used))
         except UserError as exc:
-            raise UserError(f"{exc} (snapshot of {where})") from None
-    unused = [f"{where}: remove names {rid}, which is not in the case's snapshot" for rid, where in case.remove if rid.casefold() not in used]
-    unused += [f"{where}: patch names {rid}, which is not in the case's snapshot" for rid, (_, where) in case.patch.items() if rid.casefold() not in used]
+            raise _Unloadable(where, exc) from None
+    unused = [Diagnostic("E409", where, f"remove names {rid}, which is not in the case's snapshot")
+              for rid, where in case.remove if rid.casefold() not in used]
+    unused += [Diagnostic("E409", where, f"patch names {rid}, which is not in the case's snapshot")
+               for rid, (_, where) in case.patch.items() if rid.casefold() not in used]
     if unused:
-        raise UserError("\n".join(unused))
+        raise DiagnosticError(unused, {case.at.file: case.text})
     return snap
 
 

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import history
+from . import exitcodes, history
 from .baseline import TRACKED
 from .errors import UserError
 from .model import STATUSES
@@ -38,4 +38,4 @@ def run(args: argparse.Namespace) -> int:
     if args.chart:
         history.write_chart(args.chart, data)
     sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.format == "json" else history.render_text(data))
-    return 0
+    return exitcodes.OK

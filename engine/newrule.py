@@ -12,7 +12,7 @@ import os
 import re
 
 from .errors import UserError, atomic_write
-from . import resources, yamlpos
+from . import exitcodes, resources, yamlpos
 from .loader import load_rules
 from .policies import load_policy
 from .scan import add_config_argument
@@ -116,7 +116,7 @@ def run(args) -> int:
     else:
         print(f"{config}'s default policy already loads {args.pack}, so `argus scan` runs it")
     print(f"next: edit them, then `argus check {args.pack}` and `argus test {args.pack}`")
-    return 0
+    return exitcodes.OK
 
 
 def _picked_up(config: str, pack: str, rid: str) -> str | None:

@@ -1,11 +1,11 @@
 """Policy sets: policies.yaml -> a selected Policy (rule paths, rule ids, parameter values, severity overrides).
 
-In: a policies.yaml path and a policy name. Out: `Policy`, or a UserError naming file:line:col for an empty file,
-an unknown key, a wrong type or a bad waiver (JSON Schema, schemas/policies.schema.json, whose waivers are those of
-schemas/waivers.schema.json), a default_policy naming no policy, or rule paths of the chosen policy that do not
-exist. Rule ids and
-parameter names are checked against the loaded rules by `select_rules` / `resolve_params`, which return
-Diagnostics located in policies.yaml.
+In: a policies.yaml path and a policy name. Out: `Policy`, or a DiagnosticError of E403 diagnostics located in
+the file for an empty file, an unknown key, a wrong type or a bad waiver (JSON Schema, schemas/policies.schema.json,
+whose waivers are those of schemas/waivers.schema.json), a default_policy naming no policy, or rule paths of the
+chosen policy that do not exist (a --policy naming no policy is a UserError: the flag is wrong, not the file).
+Rule ids and parameter names are checked against the loaded rules by `select_rules` / `resolve_params`, which
+return Diagnostics located in policies.yaml.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import yaml
 
 from . import yamlpos
 from .ast import Span
-from .diagnostics import Diagnostic, did_you_mean
+from .diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from .errors import UserError
 
 
@@ -40,8 +40,7 @@ class Policy:
     def span(self, *path) -> Span | None:
         if self.located is None or self.file is None:
             return None
-        line, col = self.located.locate(("policies", self.name) + path)
-        return Span(self.file, line, col, line, col + 1)
+        return self.located.span(("policies", self.name) + path)
 
 
 _EXPECTED = "expected a mapping with `version: 1` and `policies:`"
@@ -57,11 +56,11 @@ def load_file(path: str) -> yamlpos.Located:
     try:
         doc = yamlpos.load(path)
     except yamlpos.InputError as exc:
-        raise UserError(f"invalid policy file\n{exc.text('E403')}") from None
+        raise exc.error("E403") from None
     if not isinstance(doc.data, dict):
         message = f"the file is empty; {_EXPECTED}" if doc.data is None else f"{_EXPECTED}, got {_kind(doc.data)}"
-        raise UserError(f"invalid policy file\n{path}:1:1: E403: {message}")
-    found: dict[tuple[int, int, str], None] = {}  # a bad date breaks its pattern and its format: say it once
+        raise DiagnosticError([Diagnostic("E403", doc.span([]), message)], {path: doc.text})
+    found: dict[Diagnostic, None] = {}  # a bad date breaks its pattern and its format: say it once
     for e in _validator().iter_errors(doc.data):
         where = list(e.absolute_path)
         if e.validator == "additionalProperties":
@@ -69,14 +68,12 @@ def load_file(path: str) -> yamlpos.Located:
             extra = sorted(set(e.instance) - set(e.schema.get("properties", {})), key=str)
             known = list(e.schema.get("properties", {}))
             for key in extra:
-                line, col = doc.key_position(where + [key])
-                found[line, col, f"unknown key '{key}'{did_you_mean(str(key), known)}"] = None
+                found[Diagnostic("E403", doc.key_span(where + [key]),
+                                 f"unknown key '{key}'{did_you_mean(str(key), known)}")] = None
             continue
-        line, col = doc.locate(where)
-        found[line, col, f"{'/'.join(str(p) for p in where) or '(top level)'}: {_explain(e)}"] = None
+        found[Diagnostic("E403", doc.span(where), f"{'/'.join(str(p) for p in where) or '(top level)'}: {_explain(e)}")] = None
     if found:
-        raise UserError("invalid policy file\n" + "\n".join(f"{path}:{line}:{col}: E403: {text}"
-                                                            for line, col, text in sorted(found, key=lambda f: f[:2])))
+        raise DiagnosticError(sorted(found, key=lambda d: (d.span.line, d.span.col)), {path: doc.text})
     return doc
 
 
@@ -107,8 +104,8 @@ def load_policy(path: str, name: str | None) -> Policy:
     if chosen not in policies:
         known = f"no policy named '{chosen}'{did_you_mean(chosen, policies)}; known: {', '.join(policies)}"
         if name is None:  # the file's own default_policy is wrong: say where
-            line, col = doc.locate(["default_policy"])
-            raise UserError(f"invalid policy file\n{path}:{line}:{col}: E403: default_policy: {known}")
+            raise DiagnosticError([Diagnostic("E403", doc.span(["default_policy"]), f"default_policy: {known}")],
+                                  {path: doc.text})
         raise UserError(f"{path}: {known}")
     p = policies[chosen]
     rules = _relative_to(path, p["rules"])
@@ -140,14 +137,11 @@ def default_rule_paths(config: str | None = None) -> list[str]:
 
 def _check_rule_paths(path: str, doc: yamlpos.Located, name: str, rules: list[str]) -> None:
     """Rule paths of the chosen policy that name nothing, located in the file (they are relative to it)."""
-    lines = []
-    for i, rule_path in enumerate(rules):
-        if not os.path.exists(rule_path):
-            line, col = doc.locate(["policies", name, "rules", i])
-            lines.append(f"{path}:{line}:{col}: E403: policies/{name}/rules/{i}: no such rule file or directory: "
-                         f"{rule_path}")
-    if lines:
-        raise UserError("invalid policy file\n" + "\n".join(lines))
+    diags = [Diagnostic("E403", doc.span(["policies", name, "rules", i]),
+                        f"policies/{name}/rules/{i}: no such rule file or directory: {rule_path}")
+             for i, rule_path in enumerate(rules) if not os.path.exists(rule_path)]
+    if diags:
+        raise DiagnosticError(diags, {path: doc.text})
 
 
 def select_rules(policy: Policy, rule_ids: list[str]) -> tuple[set[str], list[Diagnostic]]:

@@ -71,6 +71,18 @@ class _Unsupported(Exception):
     pass
 
 
+def row_start(path: str, table: str | None, index: int) -> tuple[int, int] | None:
+    """Where row `index` of `table` (None: the file's rows without a table) begins, by one sweep of the file:
+    for a refusal of that row (argus.facts_rows), so nothing is kept. None when the file is not a shape this
+    reads, or not a file at all (a document built in memory)."""
+    try:
+        with open(path, "rb") as fh:
+            found = RowIndex(path, fh.read())
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError, RecursionError, _Unsupported):
+        return None
+    return found.start(table, index)
+
+
 class RowIndex:
     def __init__(self, path: str, buf: bytes) -> None:
         self.buf = buf
@@ -147,6 +159,12 @@ class RowIndex:
         if key is not None and (self.ids[key[0]][key[1]] or "").casefold() == rid.casefold():
             return self._own_id(key)
         return self.find_row(rid)
+
+    def start(self, table: str | None, index: int) -> tuple[int, int] | None:
+        """Where the row at `index` (of `table`) begins: its opening brace."""
+        key = self._key(table, index)
+        offset = self._offset(key) if key is not None else -1
+        return self._position(offset) if offset >= 0 else None
 
     def find_row(self, rid: str) -> tuple[int, int] | None:
         """The row whose id is `rid` (ignoring case), else an `"id"` key holding it inside a parent's row."""

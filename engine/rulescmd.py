@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from . import resources
+from . import exitcodes, resources
 from .diagnostics import DiagnosticError, has_errors
 from .evaluator import rule_info
 from .loader import load_rules
@@ -56,7 +56,7 @@ def run(args) -> int:
                         "location": {"file": info.file, "line": info.line}})
     entries.sort(key=lambda e: (-SEVERITY_RANK[e["severity"]], e["id"]))
     sys.stdout.write(RENDER[args.format](entries, chosen, config))
-    return 0
+    return exitcodes.OK
 
 
 def _policies(config: str) -> dict[str, tuple[set, dict]]:

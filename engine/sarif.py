@@ -19,6 +19,7 @@ import json
 import re
 from pathlib import Path
 
+from . import exitcodes
 from .locate import SRCROOT, Locator, primary_location
 from .model import SEVERITY_RANK
 from .present import GITHUB_MAX_RESULTS, SEVERITY_LEVEL, help_uri, level_for, message_text
@@ -29,7 +30,6 @@ GITHUB_MAX_TAGS = 20
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "note": "recommendation"}
 LEVEL_RANK = {"error": 0, "warning": 1, "note": 2, "none": 3}
-EXIT_ERROR = 2  # argus scan's exit code when a rule errored
 
 
 def render(doc: dict, *, include_passed: bool = False, repo_root: str | None = None,
@@ -209,7 +209,7 @@ def _invocation(doc: dict, omitted: int, limit: int, locator: Locator) -> dict:
     if errored or config_errors:  # argus exits 2: the scan is incomplete, whatever the results say
         what = [f"{errored} finding{'s' * (errored != 1)} with status error (a rule could not run)"] if errored else []
         what += [f"{config_errors} error diagnostic{'s' * (config_errors != 1)}"] if config_errors else []
-        invocation.update(executionSuccessful=False, exitCode=EXIT_ERROR, exitCodeDescription="; ".join(what))
+        invocation.update(executionSuccessful=False, exitCode=exitcodes.USAGE, exitCodeDescription="; ".join(what))
     return invocation
 
 

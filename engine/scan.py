@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import clock, formats, gcpause, history, outputspec, report, scan_pipeline, settings, waivers
+from . import clock, exitcodes, formats, gcpause, history, outputspec, report, scan_pipeline, settings, waivers
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
 from .scan_pipeline import LiveScope, ScanInputs, ScanRequest
 from .selection import Selection
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 ORDER = "format_output_order"  # the Namespace attribute holding [("format" | "output", value), ...]
 
 
@@ -155,16 +154,16 @@ def request(args) -> ScanRequest:
 
 def exit_code(doc: dict, fail_on: str, new_only: bool = False, not_evaluated: bool = False) -> int:
     if any(f["status"] == "error" for f in doc["findings"]):
-        return EXIT_ERROR
+        return exitcodes.USAGE  # a rule that errored: its findings are not to be trusted
     if fail_on == "never":
-        return EXIT_OK
+        return exitcodes.OK
     floor = SEVERITY_RANK[fail_on]
     failing = ("fail", "not_evaluated") if not_evaluated else ("fail",)
     for f in doc["findings"]:
         if (f["status"] in failing and SEVERITY_RANK[f["severity"]] >= floor and not waivers.is_waived(f)
                 and (not new_only or report.is_new(f, fail_on))):
-            return EXIT_FINDINGS
-    return EXIT_OK
+            return exitcodes.FINDINGS
+    return exitcodes.OK
 
 
 def run(args) -> int:

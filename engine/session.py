@@ -108,6 +108,8 @@ def _build(program, diags: list[Diagnostic], policy: Policy | None, cli_params: 
     params, param_diags = _resolve_params(plan, rules, policy, cli_params or {}, param_origins or {})
     diags += param_diags
     if has_errors(diags):
+        if policy is not None and policy.located is not None:  # its E404/E203/E205 show their line too
+            sources = {**sources, policy.file: policy.located.text}
         raise DiagnosticError(diags, sources)
     files = [f.path for f in program.files]
     return Session(plan, rules, infos, params, [d for d in diags if d.severity == "warning"], files, now,

@@ -7,8 +7,8 @@ ARM resource bodies (argus.armbodies derives the ARG columns from their ids; the
 Out: `Snapshot` with rows routed to tables (by the table key, else by `type`), `type` lower-cased, nothing else
 touched, and each file's pushdown kept in `coverage` (argus.coverage: `read` of a partly collected table is
 missing). Anything that is not ARG rows (Azure CLI or PowerShell output, malformed tables), that says it is
-incomplete, or appliance facts rows that do not fit their schema (argus.facts_rows), is refused with a located
-UserError.
+incomplete, or appliance facts rows that do not fit their schema (argus.facts_rows), is refused with a
+UserError naming the file (and row); a file that is not JSON with an E412 diagnostic at the place.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import orjson
 from . import gcpause
 from . import argpages, armbodies, facts_rows
 from .coverage import Coverage
+from .diagnostics import DiagnosticError, at, json_error, located
 from .digest import FileDigest
 from .errors import UserError
 from .model import Origin
@@ -277,9 +278,9 @@ def _parse(path: str, raw: bytes) -> tuple[list[tuple[str, list, list | None]], 
         if raw.lstrip().startswith(b"{") and b"\n{" in raw:
             try:
                 return _bare(path, _jsonl(path, raw))
-            except UserError:
-                pass
-        raise UserError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+            except (UserError, DiagnosticError):
+                pass  # not JSON Lines either: the whole document's error is the one to show
+        raise json_error("E412", path, exc, "invalid JSON") from None
     return _dispatch(path, doc)
 
 
@@ -290,8 +291,9 @@ def _jsonl(path: str, raw: bytes) -> list:
             continue
         try:
             rows.append(orjson.loads(line))
-        except orjson.JSONDecodeError as exc:
-            raise UserError(f"{path}:{n}:{exc.colno}: invalid JSON line: {exc.msg}") from None
+        except orjson.JSONDecodeError as exc:  # the decoder saw one line: the caret is under the whole file's
+            raise located("E412", at(path, n, exc.colno), f"invalid JSON line: {exc.msg}",
+                          raw.decode("utf-8", "replace")) from None
     return rows
 
 

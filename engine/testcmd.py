@@ -11,7 +11,7 @@ is reported, never stopping at the first. Rules of the packs under the given dir
 checks are listed ("no fixtures"). `--coverage` lists when/require clauses no case made both true and false,
 counting only the clauses of the rules each case checks, and rules without fixtures as gaps.
 Exit 0 all passed, 1 any case failed (or, with --require-fixtures, a rule has no fixture), 2 invalid rules or
-fixture files.
+fixture files (E409 diagnostics, every one of every file).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from . import clock
+from . import clock, exitcodes
 from . import fixtures as fx
 from . import fixturejunit, fixturesnap
+from .diagnostics import DiagnosticError
 from .errors import UserError, atomic_write
 from .explain import display_path
 from .loader import RULE_SUFFIX
@@ -96,17 +97,17 @@ class Runner:
         return self.packs[pack]
 
     def load(self, paths: list[str]) -> list[tuple[str, fx.FixtureFile]]:
-        """Every fixture file, validated; one UserError listing all problems of all files when any has one."""
-        loaded, problems = [], []
+        """Every fixture file, validated; one DiagnosticError with all problems of all files when any has one."""
+        loaded, problems, sources = [], [], {}
         for path in paths:
             pack = pack_of(path)
             fixture, found = fx.read(path, self.pack(pack).plan)
             problems += found
+            sources[path] = fixture.text
             loaded.append((pack, fixture))
             self.tested[pack] |= {r.casefold() for r in fixture.rules}
         if problems:
-            head = f"{len(problems)} problems in fixture files:\n" if len(problems) > 1 else ""
-            raise UserError(head + "\n".join(problems))
+            raise DiagnosticError(problems, sources)
         return loaded
 
     def run_file(self, pack: str, fixture: fx.FixtureFile) -> None:
@@ -188,7 +189,7 @@ class Runner:
             if missing:
                 gaps += 1
                 span = step.node.span
-                print(f"  {rule_id}  {span.file}:{span.line}:{span.col}  {step.kind} {step.text}  never {' and never '.join(missing)}", file=self.out)
+                print(f"  {rule_id}  {span}  {step.kind} {step.text}  never {' and never '.join(missing)}", file=self.out)
         for rule_id, file, line in untested:
             gaps += 1
             print(f"  {rule_id}  {file}:{line}  no fixtures: none of its clauses ran", file=self.out)
@@ -259,7 +260,7 @@ def run(args) -> int:
     print(f"{nf} fixture file{'s' * (nf != 1)}, {nr} rule{'s' * (nr != 1)}; {runner.failures} failing case{'s' * (runner.failures != 1)}"
           + (f"; {nu} rule{'s' * (nu != 1)} without fixtures" if nu else ""), file=runner.out)
     _write_reports(args, runner, untested)
-    return 1 if runner.failures or (args.require_fixtures and untested) else 0
+    return exitcodes.FINDINGS if runner.failures or (args.require_fixtures and untested) else exitcodes.OK
 
 
 def _text_stream(args):

@@ -5,6 +5,9 @@ then a report document. Out: Waiver records (load, from_policy, load_file) and, 
 place: each waived finding gets a `waiver` object and the document a top-level `waivers` list saying,
 for every waiver, whether it is active, expired or unused and how many findings it matched.
 
+Problems are diagnostics located in the file the waiver came from: E405 in a waivers file (E403 in
+policies.yaml, whose schema checks its waivers first), E404 for a waiver naming no loaded rule.
+
 A waiver applies to fail and warn findings of its rule whose subject id matches its `subject` (an id
 or a glob, case-insensitive). A waived finding keeps its status; it just no longer counts for
 --fail-on. Errors and not-evaluated findings are never waived: they mean missing data, not accepted
@@ -19,8 +22,8 @@ from .validation import validator
 
 
 from . import yamlpos
-from .diagnostics import closest
-from .errors import UserError
+from .ast import Span
+from .diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from .regex import RegexError
 from .waivermatch import FindingIndex
 
@@ -38,11 +41,10 @@ class Waiver:
     source: str = ""
     entry: int = 0
     line: int | None = None
-
-    @property
-    def where(self) -> str:
-        """File, line and entry number, for messages."""
-        return _where(self.source, self.entry, self.line)
+    code: str = "E405"                 # the diagnostic code of the file it came from (E403: policies.yaml)
+    rule_at: Span | None = None        # where its `rule` and `subject` are written, for diagnostics
+    subject_at: Span | None = None
+    text: str | None = None            # that file's text, for the caret
 
     def to_dict(self) -> dict:
         origin = f"{self.source}:{self.line}" if self.line else f"{self.source} (waiver {self.entry})"
@@ -50,37 +52,47 @@ class Waiver:
                 "owner": self.owner, "ticket": self.ticket, "expires": self.expires.isoformat(), "source": origin}
 
 
-def load(raw: list, *, source: str, lines: list[int] | None = None) -> list[Waiver]:
+def load(raw: list, *, source: str, located: yamlpos.Located | None = None, at: tuple = (),
+         code: str = "E405") -> list[Waiver]:
     """Validate raw waiver entries (parsed YAML/JSON) and turn them into Waivers.
 
-    ``source`` names the file in messages; ``lines`` optionally gives each entry's line in it.
+    ``source`` names the file; ``located`` (the file read by argus.yamlpos, the entries at path ``at`` in it)
+    places each problem, reported as the diagnostic ``code``. Without it (entries built in memory) a problem
+    has no position.
     """
+    def span(*path) -> Span | None:
+        return located.span((*at, *path)) if located is not None else None
+
+    def fail(where: Span | None, message: str) -> DiagnosticError:
+        text = {source: located.text} if located is not None else {}
+        return DiagnosticError([Diagnostic(code, where, message if where else f"{source}: {message}")], text)
+
     if not isinstance(raw, list):
-        raise UserError(f"{source}: waivers must be a list of entries, got {type(raw).__name__}")
+        raise fail(span(), f"waivers must be a list of entries, got {type(raw).__name__}")
     from jsonschema.exceptions import best_match  # jsonschema only when something is validated
     validator = _validator()
     waivers = []
     for number, entry in enumerate(raw, start=1):
-        line = lines[number - 1] if lines and len(lines) >= number else None
         entry = _dates_as_text(entry)
         error = best_match(validator.iter_errors(entry))
         if error is not None:
             field = ".".join(str(p) for p in error.absolute_path)
-            raise UserError(f"{_where(source, number, line)}{_label(entry)}: {field + ': ' if field else ''}"
-                            f"{_explain(error)}")
+            raise fail(span(number - 1, *error.absolute_path),
+                       f"waiver {number}{_label(entry)}: {field + ': ' if field else ''}{_explain(error)}")
         waivers.append(Waiver(rule=entry["rule"], subject=entry["subject"], justification=entry["justification"],
                               owner=entry["owner"], expires=dt.date.fromisoformat(entry["expires"]),
-                              ticket=entry.get("ticket"), source=source, entry=number, line=line))
+                              ticket=entry.get("ticket"), source=source, entry=number,
+                              line=span(number - 1).line if located is not None else None, code=code,
+                              rule_at=span(number - 1, "rule"), subject_at=span(number - 1, "subject"),
+                              text=located.text if located is not None else None))
     return waivers
 
 
 def from_policy(policy) -> list[Waiver]:
-    """The top-level `waivers:` of a loaded policies file (argus.policies.Policy), with their lines."""
+    """The top-level `waivers:` of a loaded policies file (argus.policies.Policy), with their places."""
     if policy is None or not policy.waivers:
         return []
-    located = policy.located
-    lines = [located.locate(("waivers", i))[0] for i in range(len(policy.waivers))] if located else None
-    return load(policy.waivers, source=policy.file, lines=lines)
+    return load(policy.waivers, source=policy.file, located=policy.located, at=("waivers",), code="E403")
 
 
 def load_file(path: str) -> list[Waiver]:
@@ -88,25 +100,24 @@ def load_file(path: str) -> list[Waiver]:
     try:
         located = yamlpos.load(path)
     except yamlpos.InputError as exc:
-        raise UserError(exc.text("E405")) from None
+        raise exc.error("E405") from None
     data, at = located.data, ()
     if isinstance(data, dict):
         if "waivers" not in data:
-            raise UserError(f"{path}: expected a list of waivers or a mapping with a 'waivers' key")
+            raise DiagnosticError([Diagnostic("E405", located.span(()), "expected a list of waivers or a mapping "
+                                              "with a 'waivers' key")], {path: located.text})
         data, at = data["waivers"], ("waivers",)
     if data is None:
         return []
-    lines = [located.locate((*at, i))[0] for i in range(len(data))] if isinstance(data, list) else None
-    return load(data, source=path, lines=lines)
+    return load(data, source=path, located=located, at=at)
 
 
 def apply(doc: dict, waivers: list[Waiver], *, today: dt.date, known_rule_ids: set[str]) -> None:
     """Mark waived findings in ``doc`` and add the top-level `waivers` section (mutates ``doc``)."""
     for waiver in waivers:
         if waiver.rule not in known_rule_ids:
-            guess = closest(waiver.rule, sorted(known_rule_ids))
-            hint = f" (did you mean {guess!r}?)" if guess else ""
-            raise UserError(f"{waiver.where}: unknown rule {waiver.rule!r}{hint}")
+            raise _error(waiver, "E404", waiver.rule_at, f"unknown rule {waiver.rule!r}"
+                                                         f"{did_you_mean(waiver.rule, sorted(known_rule_ids))}")
     index = FindingIndex([f for f in doc["findings"] if f["status"] in WAIVABLE])  # linear, not waivers x findings
     section = []
     for waiver in waivers:
@@ -114,7 +125,7 @@ def apply(doc: dict, waivers: list[Waiver], *, today: dt.date, known_rule_ids: s
         try:
             matched = index.matching(waiver.rule, waiver.subject)
         except RegexError as exc:
-            raise UserError(f"{waiver.where}: subject {waiver.subject[:80]!r}: {exc}") from None
+            raise _error(waiver, waiver.code, waiver.subject_at, f"subject {waiver.subject[:80]!r}: {exc}") from None
         if not expired:
             for finding in matched:
                 finding.setdefault("waiver", waiver.to_dict())  # the first waiver listed wins
@@ -139,8 +150,11 @@ def _dates_as_text(entry: object) -> object:
     return entry
 
 
-def _where(source: str, entry: int, line: int | None) -> str:
-    return f"{source}:{line}: waiver {entry}" if line else f"{source}: waiver {entry}"
+def _error(waiver: Waiver, code: str, where: Span | None, message: str) -> DiagnosticError:
+    """A problem of a loaded waiver, at its place in its file (or naming the file, for one built in memory)."""
+    lead = f"waiver {waiver.entry}: " if where else f"{waiver.source}: waiver {waiver.entry}: "
+    return DiagnosticError([Diagnostic(code, where, lead + message)],
+                           {waiver.source: waiver.text} if waiver.text is not None else {})
 
 
 def _explain(error: jsonschema.ValidationError) -> str:

@@ -6,9 +6,9 @@ Azure CLI prints with `az deployment group what-if --no-pretty-print` (the same 
 the top). Out: a `WhatIf` with every change as a `Change` (change type, resource id, `after` body, unsupported
 reason, its JSON pointer and line in the file), the potential changes apart, the diagnostics, and the reason the
 preview stopped expanding nested templates when its diagnostics say it did. Anything that is not a succeeded
-what-if result is a UserError naming the file and where: unreadable or malformed JSON, a failed operation
-(status or error code), an unknown change type, a change without a resource id or with a body that is not an
-object.
+what-if result is refused: malformed JSON, an unknown change type, a change without a resource id or with a body
+that is not an object are E413 diagnostics at their place in the file; an unreadable file, a failed operation
+(status or error code) or a document of the wrong shape a UserError naming the file.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from .ast import Span
+from .diagnostics import at, json_error, located
 from .errors import UserError
 
 CHANGE_TYPES = ("Create", "Delete", "Deploy", "Ignore", "Modify", "NoChange", "Unsupported")
@@ -66,7 +68,7 @@ def load(path: str) -> WhatIf:
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise UserError(f"{path}:{exc.lineno}:{exc.colno}: what-if is not valid JSON: {exc.msg}") from None
+        raise json_error("E413", path, exc, "what-if is not valid JSON", text) from None
     if not isinstance(doc, dict):
         raise UserError(f"{path}: not a what-if result: expected a JSON object, got {_kind(doc)}")
     _check_depth(path, doc)
@@ -76,11 +78,14 @@ def load(path: str) -> WhatIf:
                         "--no-pretty-print`")
     form, body = _body(path, doc)
     status = _check_status(path, doc)
-    lines = _element_lines(text, {("properties", "changes"), ("properties", "potentialChanges"),
-                                  ("changes",), ("potentialChanges",)})
+    places = _element_places(text, {("properties", "changes"), ("properties", "potentialChanges"),
+                                    ("changes",), ("potentialChanges",)})
     prefix = "/properties" if form == "rest" else ""
-    changes = _changes(path, body, "changes", prefix, lines, potential=False)
-    potential = _changes(path, body, "potentialChanges", prefix, lines, potential=True)
+    try:
+        changes = _changes(path, body, "changes", prefix, places, potential=False)
+        potential = _changes(path, body, "potentialChanges", prefix, places, potential=True)
+    except _BadChange as bad:
+        raise located("E413", bad.span, bad.message, text) if bad.span else UserError(f"{path}: {bad.message}") from None
     diagnostics = _diagnostics(path, body, prefix)
     return WhatIf(path, hashlib.sha256(raw).hexdigest(), form, status, changes, potential, diagnostics,
                   _stopped(diagnostics))
@@ -146,37 +151,45 @@ def _check_status(path: str, doc: dict) -> str:
     return status
 
 
-def _changes(path: str, body: dict, key: str, prefix: str, lines: dict, potential: bool) -> list[Change]:
+class _BadChange(Exception):
+    """A change the scan cannot use, at the place its element starts (None: not found in the text)."""
+
+    def __init__(self, span: Span | None, message: str):
+        super().__init__(message)
+        self.span, self.message = span, message
+
+
+def _changes(path: str, body: dict, key: str, prefix: str, places: dict, potential: bool) -> list[Change]:
     items = body.get(key)
     if items is None:
         return []
     if not isinstance(items, list):
         raise UserError(f"{path}: {prefix}/{key} must be a list of changes, got {_kind(items)}")
-    at = lines.get(("properties", key) if prefix else (key,), [])
-    return [_change(path, item, i, f"{prefix}/{key}/{i}", at[i] if i < len(at) else None, potential)
+    found = places.get(("properties", key) if prefix else (key,), [])
+    return [_change(item, i, f"{prefix}/{key}/{i}", at(path, *found[i]) if i < len(found) else None, potential)
             for i, item in enumerate(items)]
 
 
-def _change(path: str, item, index: int, pointer: str, line: int | None, potential: bool) -> Change:
-    where = f"{path}:{line}" if line else path
+def _change(item, index: int, pointer: str, where: Span | None, potential: bool) -> Change:
     if not isinstance(item, dict):
-        raise UserError(f"{where}: {pointer}: a change must be an object, got {_kind(item)}")
+        raise _BadChange(where, f"{pointer}: a change must be an object, got {_kind(item)}")
     raw_type = item.get("changeType")
     change_type = _CANONICAL.get(raw_type.casefold()) if isinstance(raw_type, str) else None
     if change_type is None:
-        raise UserError(f"{where}: {pointer}/changeType: unknown change type {orjson.dumps(raw_type).decode()[:60]}; "
-                        f"expected one of {', '.join(CHANGE_TYPES)}")
+        raise _BadChange(where, f"{pointer}/changeType: unknown change type {orjson.dumps(raw_type).decode()[:60]}; "
+                                f"expected one of {', '.join(CHANGE_TYPES)}")
     rid, extension = item.get("resourceId"), item.get("extension")
     if not (isinstance(rid, str) and rid.startswith("/")):
         if rid is None and (extension is not None or item.get("identifiers") is not None):
             extension = _extension_name(extension)
         else:
-            raise UserError(f"{where}: {pointer}/resourceId: expected an Azure resource id, got "
-                            f"{orjson.dumps(rid).decode()[:80]}")
+            raise _BadChange(where, f"{pointer}/resourceId: expected an Azure resource id, got "
+                                    f"{orjson.dumps(rid).decode()[:80]}")
     after = item.get("after")
     if after is not None and not isinstance(after, dict):
-        raise UserError(f"{where}: {pointer}/after: the predicted resource must be an object, got {_kind(after)}")
+        raise _BadChange(where, f"{pointer}/after: the predicted resource must be an object, got {_kind(after)}")
     reason = item.get("unsupportedReason")
+    line = where.line if where else None
     return Change(index, pointer, line, change_type, rid if isinstance(rid, str) else None, after,
                   reason if isinstance(reason, str) and reason.strip() else None, potential,
                   extension if rid is None else None)
@@ -206,10 +219,10 @@ def _stopped(diagnostics: list[dict]) -> str | None:
     return None
 
 
-def _element_lines(text: str, wanted: set[tuple]) -> dict[tuple, list[int]]:
-    """The line where each element of the arrays at the `wanted` key paths begins: one pass over the tokens of
-    (already parsed, so valid) JSON text, keeping the key path of every open container."""
-    out: dict[tuple, list[int]] = {w: [] for w in wanted}
+def _element_places(text: str, wanted: set[tuple]) -> dict[tuple, list[tuple[int, int]]]:
+    """The line and column where each element of the arrays at the `wanted` key paths begins: one pass over the
+    tokens of (already parsed, so valid) JSON text, keeping the key path of every open container."""
+    out: dict[tuple, list[tuple[int, int]]] = {w: [] for w in wanted}
     stack: list[list] = []  # [path, is_array, current key or element index, expecting a key]
     line, last = 1, 0
     for match in _TOKEN.finditer(text):
@@ -220,7 +233,7 @@ def _element_lines(text: str, wanted: set[tuple]) -> dict[tuple, list[int]]:
         if tok in "{[":
             path = () if top is None else top[0] + (top[2],)
             if top is not None and top[1] and top[0] in out:
-                out[top[0]].append(line)
+                out[top[0]].append((line, pos - text.rfind("\n", 0, pos)))
             stack.append([path, tok == "[", 0 if tok == "[" else None, tok == "{"])
         elif tok in "}]":
             stack.pop()

@@ -1,8 +1,9 @@
 """YAML with positions: safe-load a document and keep a map from data paths to file:line:col.
 
-In: a YAML file. Out: the plain data (SafeLoader only) and `locate(path)` giving the (line, col) of the node at a
-path of keys/indexes, so schema and semantic errors in policies.yaml can say exactly where; `compose` gives the
-node tree alone, `data_file` the value of a rule's `data` file.
+In: a YAML file. Out: the plain data (SafeLoader only), its text, and `span(path)` giving the place (a Span) of
+the node at a path of keys/indexes, so schema and semantic errors in policies.yaml can say exactly where, as a
+Diagnostic with the source line and a caret; `compose` gives the node tree alone, `data_file` the value of a
+rule's `data` file.
 
 Dates and timestamps stay text (`expires: 2026-12-31` is the string "2026-12-31"), as they would in JSON: the
 schemas check them, with a message and a position, where PyYAML's own conversion would raise a bare ValueError
@@ -11,7 +12,8 @@ on an impossible date such as 2026-02-30.
 A file that is not UTF-8, holds a character YAML forbids (NUL), nests more than MAX_DEPTH levels (through
 aliases too, and an alias inside the node it names is a cycle) or holds an integer of more than MAX_INT_DIGITS
 digits is an InputError at the offending byte: PyYAML's composer recurses once per level, and Python refuses
-to convert integers of more than 4,300 digits, so either would otherwise end in a traceback.
+to convert integers of more than 4,300 digits, so either would otherwise end in a traceback. Each reader turns
+an InputError into a diagnostic of its own code (`InputError.error`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import os
 
 import yaml
 
+from .ast import Span
+from .diagnostics import Diagnostic, DiagnosticError, at
 from .errors import UserError
 
 
@@ -31,19 +35,26 @@ MAX_INT_DIGITS = 100
 
 class InputError(UserError):
     """A located problem in a file's content. `syntax`: YAML's own complaint, which callers introduce with
-    their "not valid YAML" wording; `text` renders it with an optional diagnostic code."""
+    their "invalid YAML" wording; `source`: the file's text (for the caret), when it could be decoded.
+    Each reader turns it into its own diagnostic code with `error`."""
 
-    def __init__(self, path: str, line: int | None, col: int | None, reason: str, syntax: bool = False):
-        self.path, self.line, self.col, self.reason, self.syntax = path, line, col, reason, syntax
-        super().__init__(self.text())
+    def __init__(self, path: str, line: int | None, col: int | None, reason: str, syntax: bool = False,
+                 source: str | None = None):
+        self.path, self.reason, self.syntax, self.source = path, reason, syntax, source
+        self.span = at(path, line, col) if line is not None else None
+        super().__init__(f"{self.span or path}: {self.message()}")
 
-    @property
-    def where(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}" if self.line is not None else self.path
+    def message(self, invalid: str = "invalid YAML") -> str:
+        return f"{invalid + ': ' if self.syntax else ''}{self.reason}"
 
-    def text(self, code: str | None = None, invalid: str = "invalid YAML") -> str:
-        lead = f"{code}: " if code else ""
-        return f"{self.where}: {lead}{invalid + ': ' if self.syntax else ''}{self.reason}"
+    def diagnostic(self, code: str, invalid: str = "invalid YAML") -> Diagnostic:
+        """This problem as the diagnostic `code` of the reader's file kind (E403 a policy file, ...)."""
+        return Diagnostic(code, self.span, f"{'' if self.span else self.path + ': '}{self.message(invalid)}")
+
+    def error(self, code: str, invalid: str = "invalid YAML") -> DiagnosticError:
+        """The diagnostic, raised alone, with the file's text for the caret."""
+        return DiagnosticError([self.diagnostic(code, invalid)],
+                               {self.path: self.source} if self.source is not None else {})
 
 
 class _Refused(yaml.MarkedYAMLError):
@@ -149,47 +160,49 @@ if getattr(yaml, "__with_libyaml__", False):
 
 
 class Located:
-    def __init__(self, data, root):
-        self.data = data
-        self._root = root
+    """A file's data, its node tree (`root`) and its text, for positions and the caret of a diagnostic."""
 
-    def locate(self, path) -> tuple[int, int]:
-        node = self._root
-        if node is None:  # an empty document: the error is at its start
-            return 1, 1
-        best = node
+    def __init__(self, data, root, text: str = "", path: str = ""):
+        self.data, self.root, self.text, self.path = data, root, text, path
+
+    def span(self, path) -> Span:
+        """Where the node at a path of keys/indexes is (the nearest ancestor that exists, else the start)."""
+        node = best = self.root
         for step in path:
-            nxt = None
-            if isinstance(node, yaml.MappingNode):
-                for k, v in node.value:
-                    if k.value == step:
-                        nxt = v
-                        break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-                nxt = node.value[step]
-            if nxt is None:
+            node = _child(node, step) if node is not None else None
+            if node is None:
                 break
-            node = best = nxt
-        return best.start_mark.line + 1, best.start_mark.column + 1
+            best = node
+        return node_span(self.path, best)
 
     def node(self, path):
         """The YAML node at a path of keys/indexes, or None (for edits that keep the file's own text)."""
-        node = self._root
+        node = self.root
         for step in path:
             node = _child(node, step) if node is not None else None
         return node
 
-    def key_position(self, path) -> tuple[int, int]:
-        """Position of the last key of `path` itself (for 'unknown key' messages)."""
-        parent = self._root
+    def key_span(self, path) -> Span:
+        """Where the last key of `path` itself is (for 'unknown key' messages)."""
+        parent = self.root
         for step in path[:-1]:
             parent = _child(parent, step) or parent
         if isinstance(parent, yaml.MappingNode):
             want = path[-1]
             for k, _ in parent.value:
                 if k.value == want or (not isinstance(want, str) and _same(_scalar(k), want)):
-                    return k.start_mark.line + 1, k.start_mark.column + 1
-        return self.locate(path)
+                    return node_span(self.path, k)
+        return self.span(path)
+
+
+def node_span(path: str, node: yaml.Node | None) -> Span:
+    """A node's place in the file: its whole width when it ends on the line it starts on, else its first
+    character (an empty document: the file's start)."""
+    if node is None:
+        return at(path, 1, 1)
+    start, end = node.start_mark, node.end_mark
+    width = end.column - start.column if end.line == start.line else 1
+    return at(path, start.line + 1, start.column + 1, width)
 
 
 def _scalar(node):
@@ -225,60 +238,63 @@ def read_text(path: str) -> str:
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         col = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1
         raise InputError(path, raw.count(b"\n", 0, exc.start) + 1, col,
-                         f"not UTF-8 text (byte 0x{raw[exc.start]:02x}: {exc.reason})") from None
+                         f"not UTF-8 text (byte 0x{raw[exc.start]:02x}: {exc.reason})",
+                         source=raw.decode("utf-8", "replace")) from None  # the caret under the same column
 
 
-def _loader(path: str, cls) -> GuardedLoader:
-    text = read_text(path)
+def _loader(path: str, text: str, cls) -> GuardedLoader:
     try:
         return cls(text)
     except yaml.reader.ReaderError as exc:  # a character YAML forbids (NUL, ...), found before any parsing
         before = text[:exc.position]
         raise InputError(path, before.count("\n") + 1, exc.position - before.rfind("\n"),
-                         f"unacceptable character #x{exc.character:04x}: {exc.reason}", syntax=True) from None
+                         f"unacceptable character #x{exc.character:04x}: {exc.reason}", syntax=True,
+                         source=text) from None
 
 
-def _input_error(path: str, exc: yaml.YAMLError) -> InputError:
+def _input_error(path: str, text: str, exc: yaml.YAMLError) -> InputError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-    return InputError(path, line, col, getattr(exc, "problem", None) or str(exc), not isinstance(exc, _Refused))
+    return InputError(path, line, col, getattr(exc, "problem", None) or str(exc), not isinstance(exc, _Refused),
+                      text)
 
 
-def _read(path: str, cls, construct: bool):
-    """(root node, data): parsed by libyaml when PyYAML has it; any error is read again by the pure-Python
-    loader, whose message (and position) is the one reported."""
+def _read(path: str, cls, construct: bool) -> Located:
+    """The file parsed by libyaml when PyYAML has it; any error is read again by the pure-Python loader, whose
+    message (and position) is the one reported."""
+    text = read_text(path)
     fast = _FAST.get(cls)
     if fast is not None:
-        text = read_text(path)
         loader = fast(text)
         try:
             root = loader.get_single_node()
-            return root, (loader.construct_document(root) if construct and root is not None else None)
+            return Located(loader.construct_document(root) if construct and root is not None else None, root,
+                           text, path)
         except _Refused as exc:
-            raise _input_error(path, exc) from None
+            raise _input_error(path, text, exc) from None
         except yaml.YAMLError:
             pass  # re-read below, for the pure-Python loader's wording
         finally:
             loader.dispose()
-    loader = _loader(path, cls)
+    loader = _loader(path, text, cls)
     try:
         root = loader.get_single_node()
-        return root, (loader.construct_document(root) if construct and root is not None else None)
+        return Located(loader.construct_document(root) if construct and root is not None else None, root, text, path)
     except yaml.YAMLError as exc:
-        raise _input_error(path, exc) from None
+        raise _input_error(path, text, exc) from None
     finally:
         loader.dispose()
 
 
-def compose(path: str) -> yaml.Node | None:
-    """The node tree of a YAML (or JSON) file, for readers that check nodes themselves (DNS answers)."""
-    return _read(path, GuardedLoader, construct=False)[0]
+def compose(path: str) -> Located:
+    """The node tree (`root`) and text of a YAML (or JSON) file, for readers that check nodes themselves (DNS
+    answers); its `data` is None."""
+    return _read(path, GuardedLoader, construct=False)
 
 
 def load(path: str, *, text_dates: bool = True) -> Located:
     """The file's data and positions; `text_dates=False` reads dates as dates (yaml.safe_load's way)."""
-    root, data = _read(path, TextDatesLoader if text_dates else GuardedLoader, construct=True)
-    return Located(data, root)
+    return _read(path, TextDatesLoader if text_dates else GuardedLoader, construct=True)
 
 
 def loads(text: str):
@@ -304,6 +320,6 @@ def data_file(rule_dir: str, name: str):
         return load(path, text_dates=False).data
     except InputError as exc:
         what = "is not valid YAML" if exc.syntax else "cannot be read"
-        raise UserError(f"data file '{name}' {what}: {exc.where}: {exc.reason}") from None
+        raise UserError(f"data file '{name}' {what}: {exc.span or exc.path}: {exc.reason}") from None
     except UserError as exc:
         raise UserError(f"data file '{name}': {exc}") from None

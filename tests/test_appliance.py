@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 
 from argus import cli, dnsfacts
+from argus.diagnostics import DiagnosticError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "appliance"
@@ -155,20 +156,26 @@ def test_appliance_json_encodings(tmp_path, data, capsys):
 
 # --- user errors -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, message", [
+@pytest.mark.parametrize("content, message, source", [
     (b"\xef\xbb\xbf{\r\n    \"Cloud\":  \"Public\",\r\n}\r\n",
-     "{path}:3:1: not valid JSON: Expecting property name enclosed in double quotes"),
+     "{path}:3:1: E410: not valid JSON: Expecting property name enclosed in double quotes", "}"),
     # Add-Content appends: a second installer run leaves two objects in the file.
     (b"\xef\xbb\xbf{\r\n    \"Cloud\":  \"Public\"\r\n}\r\n{\r\n    \"Cloud\":  \"Public\"\r\n}\r\n",
-     "{path}:4:1: not valid JSON: Extra data"),
-    (b"[\"Cloud\"]", "{path}:1:1: appliance.json must be a JSON object, found list"),
-    (b"\xef\xbb\xbf{\"Cloud\": \"\xe9\"}", "{path}: not UTF-8 text (byte 14): invalid continuation byte"),
+     "{path}:4:1: E410: not valid JSON: Extra data", "{"),
+    (b"[\"Cloud\"]", "{path}:1:1: E410: appliance.json must be a JSON object, found list", '["Cloud"]'),
 ])
-def test_malformed_appliance_json(tmp_path, content, message, capsys):
+def test_malformed_appliance_json_is_located(tmp_path, content, message, source, capsys):
     path = write(tmp_path / "appliance.json", content)
     code, out, err = run_cli(base_args(path, "--no-proxy"), capsys)
     assert (code, out) == (2, "")
-    assert err == f"argus appliance-facts: error: {message.format(path=path)}\n"
+    assert err == f"{message.format(path=path)}\n  {source}\n  ^\n"  # each at the line's first character
+
+
+def test_appliance_json_in_another_encoding_names_the_byte(tmp_path, capsys):
+    path = write(tmp_path / "appliance.json", b"\xef\xbb\xbf{\"Cloud\": \"\xe9\"}")
+    code, out, err = run_cli(base_args(path, "--no-proxy"), capsys)
+    assert (code, out, err) == (
+        2, "", f"argus appliance-facts: error: {path}: not UTF-8 text (byte 14): invalid continuation byte\n")
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -254,25 +261,34 @@ def test_answers_file_selects_hosts(tmp_path, resolve, expected_hosts):
     assert list(dnsfacts.load_answers(path, resolve).answers) == expected_hosts
 
 
-@pytest.mark.parametrize("content, resolve, message", [
-    (ANSWERS, ["missing.blob.core.windows.net"], "{path}: no answer for missing.blob.core.windows.net (asked with --resolve)"),
-    ("a.example:\n  addresses: [10.0.0.1]\n", [], "{path}:2:3: answer for a.example has no 'cname_chain'"),
-    ("a.example:\n  addresses: [10.0.0.1]\n  cname_chain: []\n  ttl: 10\n", [], "{path}:4:3: answer for a.example has unknown key 'ttl'"),
-    ("a.example:\n  addresses: [10.0.0.300]\n  cname_chain: []\n", [], "{path}:2:15: '10.0.0.300' in a.example addresses is not an IP address"),
-    ("a.example:\n  addresses: 10.0.0.1\n  cname_chain: []\n", [], "{path}:2:14: a.example addresses must be a list"),
-    ("a.example:\n  addresses: [10.0.0.1\n  cname_chain: []\n", [], "{path}:3:14: DNS answers are not valid YAML/JSON: expected ',' or ']', but got ':'"),
-    ("a.example:\n  addresses: []\n  cname_chain: []\n  addresses: [10.0.0.1]\n", [],
-     "{path}:4:3: answer for a.example gives 'addresses' twice"),
-    ("- a.example\n", [], "{path}:1:1: DNS answers must be a map of host name -> answer"),
-    ("", [], "{path}: DNS answers must be a map of host name -> answer"),
-    ("a.example: {addresses: [], cname_chain: []}\nA.EXAMPLE.: {addresses: [], cname_chain: []}\n", [],
-     "{path}:2:1: host a.example is given twice"),
+def test_answers_file_without_an_asked_host(tmp_path):
+    path = write(tmp_path / "answers.yaml", ANSWERS)
+    with pytest.raises(dnsfacts.UserError) as info:  # the --resolve flag asks for it: no place in the file
+        dnsfacts.load_answers(path, ["missing.blob.core.windows.net"])
+    assert str(info.value) == f"{path}: no answer for missing.blob.core.windows.net (asked with --resolve)"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a.example:\n  addresses: [10.0.0.1]\n", "{path}:2:3: E407: answer for a.example has no 'cname_chain'"),
+    ("a.example:\n  addresses: [10.0.0.1]\n  cname_chain: []\n  ttl: 10\n", "{path}:4:3: E407: answer for a.example has unknown key 'ttl'"),
+    ("a.example:\n  addresses: [10.0.0.300]\n  cname_chain: []\n", "{path}:2:15: E407: '10.0.0.300' in a.example addresses is not an IP address"),
+    ("a.example:\n  addresses: 10.0.0.1\n  cname_chain: []\n", "{path}:2:14: E407: a.example addresses must be a list"),
+    ("a.example:\n  addresses: [10.0.0.1\n  cname_chain: []\n", "{path}:3:14: E407: DNS answers are not valid YAML/JSON: expected ',' or ']', but got ':'"),
+    ("a.example:\n  addresses: []\n  cname_chain: []\n  addresses: [10.0.0.1]\n",
+     "{path}:4:3: E407: answer for a.example gives 'addresses' twice"),
+    ("- a.example\n", "{path}:1:1: E407: DNS answers must be a map of host name -> answer"),
+    ("", "{path}:1:1: E407: DNS answers must be a map of host name -> answer"),
+    ("a.example: {addresses: [], cname_chain: []}\nA.EXAMPLE.: {addresses: [], cname_chain: []}\n",
+     "{path}:2:1: E407: host a.example is given twice"),
 ])
-def test_answers_file_errors(tmp_path, content, resolve, message):
+def test_answers_file_errors(tmp_path, content, message):
     path = write(tmp_path / "answers.yaml", content)
-    with pytest.raises(dnsfacts.UserError) as info:
-        dnsfacts.load_answers(path, resolve)
-    assert str(info.value) == message.format(path=path)
+    with pytest.raises(DiagnosticError) as info:
+        dnsfacts.load_answers(path, [])
+    head, source, caret = str(info.value).split("\n")
+    line, col = (int(n) for n in message.format(path="").split(":")[1:3])
+    assert (head, source, caret.index("^") + 1) == (message.format(path=path),
+                                                    "  " + (content.split("\n")[line - 1]), col + 2)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -389,15 +405,19 @@ def test_append_replaces_same_id_and_keeps_other_tables(tmp_path, appliance_json
         f"argus appliance-facts: wrote appliance/app01 (0 bypass entries, 0 DNS names) to {snapshot}"]
 
 
-@pytest.mark.parametrize("existing, message", [
-    ('{"data": {"columns": []}}', "{path}: --append needs a snapshot of tables ({{\"table\": [rows], ...}}); write a separate file instead"),
-    ('[{"id": "x"}]', "{path}: --append needs a snapshot of tables ({{\"table\": [rows], ...}}); write a separate file instead"),
-    ('{"appliance": [', "{path}:1:16: not valid JSON: Expecting value"),  # 15 characters, then nothing
+SHAPE = "{path}: --append needs a snapshot of tables ({{\"table\": [rows], ...}}); write a separate file instead"
+
+
+@pytest.mark.parametrize("existing, stderr", [
+    ('{"data": {"columns": []}}', f"argus appliance-facts: error: {SHAPE}\n"),
+    ('[{"id": "x"}]', f"argus appliance-facts: error: {SHAPE}\n"),
+    ('{"appliance": [', "{path}:1:16: E412: not valid JSON: Expecting value\n"  # 15 characters, then nothing
+                        '  {{"appliance": [\n  ' + " " * 15 + "^\n"),
 ])
-def test_append_refuses_other_shapes_and_leaves_the_file(tmp_path, appliance_json, existing, message, capsys):
+def test_append_refuses_other_shapes_and_leaves_the_file(tmp_path, appliance_json, existing, stderr, capsys):
     path = write(tmp_path / "snap.json", existing)
     code, _, err = run_cli(base_args(appliance_json, "--no-proxy", "--append", "--output", path), capsys)
-    assert (code, err) == (2, f"argus appliance-facts: error: {message.format(path=path)}\n")
+    assert (code, err) == (2, stderr.format(path=path))
     assert Path(path).read_text(encoding="utf-8") == existing
 
 

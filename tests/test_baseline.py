@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from argus import baseline, sarif
+from argus.diagnostics import DiagnosticError
 from argus.report import is_new
 from argus.errors import UserError
 from reportdata import REPORTS, report
@@ -142,7 +143,6 @@ def test_duplicate_keys_pair_up_in_order():
 
 
 @pytest.mark.parametrize("content,message", [
-    ('{"runs": [\n  oops', "baseline is not valid JSON: Expecting value"),
     ("[1, 2]", "baseline is neither an argus JSON report nor a SARIF log"),
     ('{"schema_version": "1.0", "run": {}}', "baseline is not a valid argus report at (top): 'rules' is a required property"),
     ('{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "CodeQL"}}, "results": []}]}',
@@ -162,9 +162,9 @@ def test_bad_baselines(tmp_path, content, message):
 def test_invalid_json_names_line_and_column(tmp_path):
     path = tmp_path / "previous.json"
     path.write_text('{"runs": [\n  oops', encoding="utf-8")
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(DiagnosticError) as caught:
         baseline.load(str(path))
-    assert str(caught.value) == f"{path}:2:3: baseline is not valid JSON: Expecting value"
+    assert str(caught.value) == f"{path}:2:3: E408: baseline is not valid JSON: Expecting value\n    oops\n    ^"
 
 
 def test_missing_baseline_file(tmp_path):

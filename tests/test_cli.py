@@ -161,19 +161,21 @@ def test_output_file_is_written_whole(pack, argus):
     assert not list(pack["dir"].glob(".argus-*"))
 
 
-@pytest.mark.parametrize("snapshot, message", [
-    ("missing.json", "missing.json: no such snapshot file or directory"),
-    (str(SNAPSHOTS / "refused" / "invalid.json"),
-     f"{SNAPSHOTS / 'refused' / 'invalid.json'}:3:103: invalid JSON: unexpected character, expected ',' or '}}'"),
+INVALID = SNAPSHOTS / "refused" / "invalid.json"
+
+
+@pytest.mark.parametrize("snapshot, stderr", [
+    ("missing.json", "argus scan: error: missing.json: no such snapshot file or directory\n"),
+    (str(INVALID), f"{INVALID}:3:103: E412: invalid JSON: unexpected character, expected ',' or '}}'\n"
+                   f"  {INVALID.read_text(encoding='utf-8').splitlines()[2]}\n  {' ' * 102}^\n"),
     (str(SNAPSHOTS / "refused" / "truncated.json"),
-     f"{SNAPSHOTS / 'refused' / 'truncated.json'}: page 1 says resultTruncated: true — ARG cut this result; re-run "
-     "the query with paging (argus collect does) instead of evaluating a partial snapshot"),
+     f"argus scan: error: {SNAPSHOTS / 'refused' / 'truncated.json'}: page 1 says resultTruncated: true — ARG cut "
+     "this result; re-run the query with paging (argus collect does) instead of evaluating a partial snapshot\n"),
 ])
-def test_input_errors_exit_2_and_leave_no_output(pack, argus, snapshot, message):
+def test_input_errors_exit_2_and_leave_no_output(pack, argus, snapshot, stderr):
     (pack["dir"] / "kept.json").write_text("previous report\n", encoding="utf-8")
     for target in ("report.json", "kept.json"):
-        code, out, err = scan(argus, snapshot, "--format", "json", "--output", target)
-        assert (code, out, err) == (2, "", f"argus scan: error: {message}\n")
+        assert scan(argus, snapshot, "--format", "json", "--output", target) == (2, "", stderr)
     assert not (pack["dir"] / "report.json").exists()
     assert (pack["dir"] / "kept.json").read_text(encoding="utf-8") == "previous report\n"
     assert not list(pack["dir"].glob(".argus-*"))

@@ -142,13 +142,13 @@ def test_without_fixture_now_the_flag_or_argus_now_sets_the_clock(ws, argus, mon
     assert argus("test", "pack")[0] == 0
 
 
-@pytest.mark.parametrize("line, problem", [
-    ("now: 2026-03-01", "pack/fixtures/KEY-01/cases.yaml:3:6: `now`: '2026-03-01' has no time zone; add Z for UTC or "
-                        "an offset such as +01:00"),
-    ("now: [1]", "pack/fixtures/KEY-01/cases.yaml:3:6: `now` must be an ISO 8601 timestamp with a zone (e.g. "
-                 "2026-03-01T00:00:00Z), got a list"),
+@pytest.mark.parametrize("line, problem, caret", [
+    ("now: 2026-03-01", "pack/fixtures/KEY-01/cases.yaml:3:6: E409: `now`: '2026-03-01' has no time zone; add Z for "
+                        "UTC or an offset such as +01:00", "^~~~~~~~~~"),
+    ("now: [1]", "pack/fixtures/KEY-01/cases.yaml:3:6: E409: `now` must be an ISO 8601 timestamp with a zone (e.g. "
+                 "2026-03-01T00:00:00Z), got a list", "^~~"),
 ])
-def test_a_bad_fixture_clock_is_a_located_problem(ws, argus, line, problem):
+def test_a_bad_fixture_clock_is_a_located_problem(ws, argus, line, problem, caret):
     fixture(ws, CASES.replace(f"now: {NOW}", line, 1))
     code, out, err = argus("test", "pack")
-    assert (code, out, err) == (2, "", f"argus test: error: {problem}\n")
+    assert (code, out, err) == (2, "", f"{problem}\n  {line}\n  {' ' * 5}{caret}\n")  # the value after `now: `

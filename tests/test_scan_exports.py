@@ -161,7 +161,10 @@ def test_unknown_rule_in_waivers_is_a_usage_error(tmp_path, capsys):
     extra.write_text("- {rule: AMX-PP-007, subject: '*', justification: j, owner: o, expires: 2099-12-31}\n")
     out = tmp_path / "never.sarif"
     assert main(["scan", "--example", "--waivers", str(extra), "--format", "sarif", "--output", str(out)]) == 2
-    assert f"{extra}:1: waiver 1: unknown rule 'AMX-PP-007' (did you mean 'AMX-PP-07'?)" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"{extra}:1:10: E404: waiver 1: unknown rule 'AMX-PP-007' (did you mean 'AMX-PP-07'?)\n"
+        "  - {rule: AMX-PP-007, subject: '*', justification: j, owner: o, expires: 2099-12-31}\n"
+        "           ^~~~~~~~~~\n")
     assert not out.exists()
 
 

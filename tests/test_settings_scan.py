@@ -95,7 +95,9 @@ def test_unknown_rule_in_the_files_waivers_is_still_an_error_under_the_policy(ar
         "  - {rule: AMX-PP-7, subject: '*', justification: typo, owner: team, expires: 2099-12-31}\n"))
     code, doc, err = scan_json(argus, tmp_path, "--policies", policies)
     assert (code, doc) == (2, {})
-    assert err == f"argus scan: error: {policies}:11: waiver 2: unknown rule 'AMX-PP-7' (did you mean 'AMX-PP-07'?)\n"
+    assert err == (f"{policies}:11:12: E404: waiver 2: unknown rule 'AMX-PP-7' (did you mean 'AMX-PP-07'?)\n"
+                   "    - {rule: AMX-PP-7, subject: '*', justification: typo, owner: team, expires: 2099-12-31}\n"
+                   "             ^~~~~~~~\n")
 
 
 def test_paths_in_the_policies_file_are_relative_to_it(argus, tmp_path, monkeypatch):

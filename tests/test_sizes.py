@@ -7,6 +7,7 @@ for a message's placeholders. Before the fix both grew with the product of the s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
 
@@ -14,7 +15,7 @@ import pytest
 
 from argus import parser, regex, waivers
 from argus.checker import check
-from argus.errors import UserError
+from argus.diagnostics import DiagnosticError, at
 from argus.parser import parse_file
 
 TODAY = dt.date(2026, 11, 27)
@@ -90,9 +91,10 @@ def test_index_matches_as_fnmatch_did(pattern):
 
 def test_a_glob_too_large_for_re2_names_the_waiver():
     doc = {"findings": [{"rule_id": "R-1", "status": "fail", "subject": {"id": "/a"}}]}
-    with pytest.raises(UserError) as caught:
-        waivers.apply(doc, [waiver("*" + "x" * 20_000, entry=3)], today=TODAY, known_rule_ids={"R-1"})
-    assert str(caught.value) == f"w.yaml:3: waiver 3: subject {'*' + 'x' * 79!r}: {regex.TOO_LARGE}"
+    placed = dataclasses.replace(waiver("*" + "x" * 20_000, entry=3), subject_at=at("w.yaml", 3, 14, 20_001))
+    with pytest.raises(DiagnosticError) as caught:
+        waivers.apply(doc, [placed], today=TODAY, known_rule_ids={"R-1"})
+    assert str(caught.value) == f"w.yaml:3:14: E405: waiver 3: subject {'*' + 'x' * 79!r}: {regex.TOO_LARGE}"
 
 
 # ---------------------------------------------------------------- message templates

@@ -1,6 +1,7 @@
 """Appliance facts rows are checked on load against the schema's row (`#/$defs/row`): a row of the wrong shape
-is refused with exit 2 naming file, row and the schema's complaint, instead of turning the appliance rules to
-skip. Every appliance row the project ships (examples, rule fixtures) still loads."""
+is refused with exit 2, an E411 diagnostic at the row's opening brace naming the row and the schema's complaint,
+instead of turning the appliance rules to skip. Every appliance row the project ships (examples, rule fixtures)
+still loads."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from argus import snapshot
+from argus.diagnostics import DiagnosticError
 from argus.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,10 +53,13 @@ def test_a_malformed_appliance_row_is_refused(tmp_path, row, complaint):
     good = example_row()
     good["id"], good["name"] = "appliance/contoso-mig-app02", "contoso-mig-app02"
     path = tmp_path / "facts.json"
-    path.write_text(json.dumps({"appliance": [good, row]}), encoding="utf-8")
-    with pytest.raises(UserError) as exc:
+    text = json.dumps({"appliance": [good, row]}, indent=2)  # each row starts a line, indented by 4
+    path.write_text(text, encoding="utf-8")
+    line = [n for n, source in enumerate(text.split("\n"), 1) if source == "    {"][1]  # the second row's brace
+    with pytest.raises(DiagnosticError) as exc:
         snapshot.load([str(path)])
-    assert str(exc.value) == f"{path}: table 'appliance' row 1 (appliance/contoso-mig-app01): {complaint} {SCHEMA}"
+    assert str(exc.value) == (f"{path}:{line}:5: E411: table 'appliance' row 1 (appliance/contoso-mig-app01): "
+                              f"{complaint} {SCHEMA}\n      {{\n      ^")
 
 
 def test_a_routed_appliance_row_is_named_by_its_place_in_the_file(tmp_path):
@@ -64,10 +69,19 @@ def test_a_routed_appliance_row_is_named_by_its_place_in_the_file(tmp_path):
     path = tmp_path / "rows.jsonl"
     rows = [storage, patched(kind="agentless")]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    with pytest.raises(UserError) as exc:
+    with pytest.raises(DiagnosticError) as exc:
         snapshot.load([str(path)])
-    assert str(exc.value) == (f"{path}: row 1 (appliance/contoso-mig-app01): kind: 'agentless' is not one of "
-                              f"['vmware-agentless', 'agent-based'] {SCHEMA}")
+    assert str(exc.value).splitlines()[0] == (f"{path}:2:1: E411: row 1 (appliance/contoso-mig-app01): kind: "
+                                              f"'agentless' is not one of ['vmware-agentless', 'agent-based'] {SCHEMA}")
+
+
+def test_a_row_of_a_document_built_in_memory_is_named_without_a_place():
+    """A fixture's inline rows have no file to point into: the message names the document and the row."""
+    snap = snapshot.Snapshot()
+    with pytest.raises(UserError) as exc:
+        snapshot.add_document(snap, "cases.yaml:4 (inline)", {"appliance": [patched(kind="agentless")]})
+    assert str(exc.value) == ("cases.yaml:4 (inline): table 'appliance' row 0 (appliance/contoso-mig-app01): kind: "
+                              f"'agentless' is not one of ['vmware-agentless', 'agent-based'] {SCHEMA}")
 
 
 def test_scan_exits_2_on_a_malformed_appliance_row(tmp_path, argus):
@@ -75,8 +89,9 @@ def test_scan_exits_2_on_a_malformed_appliance_row(tmp_path, argus):
     path.write_text(json.dumps({"appliance": [patched(proxy__enabled="true")]}), encoding="utf-8")
     code, out, err = argus("scan", "--snapshot", ROOT / "examples" / "estate", "--snapshot", path)
     assert (code, out) == (2, "")
-    assert err == (f"argus scan: error: {path}: table 'appliance' row 0 (appliance/contoso-mig-app01): "
-                   f"proxy/enabled: 'true' is not of type 'boolean' {SCHEMA}\n")
+    assert err.splitlines()[0] == (f"{path}:1:16: E411: table 'appliance' row 0 (appliance/contoso-mig-app01): "
+                                   f"proxy/enabled: 'true' is not of type 'boolean' {SCHEMA}")  # after {"appliance": [
+    assert len(err.splitlines()) == 3 and err.splitlines()[2] == "  " + " " * 15 + "^"
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))

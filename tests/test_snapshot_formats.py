@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from argus import snapshot
+from argus.diagnostics import DiagnosticError
 from argus.errors import UserError
 from argus.values import Missing
 
@@ -42,6 +43,16 @@ def test_refused_with_a_clear_message(case):
     with pytest.raises(UserError) as exc:
         snapshot.load([path])
     assert str(exc.value) == case["message"].replace("{path}", path)
+
+
+@pytest.mark.parametrize("case", TABLE["not_json"], ids=lambda c: c["file"])
+def test_not_json_is_located(case):
+    path = str(DATA / case["file"])
+    with pytest.raises(DiagnosticError) as exc:
+        snapshot.load([path])
+    line, col = case["line"], case["col"]
+    source = (DATA / case["file"]).read_text(encoding="utf-8").split("\n")[line - 1]
+    assert str(exc.value) == f"{path}:{line}:{col}: E412: {case['message']}\n  {source}\n  {' ' * (col - 1)}^"
 
 
 DOCUMENTS = TABLE["documents"]
@@ -164,9 +175,9 @@ def test_a_missing_path_is_an_error():
 
 
 def test_a_file_named_explicitly_is_read_whatever_its_extension():
-    with pytest.raises(UserError) as exc:
+    with pytest.raises(DiagnosticError) as exc:
         snapshot.load([str(DATA / "estate" / "README.txt")])
-    assert str(exc.value).startswith(f"{DATA}/estate/README.txt:1:1: invalid JSON: ")
+    assert str(exc.value).startswith(f"{DATA}/estate/README.txt:1:1: E412: invalid JSON: ")
 
 
 def test_an_empty_directory_is_an_error(tmp_path):

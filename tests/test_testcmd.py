@@ -224,23 +224,38 @@ MALFORMED = [
 ]
 
 
+def diagnostics(err: str, files: dict[str, str]) -> list[str]:
+    """The `file:line:col: CODE: message` lines of located errors, after checking that each is followed by its
+    line of the file (`files`: name -> text as written) and a caret under the column."""
+    lines, heads = err.splitlines(), []
+    assert len(lines) % 3 == 0, err
+    for head, source, caret in zip(lines[::3], lines[1::3], lines[2::3]):
+        name, line, col = head.split(":")[:3]
+        assert source == "  " + textwrap.dedent(files[name]).split("\n")[int(line) - 1], head
+        assert caret.index("^") == int(col) + 1, head
+        heads.append(head)
+    return heads
+
+
 @pytest.mark.parametrize("fixture, problems", [c[1:] for c in MALFORMED], ids=[c[0] for c in MALFORMED])
 def test_malformed_fixture_is_a_located_usage_error(pack, argus, fixture, problems):
     pack({F: fixture})
     code, out, err = argus("test", "pack")
-    head = f"{len(problems)} problems in fixture files:\n" if len(problems) > 1 else ""
-    assert (code, out, err) == (2, "", f"argus test: error: {head}" + "\n".join(problems) + "\n")
+    assert (code, out) == (2, "")
+    assert diagnostics(err, {F: fixture}) == [p.replace(": ", ": E409: ", 1) for p in problems]
 
 
 def test_problems_of_every_fixture_file_are_reported_together(pack, argus):
-    pack({"pack/fixtures/A/cases.yaml": "rule: ST-01\ncases: [text]\n",
-          "pack/fixtures/B/cases.yaml": "rule: ST-01\ncases:\n  - expect: [{status: Pass, subject: /x}]\n"})
+    files = {"pack/fixtures/A/cases.yaml": "rule: ST-01\ncases: [text]\n",
+             "pack/fixtures/B/cases.yaml": "rule: ST-01\ncases:\n  - expect: [{status: Pass, subject: /x}]\n"}
+    pack(files)
     code, out, err = argus("test", "pack")
     assert (code, out) == (2, "")
-    assert err == ("argus test: error: 2 problems in fixture files:\n"
-                   "pack/fixtures/A/cases.yaml:2:9: case 1 must be a mapping with `expect:` (and optional name, snapshot, "
-                   "tables, remove, patch, params, now), got the string 'text'\n"
-                   f"pack/fixtures/B/cases.yaml:3:23: status 'Pass' is not a finding status (did you mean 'pass'?); use one of {STATUSES}\n")
+    assert diagnostics(err, files) == [
+        "pack/fixtures/A/cases.yaml:2:9: E409: case 1 must be a mapping with `expect:` (and optional name, snapshot, "
+        "tables, remove, patch, params, now), got the string 'text'",
+        f"pack/fixtures/B/cases.yaml:3:23: E409: status 'Pass' is not a finding status (did you mean 'pass'?); use one "
+        f"of {STATUSES}"]
 
 
 # ------------------------------------------------------------------ problems found while building a case's snapshot
@@ -254,30 +269,42 @@ SNAPSHOT_ERRORS = [
               /subscriptions/other: {kind: StorageV2}
             expect:
               - {status: skip, subject: ""}
-        """, f"{F}:4:14: remove names /subscriptions/nope, which is not in the case's snapshot\n"
-             f"{F}:6:7: patch names /subscriptions/other, which is not in the case's snapshot"),
+        """, [f"{F}:4:14: E409: remove names /subscriptions/nope, which is not in the case's snapshot",
+              f"{F}:6:7: E409: patch names /subscriptions/other, which is not in the case's snapshot"]),
     ("a file that is not ARG rows", {"pack/fixtures/T/base.json": '{"value": []}'}, """\
         rule: ST-01
         snapshot: base.json
         cases:
           - expect:
               - {status: skip, subject: ""}
-        """, "pack/fixtures/T/base.json: this is an ARM list response ('value'), not ARG rows; export with "
-             f"`az graph query -q ... -o json` or `argus collect` (snapshot of {F}:2:11)"),
+        """, [f"{F}:2:11: E409: the case's snapshot cannot be loaded: pack/fixtures/T/base.json: this is an ARM list "
+              "response ('value'), not ARG rows; export with `az graph query -q ... -o json` or `argus collect`"]),
+    ("a file that is not JSON: its own diagnostic, then the fixture's", {"pack/fixtures/T/base.json": '{"resources": [}'},
+     """\
+        rule: ST-01
+        snapshot: base.json
+        cases:
+          - expect:
+              - {status: skip, subject: ""}
+        """, ["pack/fixtures/T/base.json:1:16: E412: invalid JSON: unexpected character, expected a JSON value",
+              f"{F}:2:11: E409: the case's snapshot cannot be loaded (the error above)"]),
     ("a directory without snapshot files", {"pack/fixtures/T/base/notes.txt": "nothing here"}, """\
         rule: ST-01
         cases:
           - snapshot: [base]
             expect:
               - {status: skip, subject: ""}
-        """, f"pack/fixtures/T/base: directory holds no .json/.jsonl files (snapshot of {F}:3:16)"),
+        """, [f"{F}:3:16: E409: the case's snapshot cannot be loaded: pack/fixtures/T/base: directory holds no "
+              ".json/.jsonl files"]),
 ]
 
 
-@pytest.mark.parametrize("files, fixture, message", [c[1:] for c in SNAPSHOT_ERRORS], ids=[c[0] for c in SNAPSHOT_ERRORS])
-def test_snapshot_problems_name_the_fixture(pack, argus, files, fixture, message):
+@pytest.mark.parametrize("files, fixture, heads", [c[1:] for c in SNAPSHOT_ERRORS], ids=[c[0] for c in SNAPSHOT_ERRORS])
+def test_snapshot_problems_name_the_fixture(pack, argus, files, fixture, heads):
     pack({**files, F: fixture})
-    assert argus("test", "pack") == (2, "", f"argus test: error: {message}\n")
+    code, out, err = argus("test", "pack")
+    assert (code, out) == (2, "")
+    assert diagnostics(err, {**files, F: fixture}) == heads
 
 
 # ------------------------------------------------------------------ snapshots in every format `scan --snapshot` takes

@@ -9,7 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import yaml
+
 from argus import waivers
+from argus.diagnostics import DiagnosticError
 from argus.errors import UserError
 from reportdata import SUB, report
 
@@ -51,18 +54,21 @@ def waived(doc: dict) -> dict[tuple[str, str], str]:
     ({"rule": "ARGUS-PE-001"}, "waivers.yaml: waivers must be a list of entries, got dict"),
 ])
 def test_invalid_entries_name_file_and_entry(raw, message):
-    with pytest.raises(UserError) as caught:
+    """Entries built in memory have no position: the diagnostic names the file in its message."""
+    with pytest.raises(DiagnosticError) as caught:
         waivers.load(raw, source="waivers.yaml")
-    assert str(caught.value) == message
+    assert str(caught.value) == f"E405: {message}"
 
 
-def test_load_accepts_yaml_dates_and_optional_ticket():
-    (first, second) = waivers.load([entry(expires=dt.date(2026, 12, 31)), entry(ticket="CHG-4711")],
-                                   source="policies.yaml", lines=[12, 18])
-    assert (first.expires, first.ticket, first.where) == (dt.date(2026, 12, 31), None, "policies.yaml:12: waiver 1")
+def test_load_accepts_yaml_dates_and_optional_ticket(tmp_path):
+    path = tmp_path / "waivers.yaml"
+    path.write_text(yaml.safe_dump([entry(expires=dt.date(2026, 12, 31)), entry(ticket="CHG-4711")], sort_keys=False),
+                    encoding="utf-8")  # the second entry starts on line 6 (five keys each, one per line)
+    (first, second) = waivers.load_file(str(path))
+    assert (first.expires, first.ticket, first.line) == (dt.date(2026, 12, 31), None, 1)
     assert second.to_dict() == {"rule": "ARGUS-PE-001", "subject": "*/lsacontoso01",
                                 "justification": "migration cut-over in December", "owner": "storage team",
-                                "ticket": "CHG-4711", "expires": "2026-12-31", "source": "policies.yaml:18"}
+                                "ticket": "CHG-4711", "expires": "2026-12-31", "source": f"{path}:6"}
 
 
 def test_load_file_reports_yaml_lines(tmp_path):
@@ -79,29 +85,33 @@ def test_load_file_reports_yaml_lines(tmp_path):
         "    subject: '*'\n"
         "    owner: netops\n"
         "    expires: 2026-12-31\n", encoding="utf-8")
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(DiagnosticError) as caught:
         waivers.load_file(str(path))
-    assert str(caught.value) == f"{path}:8: waiver 2 (rule ARGUS-DNS-002): 'justification' is a required property"
+    assert str(caught.value) == (f"{path}:8:5: E405: waiver 2 (rule ARGUS-DNS-002): 'justification' is a required "
+                                 "property\n"
+                                 "    - rule: ARGUS-DNS-002\n"
+                                 "      ^")
 
 
 def test_load_file_plain_list_and_json(tmp_path):
     listed = tmp_path / "waivers.yml"
     listed.write_text("- rule: ARGUS-PE-001\n  subject: x\n  justification: j\n  owner: o\n  expires: 2026-12-31\n")
-    assert [w.where for w in waivers.load_file(str(listed))] == [f"{listed}:1: waiver 1"]
+    assert [(w.source, w.line, w.entry) for w in waivers.load_file(str(listed))] == [(str(listed), 1, 1)]
     as_json = tmp_path / "waivers.json"
     as_json.write_text(json.dumps({"waivers": [entry()]}))
     assert [w.subject for w in waivers.load_file(str(as_json))] == ["*/lsacontoso01"]
 
 
 @pytest.mark.parametrize("text,message", [
-    ("waivers: [\n", "2:1: E405: invalid YAML"),
-    ("other: 1\n", "expected a list of waivers or a mapping with a 'waivers' key"),
+    ("waivers: [\n", "2:1: E405: invalid YAML: expected the node content, but found '<stream end>'"),
+    ("other: 1\n", "1:1: E405: expected a list of waivers or a mapping with a 'waivers' key"),
 ])
 def test_load_file_bad_documents(tmp_path, text, message):
     path = tmp_path / "w.yaml"
     path.write_text(text)
-    with pytest.raises(UserError, match=message):
+    with pytest.raises(DiagnosticError) as caught:
         waivers.load_file(str(path))
+    assert str(caught.value).splitlines()[0] == f"{path}:{message}"
 
 
 def test_load_file_missing(tmp_path):
@@ -184,12 +194,17 @@ def test_expired_waiver_leaves_the_field_to_a_later_active_one():
     assert [w["state"] for w in doc["waivers"]] == ["expired", "active"]
 
 
-def test_unknown_rule_is_an_error_with_a_suggestion():
+def test_unknown_rule_is_an_error_with_a_suggestion(tmp_path):
     doc = report()
-    listed = waivers.load([entry(), entry(rule="ARGUS-PE-01")], source="policies.yaml", lines=[30, 36])
-    with pytest.raises(UserError) as caught:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(yaml.safe_dump([entry(), entry(rule="ARGUS-PE-01")], sort_keys=False), encoding="utf-8")
+    listed = waivers.load_file(str(path))
+    with pytest.raises(DiagnosticError) as caught:
         waivers.apply(doc, listed, today=TODAY, known_rule_ids=known(doc))
-    assert str(caught.value) == "policies.yaml:36: waiver 2: unknown rule 'ARGUS-PE-01' (did you mean 'ARGUS-PE-001'?)"
+    assert str(caught.value) == (f"{path}:6:9: E404: waiver 2: unknown rule 'ARGUS-PE-01' (did you mean "
+                                 "'ARGUS-PE-001'?)\n"
+                                 "  - rule: ARGUS-PE-01\n"
+                                 "          ^~~~~~~~~~~")
     assert "waivers" not in doc and not waived(doc)  # nothing half-applied
 
 
@@ -230,12 +245,13 @@ def test_impossible_dates_in_yaml_are_reported_with_file_and_line(argus, tmp_pat
     out = tmp_path / "out.json"
     code, stdout, stderr = argus("scan", *argv, "--snapshot", REPO / "examples" / "estate", "--format", "json", "--output", out)
     assert (code, stdout, out.exists()) == (2, "", False)
+    value = f"    expires: {expires}"
+    caret = " " * 13 + "^" + "~" * (len(expires) - 1)  # the value starts at column 14
     if where == "waivers file":
-        assert stderr == (f"argus scan: error: {path}:3: waiver 1 (rule AMX-PP-07): expires: {shown} is not a valid "
-                          "date written YYYY-MM-DD\n")
-    else:  # policies.yaml is validated as a whole, with its E403 line:col (the value starts at column 14)
-        assert stderr == (f"argus scan: error: invalid policy file\n{path}:10:14: E403: waivers/0/expires: {shown} is "
-                          "not a valid date written YYYY-MM-DD\n")
+        head = f"{path}:7:14: E405: waiver 1 (rule AMX-PP-07): expires: {shown} is not a valid date written YYYY-MM-DD"
+    else:  # policies.yaml is validated as a whole, against its schema (E403)
+        head = f"{path}:10:14: E403: waivers/0/expires: {shown} is not a valid date written YYYY-MM-DD"
+    assert stderr == f"{head}\n  {value}\n  {caret}\n"
 
 
 def test_yaml_dates_stay_text(tmp_path):

@@ -309,24 +309,37 @@ def test_a_failed_what_if_is_refused(argus, tmp_path):
         "procedure.); fix the deployment and run what-if again")
 
 
-@pytest.mark.parametrize("text,message", [
-    ('{"status": "Succeeded",\n "changes": [ {,} ]}', "bad.json:2:16: what-if is not valid JSON: unexpected character"),
+@pytest.mark.parametrize("text,line,col,message", [
+    ('{"status": "Succeeded",\n "changes": [ {,} ]}', 2, 16,
+     "what-if is not valid JSON: unexpected character, expected a string key"),
     ('{"status": "Succeeded", "changes": [\n  {"resourceId": "/subscriptions/x/resourceGroups/r/providers/A.B/c/d",\n'
-     '   "changeType": "Replace"}\n]}', 'bad.json:2: /changes/0/changeType: unknown change type "Replace"; expected one '
-                                      "of Create, Delete, Deploy, Ignore, Modify, NoChange, Unsupported"),
+     '   "changeType": "Replace"}\n]}', 2, 3, '/changes/0/changeType: unknown change type "Replace"; expected one '
+                                           "of Create, Delete, Deploy, Ignore, Modify, NoChange, Unsupported"),
+    ('{"status": "Succeeded", "changes": [{"changeType": "Create"}]}', 1, 37,
+     "/changes/0/resourceId: expected an Azure resource id, got null"),
+    ('{"status": "Succeeded", "changes": [{"resourceId": "/subscriptions/x", "changeType": "Create", "after": []}]}',
+     1, 37, "/changes/0/after: the predicted resource must be an object, got a list"),
+])
+def test_a_bad_change_or_bad_json_is_a_located_diagnostic(argus, tmp_path, text, line, col, message):
+    bad = tmp_path / "bad.json"
+    bad.write_text(text, encoding="utf-8")
+    out = tmp_path / "report.json"
+    code, stdout, err = argus("scan", "--example", "--what-if", bad, "--format", "json", "--output", out)
+    assert (code, stdout, out.exists()) == (2, "", False)
+    source = text.split("\n")[line - 1]
+    assert err == f"{bad}:{line}:{col}: E413: {message}\n  {source}\n  {' ' * (col - 1)}^\n"
+
+
+@pytest.mark.parametrize("text,message", [
     ('{"status": "Running", "changes": []}', "bad.json: the what-if did not succeed (status Running); only a Succeeded "
                                              "preview can be scanned"),
     ('{"changes": []}', "bad.json: the what-if has no 'status' (absent), so it cannot be told from a failed one"),
-    ('{"status": "Succeeded", "changes": [{"changeType": "Create"}]}',
-     "bad.json:1: /changes/0/resourceId: expected an Azure resource id, got null"),
-    ('{"status": "Succeeded", "changes": [{"resourceId": "/subscriptions/x", "changeType": "Create", "after": []}]}',
-     "bad.json:1: /changes/0/after: the predicted resource must be an object, got a list"),
     ('[1, 2]', "bad.json: not a what-if result: expected a JSON object, got a list"),
     ('{"status": "Succeeded", "changes": [{"after": ' + '{"a": ' * 120 + '1' + '}' * 120 + '}]}',
      "bad.json: the what-if nests more than 100 levels deep; not a deployment preview"),
     ('{"resources": []}', "bad.json: not a what-if result: no 'changes' (REST: 'properties.changes')"),
 ])
-def test_bad_what_if_input_is_a_located_error(argus, tmp_path, text, message):
+def test_a_what_if_of_the_wrong_shape_names_the_file(argus, tmp_path, text, message):
     bad = tmp_path / "bad.json"
     bad.write_text(text, encoding="utf-8")
     err = refused(argus, tmp_path, "--what-if", bad)
