@@ -74,11 +74,8 @@ def bounds(v) -> tuple:
 
 
 class EvalError(Exception):
-    """A type error while evaluating a rule: the finding gets status `error` with this message."""
-
-    def __init__(self, message: str, span=None):
-        super().__init__(message)
-        self.span = span
+    """A type error while evaluating a rule: the finding gets status `error` with this message, and the
+    evaluator adds the clause it arose in with its location (`error in `<clause>` (file:line): ...`)."""
 
 
 def type_name(value) -> str:
