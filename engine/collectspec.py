@@ -66,7 +66,9 @@ def load_query(spec: QuerySpec) -> str:
         raise UserError(f"cannot read query file {path}: {exc.strerror}") from None
     lines = [line.rstrip() for line in raw.splitlines() if line.strip() and not line.lstrip().startswith("//")]
     if not lines or lines[0].strip().casefold() != spec.table:
-        raise UserError(f"{path}:1: the query must start with its table '{spec.table}'")
+        # the queries ship with argus: a file that does not start with its table was edited or damaged
+        raise UserError(f"broken installation: query file {path} does not start with its table '{spec.table}'; "
+                        "reinstall argus")
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from azure.core.credentials import AccessToken
 from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, load_estate
 from argus import __version__, argclient, collect, collectcmd, collectspec, resources, scopes
 from argus.cli import main
+from argus.errors import UserError
 
 ZONE_GROUP_TYPE = "microsoft.network/privateendpoints/privatednszonegroups"
 PE_MIGRATE = (f"/subscriptions/{SUB_MIGRATE}/resourceGroups/rg-migrate-weu/providers/Microsoft.Network"
@@ -109,6 +110,17 @@ def test_query_file_selects_its_types_from_its_table_in_id_order(spec):
 def test_every_query_file_is_run():
     assert sorted(p.name for p in Path(resources.queries_dir()).glob("*.kql")) == sorted(
         f"{spec.name}.kql" for spec in collectspec.QUERIES)
+
+
+
+def test_a_query_file_that_does_not_start_with_its_table_is_a_broken_installation(tmp_path, monkeypatch):
+    spec = collectspec.QUERIES[1]
+    (tmp_path / f"{spec.name}.kql").write_text("// edited by hand\nresourcecontainers\n| limit 1\n", encoding="utf-8")
+    monkeypatch.setattr(resources, "queries_dir", lambda: str(tmp_path))
+    with pytest.raises(UserError) as caught:
+        collectspec.load_query(spec)
+    assert str(caught.value) == (f"broken installation: query file {tmp_path / (spec.name + '.kql')} does not start "
+                                 f"with its table 'resources'; reinstall argus")
 
 
 # -- a full collection --
