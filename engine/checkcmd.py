@@ -15,7 +15,7 @@ from . import checkreport, exitcodes
 
 from .diagnostics import has_errors
 from .errors import atomic_write
-from .scan import add_config_argument
+from .flags import add_config_argument
 from .loader import load_rules
 from .policies import default_rule_paths
 from .static import unparsed_rules

@@ -12,7 +12,6 @@ absolute. The clauses come from the evaluator itself (its trace hook), so explai
 
 from __future__ import annotations
 
-import os
 import sys
 
 import orjson
@@ -21,7 +20,7 @@ from . import exitcodes
 from .diagnostics import did_you_mean
 from .errors import UserError, atomic_write
 from .evaluator import RuleRun, evidence_records
-from .scan import add_config_argument, add_now_argument, add_snapshot_arguments, inputs
+from .flags import add_config_argument, add_now_argument, add_snapshot_arguments, display_path, inputs
 from .scan_pipeline import load
 from .values import EvalError, Missing, short
 
@@ -63,16 +62,6 @@ def run(args) -> int:
     else:
         sys.stdout.write(text)
     return exitcodes.OK
-
-
-def display_path(path: str) -> str:
-    """A path as argus prints it: relative when it lies under the current directory, else absolute (never a
-    climb of `../..` out of the current directory)."""
-    full = os.path.abspath(path)
-    here = os.getcwd()
-    if full == here or full.startswith(here.rstrip(os.sep) + os.sep):
-        return os.path.relpath(full)
-    return full
 
 
 def explain(session, cr, snap, subject_filter: str | None = None) -> dict:

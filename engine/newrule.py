@@ -15,7 +15,7 @@ from .errors import UserError, atomic_write
 from . import exitcodes, resources, yamlpos
 from .loader import load_rules
 from .policies import load_policy
-from .scan import add_config_argument
+from .flags import add_config_argument
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*$")
 

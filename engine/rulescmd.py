@@ -19,7 +19,7 @@ from .evaluator import rule_info
 from .loader import load_rules
 from .model import SEVERITY_RANK
 from .policies import all_rule_paths, load_file, load_policy, select_rules
-from .scan import add_config_argument
+from .flags import add_config_argument
 
 FORMATS = ("text", "json", "markdown")
 

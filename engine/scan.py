@@ -5,8 +5,7 @@ ScanRequest (`request`), which argus.scan_pipeline runs into the report document
 or in files and the exit code: 0 nothing failed at or above --fail-on, 1 failing findings, 2 usage/rule/policy/
 input error or a rule that errored during evaluation. Outputs are all or nothing: every destination is checked
 before the scan runs, every file is renamed into place only once all are written, and the history is appended
-last (docs/outputs.md, "All or nothing"). `add_config_argument`, `add_snapshot_arguments`, `add_now_argument`
-and `inputs` are the flags explain shares, and what they become.
+last (docs/outputs.md, "All or nothing"). The flags scan shares with other commands are argus.flags'.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import clock, exitcodes, formats, gcpause, history, outputspec, report, scan_pipeline, settings, waivers
+from . import exitcodes, formats, gcpause, history, outputspec, report, scan_pipeline, waivers
 from .errors import UserError, atomic_write_all
 from .model import SEVERITIES, SEVERITY_RANK
-from .scan_pipeline import LiveScope, ScanInputs, ScanRequest
+from .flags import add_config_argument, add_now_argument, add_snapshot_arguments, add_source_arguments, inputs, source
+from .scan_pipeline import LiveScope, ScanRequest
 from .selection import Selection
 
 ORDER = "format_output_order"  # the Namespace attribute holding [("format" | "output", value), ...]
@@ -47,7 +47,6 @@ def add_arguments(p) -> None:
     live = p.add_argument_group("live collection (--live)")
     live.add_argument("--live", action="store_true", help="collect a snapshot from Azure Resource Graph first, then scan it")
     live.add_argument("--save-snapshot", metavar="FILE", help="with --live: keep the collected snapshot in FILE")
-    from .collectcmd import add_source_arguments
     add_source_arguments(p, verbose_help="text report: every rule and finding, passing ones too, with full resource "
                                          "ids; with --live also every query, retry and throttling wait on stderr")
     p.add_argument("--waivers", metavar="FILE", help="waivers file (YAML/JSON), added to the policies file's waivers")
@@ -58,22 +57,6 @@ def add_arguments(p) -> None:
                    help="exit 1 also for not_evaluated findings at or above --fail-on (data a rule needs was absent), "
                         "so a scheduled scan of an incomplete snapshot does not pass")
     p.add_argument("--history", metavar="DB", help="append this scan to a SQLite history file (see `argus history DB`)")
-
-
-def add_config_argument(p) -> None:
-    p.add_argument("--config", "--policies", dest="policies", metavar="FILE",
-                   help="policies file (env ARGUS_CONFIG; default: policies.yaml in this directory or a parent up to "
-                        "the repository root, else the bundled one)")
-
-
-def add_snapshot_arguments(p) -> None:
-    p.add_argument("--snapshot", action="append", metavar="FILE",
-                   help="snapshot file or directory (repeatable; env ARGUS_SNAPSHOT)")
-    p.add_argument("--example", action="store_true", help="scan the example estate bundled with argus")
-
-
-def add_now_argument(p) -> None:
-    p.add_argument("--now", metavar="TIMESTAMP", help=clock.HELP)
 
 
 def _add_selection_arguments(p) -> None:
@@ -111,22 +94,6 @@ def _add_what_if_arguments(p) -> None:
                    help="with --what-if: apply the potential changes too (by default they are only reported)")
 
 
-def setting_flags(args) -> dict:
-    """The settings flags this command has, as given (unset: None/False/[]): the input of argus.settings."""
-    return {s.dest: getattr(args, s.dest) for s in settings.SETTINGS if hasattr(args, s.dest)}
-
-
-def inputs(args, live: LiveScope | None = None) -> tuple[ScanInputs, settings.Resolved]:
-    """The rules, policy, parameters, snapshot and instant a scan-like command (scan, explain) was asked for,
-    with its resolved settings; the policies file is read here, as its settings are needed to resolve them."""
-    policy, resolved = scan_pipeline.load_settings(setting_flags(args), tuple(args.param or ()))
-    now, origin = clock.resolve(args.now)  # a bad --now or ARGUS_NOW stops here, before any rule or snapshot is read
-    return ScanInputs(policy, resolved.get("policy"), tuple(resolved.get("rules") or ()),
-                      resolved.sources.get("rules") == "flag", resolved.params, resolved.param_origins,
-                      tuple(resolved.get("snapshot") or ()), resolved.sources.get("snapshot") == "flag",
-                      bool(args.example), live, now, origin), resolved
-
-
 def output_pairs(args) -> list[tuple[str, str | None]]:
     """(format, file or None for stdout): each --output belongs to the --format right before it."""
     return outputspec.pairs(getattr(args, ORDER, None))
@@ -140,7 +107,6 @@ def request(args) -> ScanRequest:
                         "the snapshot file, so it has to outlive the scan")
     live = None
     if args.live:
-        from .collectcmd import source
         live = LiveScope(source(args), args.save_snapshot)
     given, resolved = inputs(args, live)
     # each flag holds one list per use (`--rule A,B --rule C`): flattened, first mention kept

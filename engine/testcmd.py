@@ -27,10 +27,9 @@ from . import fixtures as fx
 from . import fixturejunit, fixturesnap
 from .diagnostics import DiagnosticError
 from .errors import UserError, atomic_write
-from .explain import display_path
 from .loader import RULE_SUFFIX
 from .policies import default_rule_paths
-from .scan import add_config_argument
+from .flags import add_config_argument, display_path
 from .session import Session, prepare
 from .values import EvalError, Missing
 

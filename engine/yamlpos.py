@@ -22,7 +22,7 @@ import os
 
 import yaml
 
-from .ast import Span
+from .diagnostics import Span
 from .diagnostics import Diagnostic, DiagnosticError, at
 from .errors import UserError
 

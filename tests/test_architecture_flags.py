@@ -15,10 +15,10 @@ from argus.cli import COMMANDS
 
 ENGINE = Path(__file__).resolve().parents[1] / "engine"
 
-# the command modules: each turns its Namespace into typed values for the library (scan and explain share scan's
+# the command modules: each turns its Namespace into typed values for the library (the flags several share are in
 # flags; cli parses argv and dispatches)
 COMMAND_MODULES = {"cli", "__main__", "scan", "explain", "checkcmd", "testcmd", "newrule", "rulescmd", "completion",
-                   "collectcmd", "appliancecmd", "historycmd"}
+                   "collectcmd", "appliancecmd", "historycmd", "flags"}
 FLAG_METHODS = {"add_argument", "add_argument_group", "add_mutually_exclusive_group", "add_subparsers",
                 "add_parser"}
 NAMESPACE_READERS = {"getattr", "setattr", "hasattr", "vars"}

@@ -14,7 +14,7 @@ import pytest
 from azure.core.credentials import AccessToken
 
 from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, load_estate
-from argus import __version__, argclient, collect, collectcmd, collectspec, resources, scopes
+from argus import __version__, argclient, collect, collectcmd, collectspec, flags, resources, scopes
 from argus.cli import main
 from argus.errors import UserError
 
@@ -197,7 +197,7 @@ def test_collect_snapshot_returns_the_header_it_wrote(tmp_path, estate):
     with ArgStandIn(estate) as standin:
         args = parser.parse_args(["--subscription", SUB_HUB, "--subscription", SUB_MIGRATE,
                                   "--arm-endpoint", standin.url, "--output", str(out)])
-        header = collect.collect_snapshot(collectcmd.source(args), str(out), None)
+        header = collect.collect_snapshot(flags.source(args), str(out), None)
     assert header == read_snapshot(out)["header"]
 
 

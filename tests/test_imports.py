@@ -25,8 +25,8 @@ def test_building_the_parser_imports_no_heavy_library():
 
 
 def test_the_cloud_names_of_the_flags_are_the_collectors():
-    from argus import argclient, collectcmd
-    assert collectcmd.CLOUDS == tuple(sorted(argclient.CLOUDS))
+    from argus import argclient, flags
+    assert flags.CLOUDS == tuple(sorted(argclient.CLOUDS))
 
 
 def test_a_lazy_module_is_imported_on_first_use():
