@@ -1,5 +1,5 @@
 """`python -m argus`: the same command line as the `argus` console script."""
 
-from .cli import entry
+from argus.commands.cli import entry
 
 entry()

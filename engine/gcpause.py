@@ -4,7 +4,7 @@ In: a block of work. Out: the same work with the collector paused, and restored 
 Why: loading, linting and evaluating a big snapshot allocate millions of containers and create no reference
 cycles worth collecting, so the collector's passes over them would only cost time (they tripled load time).
 `keep(obj)` and `leave(code)`: freeing a million rows one object at a time at exit takes seconds, so the
-console script (argus.cli.entry) keeps what `keep` was given alive and ends the process with os._exit once
+console script (argus.commands.cli.entry) keeps what `keep` was given alive and ends the process with os._exit once
 stdout and stderr are flushed (every output file is closed and renamed by then). Called in-process (tests,
 cli.main) nothing is kept.
 """

@@ -13,7 +13,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from .errors import UserError
+from argus.errors import UserError
 
 PACKAGE = __package__ or "argus"
 CONFIG_NAME = "policies.yaml"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from . import resources
+from argus import resources
 
 BUNDLED = ("appliance-facts.schema.json", "policies.schema.json", "report.schema.json", "waivers.schema.json")
 

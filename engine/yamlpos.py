@@ -22,9 +22,9 @@ import os
 
 import yaml
 
-from .diagnostics import Span
-from .diagnostics import Diagnostic, DiagnosticError, at
-from .errors import UserError
+from argus.diagnostics import Span
+from argus.diagnostics import Diagnostic, DiagnosticError, at
+from argus.errors import UserError
 
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"

@@ -346,7 +346,7 @@ def standin_token(monkeypatch):
 @pytest.fixture
 def clock(monkeypatch) -> FakeClock:
     """Retries and quota pacing wait on a fake clock: instant, and every wait is recorded."""
-    from argus import argclient
+    from argus.collection import argclient
     fake = FakeClock()
     monkeypatch.setattr(argclient, "pause", fake.sleep)
     monkeypatch.setattr(argclient, "monotonic", fake.monotonic)

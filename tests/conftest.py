@@ -1,19 +1,19 @@
 """Shared fixtures for the rule-language tests: evaluate rule text in memory, run the CLI in-process.
 
-`session_of(text, path, params)` -> argus.session.Session (rule text parsed, checked and compiled as one file
+`session_of(text, path, params)` -> argus.evaluation.session.Session (rule text parsed, checked and compiled as one file
 `rules.argus` through the one pipeline scan and test use; a rule error raises DiagnosticError, so a typo in a case
 fails loudly) and `make_snapshot(document)` -> Snapshot are the two halves of `run_rules(text, tables, params)`, which
 evaluates `text` against `tables` (any accepted snapshot document) and returns the findings as report dicts.
-`argus(*argv)` calls `argus.cli.main` and returns (exit code, stdout, stderr).
+`argus(*argv)` calls `argus.commands.cli.main` and returns (exit code, stdout, stderr).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from argus import cli
-from argus import snapshot as snapshot_mod
-from argus.session import Session, from_text
+from argus.commands import cli
+from argus.snapshots import snapshot as snapshot_mod
+from argus.evaluation.session import Session, from_text
 
 # the ARG stand-in's fixtures (standin_token, clock) for the collector tests
 pytest_plugins = ("argstandin",)

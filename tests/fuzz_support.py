@@ -7,7 +7,7 @@
   the input as found, and `ARGUS_FUZZ_SHRINK=1 pytest tests/test_fuzz_...py` minimises it. A failure found this
   way is kept, minimised, as an explicit `@example` of its test. ARGUS_FUZZ_SCALE=N runs N times the examples
   (the tests' counts are what CI affords: the suite takes about 35 s of CPU).
-- `run_cli(argv, cwd)`: `argus.cli.main` in-process, as the `argus` fixture of conftest.py does, but usable from
+- `run_cli(argv, cwd)`: `argus.commands.cli.main` in-process, as the `argus` fixture of conftest.py does, but usable from
   a hypothesis test (no function-scoped fixture), with ARGUS_* variables cleared, in a working directory of the
   test's own, and under a time limit: a hang (a catastrophic regular expression, say) fails the test and shows
   the input instead of stalling CI.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, settings, strategies as st
 
-from argus import cli
+from argus.commands import cli
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = REPO / "rules" / "azure-migrate"

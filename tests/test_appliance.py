@@ -1,4 +1,4 @@
-"""`argus appliance-facts` (engine/appliance.py, engine/dnsfacts.py) and the facts schema."""
+"""`argus appliance-facts` (engine/facts/appliance.py, engine/facts/dnsfacts.py) and the facts schema."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import dns.rrset
 import jsonschema
 import pytest
 
-from argus import cli, dnsfacts
+from argus.commands import cli
+from argus.facts import dnsfacts
 from argus.diagnostics import DiagnosticError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,7 +136,7 @@ def test_agent_based_without_appliance_json_and_without_proxy(capsys):
 
 def test_collected_at_defaults_to_now_in_utc(appliance_json, monkeypatch, capsys):
     from datetime import datetime, timezone
-    from argus import appliance
+    from argus.facts import appliance
     monkeypatch.setattr(appliance, "_now", lambda: datetime(2027, 3, 4, 5, 6, 7, tzinfo=timezone.utc))
     argv = ["--name", "app01", "--kind", "vmware-agentless", "--appliance-json", appliance_json, "--no-proxy"]
     code, out, _ = run_cli(argv, capsys)

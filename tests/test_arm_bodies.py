@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from argus import snapshot
+from argus.snapshots import snapshot
 from argus.errors import UserError
 
 TESTS = Path(__file__).resolve().parent

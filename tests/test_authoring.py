@@ -4,7 +4,7 @@ import json
 import os
 
 
-from argus.cli import main
+from argus.commands.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ESTATE = [os.path.join(ROOT, "examples", "estate"), os.path.join(ROOT, "examples", "appliance", "contoso-mig-app01.facts.json")]

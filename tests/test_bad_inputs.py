@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from argus.loader import load_rules
+from argus.language.loader import load_rules
 
 TESTS = Path(__file__).resolve().parent
 SNAPSHOT = TESTS / "data" / "snapshots" / "tables.json"
@@ -228,7 +228,7 @@ def test_snapshot_json(tmp_path, rules, argus, name, body, message, monkeypatch)
 
 @pytest.mark.parametrize("name", ["big.json", "big.jsonl"])
 def test_a_number_out_of_range_with_projection(tmp_path, rules, argus, name):
-    """With projection (argus.reads) a field no rule reads is skipped, not parsed: a number out of range there
+    """With projection (argus.language.reads) a field no rule reads is skipped, not parsed: a number out of range there
     no longer stops the scan; in a field a rule reads it is refused, located, as before."""
     row = b'{"id": "/s/x1", "type": "t", "kind": ' + b"9" * 5000 + b"}"
     path = tmp_path / name

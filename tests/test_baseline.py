@@ -8,9 +8,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from argus import baseline, sarif
+from argus.state import baseline
+from argus.reports import sarif
 from argus.diagnostics import DiagnosticError
-from argus.report import is_new
+from argus.reports.report import is_new
 from argus.errors import UserError
 from reportdata import REPORTS, report
 

@@ -1,11 +1,11 @@
-"""Proxy-bypass matching (engine/bypass.py): the case table, list splitting, and error reporting."""
+"""Proxy-bypass matching (engine/language/bypass.py): the case table, list splitting, and error reporting."""
 
 from pathlib import Path
 
 import pytest
 import yaml
 
-from argus import bypass
+from argus.language import bypass
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "appliance" / "bypass_cases.yaml").read_text(encoding="utf-8"))
 

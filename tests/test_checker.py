@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from argus.checker import check
-from argus.loader import load_rules
-from argus.parser import parse_file
+from argus.language.checker import check
+from argus.language.loader import load_rules
+from argus.language.parser import parse_file
 
 TABLES = yaml.safe_load((Path(__file__).resolve().parent / "cases" / "checker.yaml").read_text(encoding="utf-8"))
 CASES = TABLES["cases"]

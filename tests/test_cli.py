@@ -1,7 +1,7 @@
 """`argus scan` and `argus check` end to end: exit codes 0/1/2 (an error wins over findings), user errors
 without tracebacks, no half-written --output, the JSON report validated against its schema with the run
 facts (engine version, sha256 of rule and snapshot files, collected_at, timings), and `check` diagnostics.
-Most runs call argus.cli.main in-process; a few run the installed `argus` to prove the same of a process."""
+Most runs call argus.commands.cli.main in-process; a few run the installed `argus` to prove the same of a process."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The scan clock (argus.clock): one instant per command, fixed with --now or ARGUS_NOW for scan, explain and test,
+"""The scan clock (argus.evaluation.clock): one instant per command, fixed with --now or ARGUS_NOW for scan, explain and test,
 and with `now:` in a fixture file (per file or per case); recorded as run.now; a bad value is exit 2 naming it.
 
 In: a rule that reads the clock (days_since of a storage account's key creation time) and a two-row snapshot,

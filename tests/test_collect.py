@@ -14,8 +14,10 @@ import pytest
 from azure.core.credentials import AccessToken
 
 from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, load_estate
-from argus import __version__, argclient, collect, collectcmd, collectspec, flags, resources, scopes
-from argus.cli import main
+from argus import __version__, resources
+from argus.collection import argclient, collect, collectspec, scopes
+from argus.commands import collectcmd, flags
+from argus.commands.cli import main
 from argus.errors import UserError
 
 ZONE_GROUP_TYPE = "microsoft.network/privateendpoints/privatednszonegroups"

@@ -10,8 +10,8 @@ import pytest
 from azure.mgmt.resourcegraph.models import QueryResponse, ResultTruncated
 
 from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, arg_request, arm_request, load_estate, reply
-from argus import argclient, collect
-from argus.cli import main
+from argus.collection import argclient, collect
+from argus.commands.cli import main
 from test_collect import PE_BLOB, PE_MIGRATE, expected_tables
 
 BOTH = f"subscriptions {SUB_HUB}, {SUB_MIGRATE}"

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from argstandin import SUB_HUB, SUB_MIGRATE, ArgStandIn, arg_request, load_estate, reply
-from argus.cli import main
+from argus.commands.cli import main
 from test_collect import ZONE_GROUP_TYPE, collect_argv
 
 

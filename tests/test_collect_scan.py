@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from argstandin import ArgStandIn
-from argus import snapshot
-from argus.cli import main
+from argus.snapshots import snapshot
+from argus.commands.cli import main
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "estate"
 ZONE_GROUP_TYPE = "microsoft.network/privateendpoints/privatednszonegroups"

@@ -35,13 +35,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from argus import ast as A
-from argus import cli, clock, snapshot
+from argus.language import ast as A
+from argus.commands import cli
+from argus.evaluation import clock
+from argus.snapshots import snapshot
 from argus.diagnostics import CODES
-from argus.functions import FUNCTIONS
-from argus.operators import OPERATORS
-from argus.parser import _lark, parse_file
-from argus.session import prepare
+from argus.language.functions import FUNCTIONS
+from argus.language.operators import OPERATORS
+from argus.language.parser import _lark, parse_file
+from argus.evaluation.session import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGE = ROOT / "docs" / "language.md"
@@ -152,8 +154,8 @@ def findings_of(ws: Path, params: dict, now: str | None = None) -> list[dict]:
 
 def run_argus(argv: list[str]) -> tuple[str, int]:
     """One `argus` command in-process, stdout and stderr interleaved as a terminal shows them."""
-    # argus.testcmd binds sys.stdout as a default argument at import time; import it afresh under the redirect.
-    sys.modules.pop("argus.testcmd", None)
+    # argus.commands.testcmd binds sys.stdout as a default argument at import time; import it afresh under the redirect.
+    sys.modules.pop("argus.commands.testcmd", None)
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
         rc = cli.main(argv)
@@ -336,7 +338,7 @@ def console_outputs() -> str:
 
 def test_every_diagnostic_code_is_documented_with_a_real_message() -> None:
     text, outputs = language_text(), console_outputs()
-    engine_src = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "engine").glob("*.py")
+    engine_src = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "engine").rglob("*.py")
                            if p.name != "diagnostics.py")
     for code, meaning in CODES.items():
         row = re.search(rf"^\| `{code}` \| ([^|]+) \| (.+) \|$", text, re.M)

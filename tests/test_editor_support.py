@@ -1,6 +1,6 @@
 """Editor support: the TextMate grammar for `*.argus` files and the JSON Schema behind policies.yaml.
 
-In: editors/argus.tmLanguage.json, editors/README.md, engine/grammar.lark, the rule pack, the rule examples of
+In: editors/argus.tmLanguage.json, editors/README.md, engine/language/grammar.lark, the rule pack, the rule examples of
 docs/language.md and docs/tutorial.md, and the policies.yaml files that carry a schema modeline. Out: checks
 that the grammar is well formed, that its regular expressions stay in the subset Python, Oniguruma (VS Code)
 and PCRE (GitHub Linguist) share, and that a small TextMate tokenizer applying it gives each comment, keyword,
@@ -21,15 +21,15 @@ import yaml
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from argus.functions import FUNCTIONS
-from argus.tables import KNOWN_TABLES
+from argus.language.functions import FUNCTIONS
+from argus.language.tables import KNOWN_TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAMMAR_FILE = ROOT / "editors" / "argus.tmLanguage.json"
 README = ROOT / "editors" / "README.md"
 SCHEMA = ROOT / "engine" / "schemas" / "policies.schema.json"
 GRAMMAR = json.loads(GRAMMAR_FILE.read_text(encoding="utf-8"))
-LARK_TEXT = (ROOT / "engine" / "grammar.lark").read_text(encoding="utf-8")
+LARK_TEXT = (ROOT / "engine" / "language" / "grammar.lark").read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------ a small TextMate tokenizer
@@ -118,7 +118,7 @@ def tokenize(text: str) -> list[list[tuple]]:
 
 # ------------------------------------------------------------------ what lark says the text is
 _COMMENTS: list = []
-# engine/grammar.lark as the engine reads it, but keeping every token (keywords too) and collecting comments.
+# engine/language/grammar.lark as the engine reads it, but keeping every token (keywords too) and collecting comments.
 LARK = Lark(LARK_TEXT, parser="lalr", keep_all_tokens=True, propagate_positions=True,
             lexer_callbacks={"COMMENT": _COMMENTS.append})
 
@@ -284,7 +284,7 @@ def test_tokenizes_as_lark_parses(name: str, text: str) -> None:
             problems.append(f"{tok.line}:{tok.column} {tok.value!r} ({tok.type}) is {at(tok.line, tok.column)}, wants {want}")
         if tok.type not in ("STRING", "LONG_STRING"):
             continue
-        inner = {}  # offset -> the scope a message's braces and interpolations need (as argus.parser splits them)
+        inner = {}  # offset -> the scope a message's braces and interpolations need (as argus.language.parser splits them)
         if id(tok) in templates:
             for m in re.finditer(r"\{\{|\}\}|\{[^}]*\}", tok.value):
                 need = "constant.character.escape" if m.group() in ("{{", "}}") else "meta.interpolation"

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from argus import cli
+from argus.commands import cli
 
 RULE = """rule ST-TLS-01 "Storage accounts require TLS 1.2" {
   severity high

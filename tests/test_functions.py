@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from argus.checker import check
-from argus.fn_time import parse_instant
-from argus.operators import json_eq
-from argus.parser import parse_file
-from argus.values import EvalError, Missing
+from argus.language.checker import check
+from argus.language.fn_time import parse_instant
+from argus.language.operators import json_eq
+from argus.language.parser import parse_file
+from argus.language.values import EvalError, Missing
 
 from conftest import session_of, snapshot_of
 

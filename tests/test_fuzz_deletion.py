@@ -1,10 +1,10 @@
 """Deleting data never turns a failing finding into a pass (issue 11).
 
 For the bundled pack on its own fixtures: every case of rules/azure-migrate/fixtures/*/cases.yaml that expects a
-`fail` finding is built as `argus test` builds it (argus.fixtures reads the case, argus.fixturesnap makes its
+`fail` finding is built as `argus test` builds it (argus.testing.fixtures reads the case, argus.testing.fixturesnap makes its
 snapshot), then one thing the failing rule could read is deleted: a whole row, or one key at any depth of a row
 (through nested objects and list elements; list elements themselves are not deleted, since removing an element
-changes a fact rather than hiding one). "Could read": rows of the resource types argus.pushdown.types_read says
+changes a fact rather than hiding one). "Could read": rows of the resource types argus.planning.pushdown.types_read says
 the case's rules read (every row when it says all), and every appliance facts row. The rules are parsed once;
 each deletion is one re-evaluation of the case's rules on a copy of its snapshot.
 
@@ -37,12 +37,13 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import event, given, note, strategies as st
 
-from argus import fixtures as fx
-from argus import fixturesnap, facts_rows
-from argus.pushdown import types_read
+from argus.testing import fixtures as fx
+from argus.testing import fixturesnap
+from argus.snapshots import facts_rows
+from argus.planning.pushdown import types_read
 from argus.errors import UserError
-from argus.session import Session, prepare
-from argus.snapshot import Snapshot
+from argus.evaluation.session import Session, prepare
+from argus.snapshots.snapshot import Snapshot
 from fuzz_support import FUZZ, PACK
 
 
@@ -82,7 +83,7 @@ def without(row: dict, path: tuple) -> dict:
 
 def with_row_replaced(base: Snapshot, old: dict, new: dict | None) -> Snapshot:
     """A copy of `base` (files, coverage, row origins) where the row `old` is `new`, or gone when `new` is None.
-    A table whose only row goes stays in the snapshot, empty, as argus.fixturesnap keeps it."""
+    A table whose only row goes stays in the snapshot, empty, as argus.testing.fixturesnap keeps it."""
     snap = Snapshot(files=list(base.files), duplicates=list(base.duplicates), coverage=copy.deepcopy(base.coverage))
     file_index = {f.path: i for i, f in enumerate(base.files)}
     for table, rows in base.tables.items():

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from hypothesis import event, example, given, note, strategies as st
 
-from argus.functions import FUNCTIONS
+from argus.language.functions import FUNCTIONS
 from fuzz_support import (FUZZ, MINI, PACK, REPO, assert_check_outcome, assert_excerpts_match, assert_scan_outcome,
                           mutated_bytes, run_cli, shown)
 
@@ -110,7 +110,7 @@ def string_literal(style: str = '"'):
                      st.just(style) if style != '"' else st.sampled_from(['"', "'", '"""']))
 
 
-# Binding strength of the grammar's expression levels (engine/grammar.lark): an operand looser than its
+# Binding strength of the grammar's expression levels (engine/language/grammar.lark): an operand looser than its
 # operator's operand level is put in parentheses, so generated text parses as the tree it was built as.
 WHERE, OR, AND, NOT, CMP, ADD, POSTFIX = range(7)
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from argus import cicommands, cli, textout
+from argus.reports import cicommands, textout
+from argus.commands import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "data" / "golden"

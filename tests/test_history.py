@@ -9,8 +9,9 @@ import sqlite3
 
 import pytest
 
-from argus import baseline, history, waivers
-from argus.cli import main
+from argus.state import baseline, history
+from argus.policy import waivers
+from argus.commands.cli import main
 from argus.errors import UserError
 from reportdata import REPORTS, report
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from argus import cli
+from argus.commands import cli
 
 HEAD = 'rule X-1 "t" {\n  severity low\n  for a in resources where type == "microsoft.storage/storageaccounts"\n  require '
 
@@ -84,7 +84,7 @@ def test_deep_but_allowed_rules_evaluate(tmp_path, argus, text, status):
 
 @pytest.fixture
 def crashing_scan(monkeypatch):
-    from argus import scan
+    from argus.commands import scan
 
     def boom(args):
         raise KeyError("surprise")

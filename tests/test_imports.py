@@ -12,8 +12,8 @@ HEAVY = ("lark", "jsonschema", "sqlite3", "azure", "jsonpath_ng", "rich", "argco
 
 PROBE = """
 import json, sys
-import argus.cli
-argus.cli.build_parser()
+import argus.commands.cli
+argus.commands.cli.build_parser()
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 
@@ -25,11 +25,12 @@ def test_building_the_parser_imports_no_heavy_library():
 
 
 def test_the_cloud_names_of_the_flags_are_the_collectors():
-    from argus import argclient, flags
+    from argus.collection import argclient
+    from argus.commands import flags
     assert flags.CLOUDS == tuple(sorted(argclient.CLOUDS))
 
 
 def test_a_lazy_module_is_imported_on_first_use():
-    probe = ("import sys; from argus import history; assert 'sqlite3' not in sys.modules; "
+    probe = ("import sys; from argus.state import history; assert 'sqlite3' not in sys.modules; "
              "history.sqlite3.connect(':memory:').close(); assert 'sqlite3' in sys.modules")
     subprocess.run([sys.executable, "-c", probe], check=True)

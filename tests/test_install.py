@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from argus import resources
-from argus.policies import load_policy
+from argus.policy.policies import load_policy
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_RULE = '''rule TINY-01 "Storage accounts exist" {
@@ -46,7 +46,7 @@ def test_bundled_resources_are_the_repository_folders_through_the_package():
     assert resources.policies_file() == str(REPO / "policies.yaml")
     assert resources.example_snapshot() == [str(REPO / "examples" / "estate"),
                                             str(REPO / "examples" / "appliance" / "contoso-mig-app01.facts.json")]
-    assert resources.text("grammar.lark") == (REPO / "engine" / "grammar.lark").read_text(encoding="utf-8")
+    assert resources.text("language", "grammar.lark") == (REPO / "engine" / "language" / "grammar.lark").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("layout,start,expected", [

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from argus import evaluator, lookup
-from argus.functions import FUNCTIONS, Function
+from argus.evaluation import evaluator
+from argus.planning import lookup
+from argus.language.functions import FUNCTIONS, Function
 
 N_ACCOUNTS, UNKEYED, STRAY = 40, 15, 5
 SUB = "/subscriptions/0b1f6471-1bf0-4dda-aec3-5f2c9e1a7d40"
@@ -34,7 +35,7 @@ def estate() -> dict:
 
 def pe(name: str, targets):
     """A private endpoint row; with targets it carries both connection lists, as ARG gives them (one list without
-    the other is a cut row, argus.functions._private_link_connections); without, no properties to read."""
+    the other is a cut row, argus.language.functions._private_link_connections); without, no properties to read."""
     props = {} if targets is None else {"privateLinkServiceConnections": [
         {"properties": {"privateLinkServiceId": t, "groupIds": ["blob"]}} for t in targets],
         "manualPrivateLinkServiceConnections": []}

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
-from argus import junit, waivers
+from argus.reports import junit
+from argus.policy import waivers
 from reportdata import report
 
 

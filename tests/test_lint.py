@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from argus import snapshot
-from argus.checker import check
-from argus.cli import main
+from argus.snapshots import snapshot
+from argus.language.checker import check
+from argus.commands.cli import main
 from argus.diagnostics import has_errors
-from argus.lint import lint
-from argus.parser import parse_file
+from argus.snapshots.lint import lint
+from argus.language.parser import parse_file
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from argus import baseline, markdown, waivers
+from argus.state import baseline
+from argus.reports import markdown
+from argus.policy import waivers
 from reportdata import REPORTS, SUB, report
 
 

@@ -1,4 +1,4 @@
-"""Operator families live in the one operator table (argus.operators.OPERATORS), which the checker, the join
+"""Operator families live in the one operator table (argus.language.operators.OPERATORS), which the checker, the join
 planner, the type analysis and lint read, instead of tuples of tokens repeated in each."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from argus.operators import OPERATORS
+from argus.language.operators import OPERATORS
 
 ENGINE = Path(__file__).resolve().parents[1] / "engine"
 

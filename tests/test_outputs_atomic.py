@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from argus import errors, history
+from argus import errors
+from argus.state import history
 
 REPO = Path(__file__).resolve().parents[1]
 OLD = "old report\n"
@@ -151,7 +152,7 @@ def test_a_doomed_destination_fails_before_anything_is_written(argus, tmp_path, 
 
 
 def test_a_destination_is_checked_before_the_scan_runs(argus, tmp_path, monkeypatch):
-    from argus import session
+    from argus.evaluation import session
     monkeypatch.setattr(session.Session, "evaluate", lambda *a: pytest.fail("evaluated a doomed run"))
     assert scan(argus, "--format", "json", "--output", "nodir/r.json")[0] == 2
 
@@ -166,7 +167,7 @@ def test_a_history_from_the_environment_is_checked_too(argus, tmp_path, monkeypa
 def run_unprivileged(cwd: Path, *argv: str) -> subprocess.CompletedProcess:
     """argus in a child process that file permissions apply to: root's capabilities let it write anywhere,
     so as root the child runs without them (still uid 0, which can read the interpreter under /root)."""
-    code = "import sys; from argus.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from argus.commands.cli import main; sys.exit(main(sys.argv[1:]))"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARGUS_")} | {"NO_COLOR": "1"}
     prefix = []
     if os.geteuid() == 0:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from argus import cli
+from argus.commands import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 ESTATE = ROOT / "examples" / "estate"

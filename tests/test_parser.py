@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from argus import ast as A
-from argus.parser import parse_expr, parse_file
+from argus.language import ast as A
+from argus.language.parser import parse_expr, parse_file
 
 TABLES = yaml.safe_load((Path(__file__).resolve().parent / "cases" / "parser.yaml").read_text(encoding="utf-8"))
 

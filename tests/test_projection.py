@@ -1,4 +1,4 @@
-"""Projection (argus.reads, argus.rowdecode) never changes a finding.
+"""Projection (argus.language.reads, argus.snapshots.rowdecode) never changes a finding.
 
 Every case of every fixture of the bundled pack, the example estate and the whole-pack benchmark's estate at
 10k rows give the same findings (status, subject, message, evidence, related ids, source) with projection and
@@ -15,10 +15,12 @@ import sys
 import orjson
 import pytest
 
-from argus import fixturesnap, reads, snapshot
+from argus.testing import fixturesnap
+from argus.language import reads
+from argus.snapshots import snapshot
 from argus.resources import rules_dir
-from argus.session import prepare
-from argus.testcmd import Runner, find_fixtures, pack_of
+from argus.evaluation.session import prepare
+from argus.commands.testcmd import Runner, find_fixtures, pack_of
 from conftest import session_of
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,7 +40,7 @@ def _three_ways(session, path: str):
     wanted = reads.reads_of(session.plan, session.rules)
     whole = snapshot.load([path])
     decoded = snapshot.load([path], wanted)
-    from argus.rowdecode import Decoders
+    from argus.snapshots.rowdecode import Decoders
     python = snapshot.Snapshot()
     raw = open(path, "rb").read()
     raw = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # as the loader reads it
@@ -169,7 +171,7 @@ def test_computed_keys_tags_and_functions_keep_subtrees_whole():
 
 
 def test_scan_with_and_without_projection_writes_the_same_reports(tmp_path, monkeypatch):
-    from argus.cli import main
+    from argus.commands.cli import main
     out = {}
     for off in ("", "1"):
         monkeypatch.setenv("ARGUS_NO_PROJECTION", off)
@@ -183,7 +185,7 @@ def test_scan_with_and_without_projection_writes_the_same_reports(tmp_path, monk
 
 
 def test_check_with_a_snapshot_still_lints_against_whole_rows(tmp_path, capsys):
-    from argus.cli import main
+    from argus.commands.cli import main
     rule = tmp_path / "r.argus"
     rule.write_text(RULE.format(body='for s in resources where type == "microsoft.storage/storageaccounts"\n'
                                      '  require s.properties.minimumTlsVersoin == "TLS1_2"'))
@@ -194,9 +196,9 @@ def test_check_with_a_snapshot_still_lints_against_whole_rows(tmp_path, capsys):
 
 @pytest.mark.parametrize("layout", ["pretty", "compact", "jsonl", "page", "one line", "margin"])
 def test_sarif_positions_from_load_anchors_are_those_of_a_full_sweep(tmp_path, monkeypatch, layout):
-    """argus.rowanchors (rows read back around the anchors a projected load left) finds every row, nested id
-    and mention where argus.rowpos.RowIndex (one sweep of the whole file) does."""
-    from argus import rowanchors, rowdecode, rowlines, rowpos
+    """argus.snapshots.rowanchors (rows read back around the anchors a projected load left) finds every row, nested id
+    and mention where argus.snapshots.rowpos.RowIndex (one sweep of the whole file) does."""
+    from argus.snapshots import rowanchors, rowdecode, rowlines, rowpos
     monkeypatch.setattr(rowdecode, "_BATCH", 7)  # many anchors, rows on both sides of each
     monkeypatch.setattr(rowlines, "BATCH_BYTES", 500)
     rows = orjson.loads(open(os.path.join(REPO, "examples", "estate", "resources.json"), "rb").read())["data"]

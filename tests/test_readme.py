@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from argus import cli
+from argus.commands import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SCANNED = re.compile(r"scanned \d{4}-\d\d-\d\dT[\d:.]+Z")

@@ -1,4 +1,4 @@
-"""Patterns from rules and data run in linear time (issue 11, item 7): engine/regex.py puts them on RE2.
+"""Patterns from rules and data run in linear time (issue 11, item 7): engine/language/regex.py puts them on RE2.
 
 Catastrophic patterns (`(.+)+\\.nothere` in a facts row, `"aaa…!" matches "^(a+)+$"` in a rule, a pattern built
 from data, `*a*a*…*b` as a WinINet entry) once ran for minutes; they are run in a subprocess with a timeout, so a
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from argus import bypass, regex
-from argus.operators import OPERATORS
+from argus.language import bypass, regex
+from argus.language.operators import OPERATORS
 
 ROOT = Path(__file__).resolve().parents[1]
 ESTATE = ROOT / "examples" / "estate"
@@ -75,7 +75,7 @@ def test_catastrophic_rule_patterns_finish(tmp_path, rule, snapshot):
 
 def test_catastrophic_wildcard_entry_finishes():
     # `.*a.*a…` backtracked for minutes against a 40-character host under Python's re
-    code = f"from argus import bypass; print(bypass.entry_matches({'*a' * 12 + '*b'!r}, 'wininet', {'a' * 40!r}))"
+    code = f"from argus.language import bypass; print(bypass.entry_matches({'*a' * 12 + '*b'!r}, 'wininet', {'a' * 40!r}))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT)
     assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr
 

@@ -1,7 +1,7 @@
 """Regressions found while building the rule pack, each with the smallest rule text that shows it."""
 
-from argus import snapshot
-from argus.session import prepare
+from argus.snapshots import snapshot
+from argus.evaluation.session import prepare
 
 RULES = '''
 rule R-1 "first rule uses a quantifier" {

@@ -1,6 +1,6 @@
 """Rule reference pages (docs/rules/) checked against the rule pack they describe.
 
-In: the rules under rules/ (argus.loader.load_rules), the policy sets in policies.yaml, and the Markdown
+In: the rules under rules/ (argus.language.loader.load_rules), the policy sets in policies.yaml, and the Markdown
 pages docs/rules/<RULE-ID>.md plus the index docs/rules/README.md. Out: assertions that every loaded rule
 has a page and every page a rule; that each page's title line, severity, policy sets and help link are the
 rule's own; that its "Parameters it reads" list is exactly the parameters the rule reaches (directly,
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from argus import ast as A
-from argus import policies
-from argus.loader import load_rules
+from argus.language import ast as A
+from argus.policy import policies
+from argus.language.loader import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

@@ -13,7 +13,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from argus import baseline, locate, present, sarif, waivers
+from argus.state import baseline
+from argus.reports import locate, present, sarif
+from argus.policy import waivers
 from reportdata import REPORTS, SUB, report
 
 REPO = Path(__file__).resolve().parents[1]

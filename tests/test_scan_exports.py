@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from junitparser import JUnitXml
 
-from argus.cli import main
+from argus.commands.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA = REPO / "tests" / "data" / "schemas" / "sarif-schema-2.1.0.json"  # see its README

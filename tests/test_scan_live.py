@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from argstandin import ArgStandIn
-from argus.cli import main
+from argus.commands.cli import main
 import pytest
 
 from test_collect_scan import EXAMPLE, example_tables, standin_estate

@@ -197,8 +197,8 @@ def test_the_command_in_outputs_md_is_the_one_tested_above(argus, tmp_path, monk
 
 def test_sarif_locates_rows_from_the_load_while_the_snapshot_lives(argus, tmp_path, monkeypatch):
     """The scanned snapshot outlives the rendering of every output, so SARIF finds each result's row around the
-    anchors the projected load left (argus.rowanchors), never by reading a file again (argus.rowpos.RowIndex)."""
-    from argus import rowpos
+    anchors the projected load left (argus.snapshots.rowanchors), never by reading a file again (argus.snapshots.rowpos.RowIndex)."""
+    from argus.snapshots import rowpos
 
     def no_second_read(*args):
         raise AssertionError("a snapshot file was read again to locate rows")

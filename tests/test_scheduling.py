@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from argus import scan
-from argus.cli import build_parser
+from argus.commands import scan
+from argus.commands.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 CI = REPO / "examples" / "ci"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from argus import settings
+from argus.policy import settings
 from argus.errors import UserError
 
 
@@ -77,7 +77,7 @@ def test_bad_file_setting_names_the_file():
 
 
 def test_scan_honours_environment_end_to_end(monkeypatch, capsys):
-    from argus.cli import main
+    from argus.commands.cli import main
     monkeypatch.setenv("ARGUS_FAIL_ON", "never")
     assert main(["scan", "--example", "--format", "json"]) == 0
     monkeypatch.setenv("ARGUS_FAIL_ON", "high")

@@ -141,7 +141,7 @@ def test_bad_policy_settings_name_the_variable(argus, tmp_path, monkeypatch, env
 def test_policy_from_the_environment_without_a_policies_file(argus, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ARGUS_POLICY", "pilot")
-    monkeypatch.setattr("argus.scan_pipeline.default_policies_file", lambda: None)
+    monkeypatch.setattr("argus.pipeline.scan_pipeline.default_policies_file", lambda: None)
     code, doc, err = scan_json(argus, tmp_path, "--rules", RULES)
     assert (code, err) == (2, "argus scan: error: ARGUS_POLICY=pilot given but no policies.yaml found; "
                               "pass --policies FILE\n")

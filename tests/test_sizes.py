@@ -13,10 +13,11 @@ import fnmatch
 
 import pytest
 
-from argus import parser, regex, waivers
-from argus.checker import check
+from argus.language import parser, regex
+from argus.policy import waivers
+from argus.language.checker import check
 from argus.diagnostics import DiagnosticError, at
-from argus.parser import parse_file
+from argus.language.parser import parse_file
 
 TODAY = dt.date(2026, 11, 27)
 N = 20_000

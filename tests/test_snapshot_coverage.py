@@ -1,16 +1,16 @@
 """Pushdown snapshots (`argus collect --types`) hold only some types of their tables: a rule reading a type that
 was not collected, or a whole table that was only partly collected, is not_evaluated, naming the file and its
 --types; merged files follow the documented rule (a type counts when any file holding its table collected it).
-Also the other half: which types `argus scan --live` collects for the rules it runs (argus.pushdown.types_read).
+Also the other half: which types `argus scan --live` collects for the rules it runs (argus.planning.pushdown.types_read).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from argus import snapshot
-from argus.collectspec import COLLECTABLE, TYPES_BY_TABLE
-from argus.pushdown import types_read
+from argus.snapshots import snapshot
+from argus.collection.collectspec import COLLECTABLE, TYPES_BY_TABLE
+from argus.planning.pushdown import types_read
 from argus.errors import UserError
 
 SUB = "/subscriptions/0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from argus import snapshot
+from argus.snapshots import snapshot
 from argus.diagnostics import DiagnosticError
 from argus.errors import UserError
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from argus import snapshot
+from argus.snapshots import snapshot
 from argus.diagnostics import DiagnosticError
 from argus.errors import UserError
-from argus.values import Missing
+from argus.language.values import Missing
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data" / "snapshots"

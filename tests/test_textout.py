@@ -7,7 +7,9 @@ import io
 
 import pytest
 
-from argus import baseline, present, textout, waivers
+from argus.state import baseline
+from argus.reports import present, textout
+from argus.policy import waivers
 from reportdata import REPORTS, SUB, report
 
 

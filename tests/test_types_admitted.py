@@ -1,4 +1,4 @@
-"""One analysis of "which resource types a `where` admits" (argus.static.types_admitted), used by pushdown
+"""One analysis of "which resource types a `where` admits" (argus.language.static.types_admitted), used by pushdown
 (`scan --live` collects only those types) and lint (W506 checks a path against those rows). They used to
 disagree: pushdown missed `or`, lint missed a literal written first and intersected nothing."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from argus import pushdown
-from argus.parser import parse_expr
-from argus.static import types_admitted
+from argus.planning import pushdown
+from argus.language.parser import parse_expr
+from argus.language.static import types_admitted
 from conftest import session_of
 
 SA, PE = "microsoft.storage/storageaccounts", "microsoft.network/privateendpoints"

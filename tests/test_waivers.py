@@ -11,7 +11,7 @@ import pytest
 
 import yaml
 
-from argus import waivers
+from argus.policy import waivers
 from argus.diagnostics import DiagnosticError
 from argus.errors import UserError
 from reportdata import SUB, report

@@ -1,11 +1,11 @@
 """The what-if overlay on small snapshots: rows as ARG would hold them after the deployment, and how rules read
-what the preview could not predict (argus.whatif, argus.unresolved)."""
+what the preview could not predict (argus.deployment.whatif, argus.language.unresolved)."""
 
 from __future__ import annotations
 
 import json
 
-from argus import whatif, whatif_load
+from argus.deployment import whatif, whatif_load
 from conftest import session_of, snapshot_of
 
 SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"

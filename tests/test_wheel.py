@@ -23,7 +23,7 @@ import jsonschema
 import pytest
 
 from argstandin import ArgStandIn
-from argus.collectspec import COLLECTABLE
+from argus.collection.collectspec import COLLECTABLE
 from test_collect_scan import example_tables, standin_estate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,7 +94,10 @@ def test_wheel_holds_the_package_its_data_and_no_engine_module(wheel):
             for p in (REPO / "rules").rglob("*") if p.is_file()} == rule_files
     assert {f"argus/_data/queries/{p.name}" for p in (REPO / "queries").glob("*.kql")} == {
         n for n in names if n.startswith("argus/_data/queries/")}
-    for name in ("argus/_data/policies.yaml", "argus/grammar.lark", "argus/__main__.py",
+    # every module of every stage package (pyproject lists the packages one by one)
+    assert {f"argus/{p.relative_to(REPO / 'engine').as_posix()}" for p in (REPO / "engine").rglob("*.py")
+            if "_data" not in p.parts} == {n for n in names if n.endswith(".py")}
+    for name in ("argus/_data/policies.yaml", "argus/language/grammar.lark", "argus/__main__.py",
                  "argus/schemas/report.schema.json", "argus/_data/example/estate/resources.json",
                  "argus/_data/example/appliance/contoso-mig-app01.facts.json",
                  "argus-0.1.0.dist-info/licenses/LICENSE"):

@@ -1,0 +1,1 @@
+"""Live collection from Azure Resource Graph: queries, scopes, the HTTP client."""

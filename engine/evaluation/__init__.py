@@ -1,0 +1,1 @@
+"""Compiled rules x snapshot -> findings; the Session facade (parse, check, compile, evaluate)."""

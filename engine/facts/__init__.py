@@ -1,0 +1,1 @@
+"""On-premises appliance facts: building the facts row, DNS answers."""

@@ -1,0 +1,1 @@
+"""The rule language: grammar, AST, parser, checker, functions and operators, runtime values."""

@@ -1,0 +1,1 @@
+"""A scan from its request to its report document: settings, inputs, evaluation, waivers, baseline."""

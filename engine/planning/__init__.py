@@ -1,0 +1,1 @@
+"""Checked AST -> closures over a frame: the compiler, its operator/filter builders, join planning."""

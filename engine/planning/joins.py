@@ -1,0 +1,235 @@
+"""Planning of `where` filters (the `Filters` half of Ops): which conjunct is a join, and which can be indexed.
+
+In: a Where node and the compiler's scopes. Out: a `C` whose closure filters a set (argus.planning.lookup runs it).
+
+A conjunct is a *join* when it compares something read from the element (the key) with `==`, `=~`, `in` or
+`in~` against a value that does not depend on the element (the probe). Two kinds:
+- a lookup, when the probe is data (read from the snapshot: the subject, a let, another row): an element, or
+  a probe element, without the key is simply no match, as an absent reference points at nothing;
+- a filter on a constant (a literal or parameter): an element without the key is undecided, since absence
+  may mean a default the constant names, and the result is then a Partial list.
+`==`/`=~` joins are indexed when the set does not depend on the rule's subject: the key may be a path of the
+element, any expression of the element alone (`private_link_connections(it)[*].properties.privateLinkServiceId`),
+or `any(v in <expression of the element>: <expression of v> ==|=~ probe)`, which is the lookup on every key
+the quantifier would meet. The index is built once per snapshot (argus.planning.lookup) and shared by every filter of
+the same set on the same key; it gives exactly what the row-by-row filter gives, Missing handling included,
+because rows it cannot place are re-checked with the whole predicate, and because every filter, indexed or
+not, evaluates the join conjunct first (errors in the others then show for the same rows). A filter that depends on nothing in
+the rule is evaluated once per snapshot and memoized.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from argus.language import ast as A
+from argus.planning.pushdown import guard, table_read
+from argus.planning.frame import CTX, C
+from argus.language.functions import FUNCTIONS
+from argus.language.operators import OPERATORS
+from argus.planning.lookup import LEAF, JoinPlan, Shape, indexed_where_fn, path_name, where_fn
+from argus.language.paths import compile_path
+from argus.language.values import Missing, Partial
+
+
+
+@dataclass(slots=True)
+class Join:
+    plan: JoinPlan | None   # None: a join that is not indexed (in, in~)
+    lookup: bool
+    probe: C
+
+
+class Filters:
+    def _Where(self, node: A.Where, scopes, rec):
+        prog = self.program
+        # `T where type == "x"` reads only type x of table T: a pushdown snapshot that lacks it makes the result
+        # missing (argus.planning.pushdown.guard), one that has it answers from the table as loaded
+        read = table_read(node, lambda n: self.lookup(n, scopes) is not None or n in prog.params
+                          or n in prog.lets or n in prog.data)
+        typed = read is not None and read[1] is not None
+        src = _loaded_table(read[0]) if typed else self.expr(node.source, scopes, False)
+        row = self.slot(element=True)
+        inner = [{"\0row": row}] + scopes
+        conjuncts = _conjuncts(node.pred)
+        joins = [self._join(cj, inner, row) for cj in conjuncts]
+        compiled = [self.expr(cj, inner, False) for cj in conjuncts]
+        preds, texts, outer = [], [], []
+        for cj, c, j in zip(conjuncts, compiled, joins):
+            preds.append(_lenient(c.fn) if j is not None and j.lookup else c.fn)
+            texts.append(self.text(cj.span))
+            # a compared value from outside the element (the subject, a let) that is missing makes the whole
+            # set unknown, however the filter runs
+            if j is not None and j.lookup:
+                outer.append(j.probe.fn)
+            elif isinstance(cj, A.Compare):
+                outer.extend(side.fn for side in (self.expr(cj.left, inner, False), self.expr(cj.right, inner, False))
+                             if side.deps and row not in side.deps)
+        deps = (src.deps | frozenset().union(*(c.deps for c in compiled))) - {row}
+        chosen = [i for i, j in enumerate(joins) if j is not None and j.plan is not None]
+        if chosen:
+            # the index answers the join conjunct before the others (on a probe that varies per subject; a
+            # constant one, type == "...", is then a cheap filter), so a row it excludes never evaluates them;
+            # the join goes first in every order the filter runs, indexed or not, so errors do not depend on it
+            i = next((i for i in chosen if joins[i].probe.deps), chosen[0])
+            preds.insert(0, preds.pop(i))
+            texts.insert(0, texts.pop(i))
+        if chosen and not src.deps:
+            plan = joins[i].plan
+            index_key = ("index", _source_key(node.source, self), plan.name, plan.fold)
+            fn = indexed_where_fn(src.fn, row, plan, index_key, preds[1:], texts[1:], preds, texts, outer)
+        else:
+            fn = where_fn(src.fn, row, preds, texts, outer)
+        if read is not None:
+            fn = guard(fn, *read)
+        if not deps:
+            fn = _memoized(id(node), fn)
+        return C(fn, deps)
+
+    def _join(self, cj, inner, row) -> Join | None:
+        if isinstance(cj, A.Quant):
+            return self._any_join(cj, inner, row)
+        if not isinstance(cj, A.Compare) or not OPERATORS[cj.op].lookup:
+            return None
+        equality = OPERATORS[cj.op].family == "equality"  # symmetric: the key may stand on either side
+        sides = ((cj.left, cj.right), (cj.right, cj.left)) if equality else ((cj.left, cj.right),)
+        for key_node, probe_node in sides:
+            K, P = self.expr(key_node, inner, False), self.expr(probe_node, inner, False)
+            if K.deps != {row} or row in P.deps:
+                continue
+            steps = self._row_steps(key_node, inner, row)
+            # (an absent tag needs no exception here: its path reads as null, "not set", see paths._tag_path)
+            lookup = not self._constant(probe_node, inner)
+            if not equality:  # in / in~: a membership test of the row's key
+                return Join(None, lookup, P)
+            # the index is named by what it reads: a path by its steps, any other key by its text
+            name = path_name(steps) if steps else ("expr", self.text(key_node.span))
+            keys = _key_reader(K, compile_path(steps, self.text(key_node.span)) if steps else None, row)
+            return Join(JoinPlan(keys, P.fn, P.proj, cj.op == "=~", lookup, name), lookup, P)
+        return None
+
+    def _any_join(self, q: A.Quant, inner, row) -> Join | None:
+        """`any(v in S: V ==|=~ P)` with S an expression of the element, V one of v, P of neither."""
+        body = q.body
+        if q.kind != "any" or not isinstance(body, A.Compare) or not (
+                OPERATORS[body.op].lookup and OPERATORS[body.op].family == "equality"):
+            return None
+        S = self.expr(q.source, inner, False)
+        if S.deps != {row}:
+            return None
+        var = self.slot(element=True)
+        scopes = [{q.var: var}] + inner
+        for v_node, probe_node in ((body.left, body.right), (body.right, body.left)):
+            V, P = self.expr(v_node, scopes, False), self.expr(probe_node, scopes, False)
+            if V.deps != {var} or P.deps & {row, var}:
+                continue
+            lookup = not self._constant(probe_node, scopes)
+            name = ("any", self.text(q.source.span), q.var, self.text(v_node.span))
+            keys = _any_key_reader(S.fn, V.fn, V.proj, row, var)
+            return Join(JoinPlan(keys, P.fn, P.proj, body.op == "=~", lookup, name), lookup, P)
+        return None
+
+    def _constant(self, node, scopes) -> bool:
+        """Is the value one the rule author fixed (literals, parameters, data files and what functions make of
+        them), rather than data read from the snapshot (a table, a let, a variable, `it`, a row field)?"""
+        if isinstance(node, A.It):
+            return False
+        if isinstance(node, A.Name):
+            if self.lookup(node.name, scopes) is not None:
+                return False
+            return node.name in self.program.params or node.name in self.program.data
+        if isinstance(node, A.Call) and FUNCTIONS[node.func].needs_context:
+            return False
+        return all(self._constant(child, scopes) for child in A.children(node))
+
+    def _row_steps(self, key_node, inner, row) -> tuple | None:
+        """The steps of a key that is a path of the row (read by a getter taking the row itself, so that the
+        index is built in one tight loop), else None."""
+        base, steps = self._path_chain(key_node)
+        slot, lead = self._element_root(base, inner)
+        return lead + steps if slot == row and (lead + steps) else None
+
+
+def _key_reader(K: C, direct, row: int) -> Callable:
+    """(env, r) -> (key values, incomplete) for a key that is an expression of the element: each element of
+    a projection, else the value itself; a missing key gives none (a static Missing is handed up)."""
+    kfn, each = K.fn, K.proj
+
+    def keys(env, r):
+        if direct is not None:
+            k = direct(r)
+        else:
+            env[row] = r
+            k = kfn(env)
+        c = k.__class__
+        if c is Missing:
+            return (k if k.static else ()), (LEAF if k.leaf else True)
+        if each:
+            return k, c is Partial
+        return (k,), False
+    return keys
+
+
+def _any_key_reader(sfn, vfn, each: bool, row: int, var: int) -> Callable:
+    """Keys of `any(v in S: V == ...)` for one element: V of every v in S, as the quantifier would meet them.
+    A set that is not a list raises Shape: the row is re-checked with the quantifier, which reports it."""
+    def keys(env, r):
+        env[row] = r
+        xs = sfn(env)
+        c = xs.__class__
+        if c is Missing:
+            return (xs if xs.static else ()), (LEAF if xs.leaf else True)
+        if c is not list and c is not tuple and c is not Partial:
+            raise Shape()
+        out, unsure = [], c is Partial
+        for x in xs:
+            env[var] = x
+            v = vfn(env)
+            vc = v.__class__
+            if vc is Missing:
+                if v.static:
+                    return v, True
+                unsure = True if (unsure is True or not v.leaf) else LEAF
+            elif each:
+                out.extend(v)
+                unsure = unsure or vc is Partial
+            else:
+                out.append(v)
+        return out, unsure
+    return keys
+
+
+def _lenient(fn):
+    """A lookup conjunct: a row (or probe element) without the key is no match, not an unknown; but when the
+    object that would hold the key is itself absent, the data is not there and the row stays undecided."""
+    def lookup(env):
+        v = fn(env)
+        return False if v.__class__ is Missing and v.leaf and not v.static else v
+    return lookup
+
+
+def _loaded_table(name: str) -> C:
+    return C(lambda env: env[CTX].snapshot.table(name))
+
+
+def _conjuncts(pred) -> list:
+    if isinstance(pred, A.And):
+        return _conjuncts(pred.left) + _conjuncts(pred.right)
+    return [pred]
+
+
+def _source_key(source, compiler) -> tuple:
+    if isinstance(source, A.Name) and compiler.lookup(source.name, []) is None:
+        return ("global", source.name)
+    return ("node", id(source))
+
+
+def _memoized(key, fn):
+    def memo(env):
+        m = env[CTX].memo
+        v = m.get(key, m)
+        if v is m:
+            v = m[key] = fn(env)
+        return v
+    return memo

@@ -1,0 +1,1 @@
+"""policies.yaml, settings resolution, waivers and rule selection."""

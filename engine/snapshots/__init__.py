@@ -1,0 +1,1 @@
+"""Snapshot files (every ARG export shape, ARM bodies, facts rows) -> tables; what they hold."""

@@ -1,0 +1,1 @@
+"""Scheduled-scan state: history DB and baselines."""

@@ -1,0 +1,1 @@
+"""Rule fixtures: reading them and building their snapshots."""
