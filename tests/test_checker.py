@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from argus.language.checker import check
-from argus.language.loader import load_rules
+from argus.language.loader import load_rules, load_texts
 from argus.language.parser import parse_file
 
 TABLES = yaml.safe_load((Path(__file__).resolve().parent / "cases" / "checker.yaml").read_text(encoding="utf-8"))
@@ -19,7 +19,7 @@ CASES = TABLES["cases"]
 def diagnose(text: str, path: str = "rules.argus"):
     rule_file, syntax = parse_file(path, text)
     assert syntax == [], syntax
-    program, diags = check([rule_file])
+    program, diags = load_texts([(path, text)])  # the loader reads the files `data` declarations name
     return program, sorted(diags, key=lambda d: (d.span.line, d.span.col, d.code))
 
 
@@ -123,3 +123,12 @@ def test_check_counts_rules_that_could_not_be_parsed(argus, tmp_path, monkeypatc
     (tmp_path / "pack.argus").write_text(text, encoding="utf-8")
     status, out, err = argus("check", "pack.argus")
     assert (status, out, err.splitlines()[-1]) == (code, "", summary)
+
+
+def test_the_checker_reads_no_files_itself():
+    """Reading the YAML a `data` declaration names is the loader's job; the checker alone reports it unread."""
+    rule_file, syntax = parse_file("rules.argus", 'data communities from "data/communities.yaml"\n')
+    _, diags = check([rule_file])
+    assert [f"{d.span}: {d.code}: {d.message}" for d in diags] == [
+        "rules.argus:1:23: E402: data file 'data/communities.yaml' not read: rule files with data declarations are "
+        "loaded through argus.language.loader"]

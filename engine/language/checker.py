@@ -10,11 +10,10 @@ constant, which words does unparsable text mention) lives in engine/language/sta
 
 from __future__ import annotations
 
-import os
+from typing import Callable
 from dataclasses import dataclass, field
 
 from argus.language import ast as A
-from argus import yamlpos
 from argus.diagnostics import Diagnostic, did_you_mean
 from argus.errors import UserError
 from argus.language.functions import FUNCTIONS
@@ -60,8 +59,14 @@ def _chain(names: list[str]) -> str:
     return " -> ".join(names if len(names) <= 8 else names[:4] + [f"... ({len(names) - 6} more)"] + names[-2:])
 
 
+def _no_data_files(rule_file: str, name: str):
+    raise UserError(f"data file '{name}' not read: rule files with data declarations are loaded through "
+                    "argus.language.loader")
+
+
 class Checker:
-    def __init__(self):
+    def __init__(self, read_data: Callable[[str, str], object] = _no_data_files):
+        self.read_data = read_data  # (rule file, data path as written) -> the data; the loader does the reading
         self.diags: list[Diagnostic] = []
         self.program = Program()
         self.globals: dict[str, _Sym] = {}
@@ -178,7 +183,7 @@ class Checker:
 
     def _load_data(self, f: A.RuleFile, item: A.Data):
         try:
-            return yamlpos.data_file(os.path.dirname(f.path), item.path)
+            return self.read_data(f.path, item.path)
         except UserError as exc:
             self.err("E402", item.path_span or item.span, str(exc))
         return None
@@ -446,7 +451,10 @@ class Checker:
         return None
 
 
-def check(files: list[A.RuleFile]) -> tuple[Program, list[Diagnostic]]:
-    c = Checker()
+def check(files: list[A.RuleFile], read_data: Callable[[str, str], object] = _no_data_files
+          ) -> tuple[Program, list[Diagnostic]]:
+    """Parsed files -> the Program and its diagnostics. `read_data(rule file, path)` reads a `data` declaration's
+    file (a UserError becomes E402): files are the loader's business, the checker only checks."""
+    c = Checker(read_data)
     program = c.check(files)
     return program, c.diags

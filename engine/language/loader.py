@@ -2,7 +2,8 @@
 
 In: files and directories (directories are searched recursively for `*.argus`), or rule texts held in memory
 with the file names they go by. Out: the checked Program and every diagnostic from parsing and checking,
-collected across all files before anyone fails.
+collected across all files before anyone fails. The loader does the reading (rule files, and the YAML files
+their `data` declarations name); parser and checker only see text and values.
 """
 
 from __future__ import annotations
@@ -52,5 +53,11 @@ def load_texts(named: list[tuple[str, str]]) -> tuple[Program, list[Diagnostic]]
         rule_file, syntax = parse_file(name, text)
         files.append(rule_file)
         diags.extend(syntax)
-    program, semantic = check(files)
+    program, semantic = check(files, _read_data)
     return program, diags + semantic
+
+
+def _read_data(rule_file: str, name: str):
+    """A `data` declaration's YAML file, relative to the rule file that declares it."""
+    from argus import yamlpos
+    return yamlpos.data_file(os.path.dirname(rule_file), name)
