@@ -24,6 +24,8 @@ from argus.language.tables import KNOWN_TABLES, TABLE_COLUMNS
 from argus.language.static import constant, last_name, literal_kind, literal_source, lower_literal, never_empty, unparsed_words
 from argus.language.values import type_name
 
+# the scope entry of a `where`'s element (`it`, and the fields a bare name reads): no rule name holds a NUL
+ROW_SCOPE = "\0row"
 PARAM_TYPES = ("string", "number", "bool", "list")
 GUID_COLUMNS = ("subscriptionId", "tenantId")
 
@@ -35,7 +37,7 @@ class Program:
     data: dict[str, object] = field(default_factory=dict)
     lets: dict[str, A.Let] = field(default_factory=dict)
     rules: list[A.Rule] = field(default_factory=list)
-    prepared: dict[int, object] = field(default_factory=dict)  # id(literal node) -> compiled regex/glob/jsonpath
+    prepared: dict[object, object] = field(default_factory=dict)  # literal node (by value: span and text) -> compiled regex/glob/jsonpath
 
     @property
     def sources(self) -> dict[str, str]:
@@ -283,8 +285,8 @@ class Checker:
 
     def _row_scope(self, scopes):
         for scope in scopes:
-            if "\0row" in scope:
-                return scope["\0row"]
+            if ROW_SCOPE in scope:
+                return scope[ROW_SCOPE]
         return None
 
     def _column(self, row: _Sym, column: str, span, names=()) -> None:
@@ -350,7 +352,7 @@ class Checker:
                 self.err("E306", arg.span, f"argument {pos + 1} of {node.func}() must be a string literal")
             elif fn.prepare is not None:
                 try:
-                    self.program.prepared[id(arg)] = fn.prepare(arg.value)
+                    self.program.prepared[arg] = fn.prepare(arg.value)
                 except ValueError as exc:
                     self.err("E304", arg.span, f"invalid {fn.literal_kind} {arg.value!r}: {exc}")
         for arg, kind in zip(node.args, fn.params + (fn.params[-1:] * n if fn.variadic else ())):
@@ -379,7 +381,7 @@ class Checker:
 
     def _Where(self, node: A.Where, scopes):
         table = self.expr(node.source, scopes)
-        self.expr(node.pred, [{"\0row": _Sym("row", table=table)}] + scopes)
+        self.expr(node.pred, [{ROW_SCOPE: _Sym("row", table=table)}] + scopes)
         return table
 
     def _Compare(self, node: A.Compare, scopes):
@@ -392,12 +394,12 @@ class Checker:
                 self.err("E307", right.span, f"'{node.op}' needs a string pattern, got {type_name(right.value)}")
             elif op.pattern == "regex":
                 try:  # RE2 (engine/language/regex.py): refused syntax and the size budget are caught here, once
-                    self.program.prepared[id(right)] = compile_regex(right.value, op.ignore_case)
+                    self.program.prepared[right] = compile_regex(right.value, op.ignore_case)
                 except RegexError as exc:
                     self.err("E303", right.span, f"invalid regular expression {right.value!r}: {exc}")
             else:
                 try:
-                    self.program.prepared[id(right)] = compile_glob(right.value)
+                    self.program.prepared[right] = compile_glob(right.value)
                 except RegexError as exc:  # only a glob too large for RE2's budget
                     self.err("E303", right.span, f"invalid glob pattern {right.value!r}: {exc}")
         if op.family == "order":
