@@ -1,7 +1,8 @@
 """Compiler: checked AST -> closures over a frame (a Python list), planned for the snapshot's shape.
 
 In: a Program from the checker. Out: `Unit`s (a closure plus its frame size) for each global let and
-parameter default, and `CompiledRule`s for the evaluator. Frame slots: 0 = evaluation context, 1 = evidence
+parameter default, and `CompiledRule`s for the evaluator, each with its steps and their compiled message
+templates. Frame slots: 0 = evaluation context, 1 = evidence
 list (or None), then variables. Planning done here, once:
 - paths compile to getters (argus.paths); pattern literals and JSONPaths are prepared by the checker;
 - `SET where <row path> ==|=~ <value not depending on the row>` over a set that does not depend on the rule's
@@ -37,6 +38,7 @@ class Step:
     fn: Callable
     slot: int | None = None
     text: str = ""
+    message: list | None = None   # a require's message template: its parts (str | closure)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class CompiledRule:
     nslots: int
     otherwise_subject: C | None = None
     globals_used: set = field(default_factory=set)
+    otherwise_message: list | None = None   # the `otherwise` message template: its parts (str | closure)
 
 
 @lru_cache(maxsize=64)
@@ -74,7 +77,7 @@ class Compiler(Ops):
         self.sources = program.sources
         self.nslots = FIRST_VAR
         self.used: set[str] = set()
-        self.templates: dict[int, list] = {}
+        self.memo_keys: dict = {}
         self.element_slots: set[int] = set()  # for/where/quantifier variables: always a value, never Missing
 
     # ---- units
@@ -92,12 +95,12 @@ class Compiler(Ops):
             if isinstance(stmt, A.For):
                 source = self.expr(stmt.source, scopes, rec=False)
                 other = self.expr(stmt.otherwise.subject, scopes, rec=False) if stmt.otherwise and stmt.otherwise.subject else None
-                if stmt.otherwise:
-                    self.templates[id(stmt.otherwise.message)] = self.template(stmt.otherwise.message, scopes)
+                other_message = self.template(stmt.otherwise.message, scopes) if stmt.otherwise else None
                 slot = self.slot(element=True)
                 scopes[0][stmt.var] = slot
                 source = C(_subjects(source.fn), source.deps)
-                compiled = CompiledRule(rule, stmt.var, slot, source, self.text(stmt.source.span), steps, 0, other)
+                compiled = CompiledRule(rule, stmt.var, slot, source, self.text(stmt.source.span), steps, 0, other,
+                                        otherwise_message=other_message)
             elif isinstance(stmt, A.Let):
                 c = self.expr(stmt.value, scopes, rec=False)
                 slot = self.slot()
@@ -105,9 +108,9 @@ class Compiler(Ops):
                 steps.append(Step("let", stmt, c.fn, slot, self.text(stmt.span)))
             elif isinstance(stmt, (A.When, A.Require)):
                 c = self.expr(stmt.cond, scopes, rec=True)
-                if isinstance(stmt, A.Require) and stmt.message:
-                    self.templates[id(stmt.message)] = self.template(stmt.message, scopes)
-                steps.append(Step("when" if isinstance(stmt, A.When) else "require", stmt, c.fn, None, self.text(stmt.cond.span)))
+                message = self.template(stmt.message, scopes) if isinstance(stmt, A.Require) and stmt.message else None
+                steps.append(Step("when" if isinstance(stmt, A.When) else "require", stmt, c.fn, None, self.text(stmt.cond.span),
+                                  message))
         assert compiled is not None, "checker guarantees a for clause"
         compiled.nslots = self.nslots
         compiled.globals_used = set(self.used)
@@ -125,6 +128,13 @@ class Compiler(Ops):
 
     def text(self, span: A.Span) -> str:
         return span_text(self.sources, span)
+
+    def memo_key(self, node) -> int:
+        """The per-snapshot memo key of a subject-independent expression. Nodes are frozen dataclasses that
+        compare by value, so a node a rewrite rebuilt equal (same span, same fields) shares the key, and no key
+        can pass to another node, as an id() can once its node is freed; the memo then hashes an int, per lookup,
+        rather than a tree."""
+        return self.memo_keys.setdefault(node, len(self.memo_keys))
 
     def lookup(self, name: str, scopes):
         for scope in scopes:
@@ -317,13 +327,12 @@ def _join_rel(base_rel: str | None, steps) -> str:
 
 @dataclass
 class Plan:
-    """Everything the evaluator needs: compiled globals, rules and their message templates."""
+    """Everything the evaluator needs: compiled globals and rules (with their message templates)."""
 
     program: object
     globals: dict[str, Unit]
     globals_used: dict[str, set]
     rules: list[CompiledRule]
-    templates: dict[int, list]   # id(Template node) -> parts (str | closure)
 
     def params_used(self, rules: list[CompiledRule]) -> set[str]:
         """Parameters the given rules read, directly or through global lets and parameter defaults."""
@@ -347,5 +356,5 @@ def compile_program(program) -> Plan:
         if param.default is not None:
             units[name], used[name] = comp.unit(param.default)
     rules = [comp.rule(rule) for rule in program.rules]
-    return Plan(program, units, used, rules, comp.templates)
+    return Plan(program, units, used, rules)
 

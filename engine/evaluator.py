@@ -184,7 +184,7 @@ class RuleRun:
         try:
             if source is not None:
                 subject = source.fn(frame)
-            message = self.render(other.message, frame)
+            message = self.render(other.message, self.cr.otherwise_message, frame)
         except TemplateError as exc:
             return self.finding("error", subject, str(exc))
         except EvalError as exc:  # the template's own errors are TemplateErrors: this is the `on` subject's
@@ -246,11 +246,11 @@ class RuleRun:
     def message(self, step, frame) -> str:
         if step.node.message is None:
             return f"requirement not met: `{step.text}`"
-        return self.render(step.node.message, frame)
+        return self.render(step.node.message, step.message, frame)
 
-    def render(self, template: A.Template, frame) -> str:
+    def render(self, template: A.Template, parts: list, frame) -> str:
         out = []
-        for node, part in zip(template.parts, self.ctx.plan.templates[id(template)]):
+        for node, part in zip(template.parts, parts):
             if isinstance(part, str):
                 out.append(part)
                 continue

@@ -84,7 +84,7 @@ class Filters:
         if read is not None:
             fn = guard(fn, *read)
         if not deps:
-            fn = _memoized(id(node), fn)
+            fn = _memoized(self.memo_key(node), fn)
         return C(fn, deps)
 
     def _join(self, cj, inner, row) -> Join | None:
@@ -220,9 +220,11 @@ def _conjuncts(pred) -> list:
 
 
 def _source_key(source, compiler) -> tuple:
-    if isinstance(source, A.Name) and compiler.lookup(source.name, []) is None:
+    """The memo name of the set an index is built on. A subject-independent name is a global: a table's key
+    is the one the evaluator files the snapshot's type partition under (argus.evaluator.Context)."""
+    if isinstance(source, A.Name):
         return ("global", source.name)
-    return ("node", id(source))
+    return ("node", compiler.memo_key(source))
 
 
 def _memoized(key, fn):
