@@ -1,6 +1,6 @@
 """Compilation of operators, calls, quantifiers and filters (the `Ops` half of argus.compiler.Compiler).
 
-In: AST nodes plus the compiler's scopes. Out: `C` records (closure + the frame slots it reads). Three-valued
+In: AST nodes plus the compiler's scopes. Out: `Compiled` records (closure + the frame slots it reads). Three-valued
 logic throughout: a Missing operand makes a comparison unknown (it returns the Missing), `and`/`or` follow
 Kleene logic (false and unknown = false; true or unknown = true); filters are argus.joins/engine.lookup.
 A Partial list (elements that could not be read or decided) counts as unknown elements: "some element
@@ -19,7 +19,7 @@ from .operators import OPERATORS, arith, compare_count, unsure_fn
 from .joins import Filters
 from .values import Count, EvalError, Missing, Partial, type_name
 
-from .frame import CTX, EVIDENCE, C
+from .frame import CTX, EVIDENCE, Compiled
 
 
 
@@ -59,14 +59,14 @@ class Ops(Filters):
         op = OPERATORS[node.op]
         L, R = self.expr(node.left, scopes, False), self.expr(node.right, scopes, False)
         literal = node.right.value if isinstance(node.right, A.Literal) and id(node.right) not in self.program.prepared else None
-        rproj = R.proj and OPERATORS[node.op].family != "membership"  # `x in list` reads the list whole
+        rproj = R.projects and OPERATORS[node.op].family != "membership"  # `x in list` reads the list whole
         deps = L.deps | R.deps
         if not rec:
-            return C(_compare_fn(op, L.fn, R.fn, L.proj, rproj, literal), deps)
-        site = Site(self.text(node.span), node.op, L.rel if L.root is not None else L.text or self.text(node.left.span),
-                    L.root, f"{node.op} {R.text or self.text(node.right.span)}")
-        core = _compare_core(op, L.proj, rproj, literal)
-        lf, rf, root = L.fn, R.fn, L.root
+            return Compiled(_compare_fn(op, L.fn, R.fn, L.projects, rproj, literal), deps)
+        site = Site(self.text(node.span), node.op, L.row_path if L.row_slot is not None else L.text or self.text(node.left.span),
+                    L.row_slot, f"{node.op} {R.text or self.text(node.right.span)}")
+        core = _compare_core(op, L.projects, rproj, literal)
+        lf, rf, root = L.fn, R.fn, L.row_slot
         if isinstance(node.right, A.Literal):
             rvalue = self.program.prepared.get(id(node.right), node.right.value)
             rf = None
@@ -78,7 +78,7 @@ class Ops(Filters):
             if ev is not None:
                 ev.append((site, a, env[root] if root is not None else None, r))
             return r
-        return C(recorded, deps)
+        return Compiled(recorded, deps)
 
     def _Arith(self, node: A.Arith, scopes, rec):
         L, R = self.expr(node.left, scopes, False), self.expr(node.right, scopes, False)
@@ -91,7 +91,7 @@ class Ops(Filters):
             if b.__class__ is Missing:
                 return b
             return arith(op, a, b)
-        return C(fn, L.deps | R.deps)
+        return Compiled(fn, L.deps | R.deps)
 
     # ---- logic
     def _junction(self, node, scopes, rec, stop: bool):
@@ -111,7 +111,7 @@ class Ops(Filters):
             if b is not go:
                 _truth(b, rt)
             return a if a is not go else b
-        return C(fn, L.deps | R.deps)
+        return Compiled(fn, L.deps | R.deps)
 
     def _And(self, node: A.And, scopes, rec):
         return self._junction(node, scopes, rec, stop=False)
@@ -126,7 +126,7 @@ class Ops(Filters):
         def fn(env):
             v = _truth(xf(env), xt)
             return v if v.__class__ is Missing else not v
-        return C(fn, X.deps)
+        return Compiled(fn, X.deps)
 
     # ---- calls
     def _Call(self, node: A.Call, scopes, rec):
@@ -143,9 +143,9 @@ class Ops(Filters):
         deps = frozenset().union(*(a.deps for a in args)) if args else frozenset()
         if rec:
             first = args[0] if args else None
-            site = Site(text, None, first.rel if first else None, first.root if first else None, f"{text} is true")
+            site = Site(text, None, first.row_path if first else None, first.row_slot if first else None, f"{text} is true")
             fn = self._record(site, fn, first.fn if first else None)
-        return C(fn, deps)
+        return Compiled(fn, deps)
 
 
     # ---- quantifiers
@@ -156,9 +156,9 @@ class Ops(Filters):
         deps = src.deps | (body.deps - {slot})
         site = None
         if rec:
-            site = Site(self.text(node.span), node.kind, src.rel, src.root,
+            site = Site(self.text(node.span), node.kind, src.row_path, src.row_slot,
                         {"any": "at least one match", "all": "every element matches", "none": "no element matches"}[node.kind])
-        return C(_quant_fn(node.kind, src.fn, body.fn, slot, self.text(node.source.span), body.text, site), deps)
+        return Compiled(_quant_fn(node.kind, src.fn, body.fn, slot, self.text(node.source.span), body.text, site), deps)
 
 
 def _quant_plain(want, decided, otherwise, src, body, slot, src_text, body_text):

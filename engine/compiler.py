@@ -20,7 +20,7 @@ from typing import Callable
 
 from . import ast as A
 from .compile_ops import Ops
-from .frame import CTX, FIRST_VAR, C
+from .frame import CTX, FIRST_VAR, Compiled
 from .paths import PROJECT, compile_path, compile_slot_path
 from .values import EvalError, Missing, Partial, type_name
 
@@ -46,11 +46,11 @@ class CompiledRule:
     node: A.Rule
     var: str
     var_slot: int
-    source: C
+    source: Compiled
     source_text: str
     steps: list[Step]
     nslots: int
-    otherwise_subject: C | None = None
+    otherwise_subject: Compiled | None = None
     globals_used: set = field(default_factory=set)
     otherwise_message: list | None = None   # the `otherwise` message template: its parts (str | closure)
 
@@ -98,7 +98,7 @@ class Compiler(Ops):
                 other_message = self.template(stmt.otherwise.message, scopes) if stmt.otherwise else None
                 slot = self.slot(element=True)
                 scopes[0][stmt.var] = slot
-                source = C(_subjects(source.fn), source.deps)
+                source = Compiled(_subjects(source.fn), source.deps)
                 compiled = CompiledRule(rule, stmt.var, slot, source, self.text(stmt.source.span), steps, 0, other,
                                         otherwise_message=other_message)
             elif isinstance(stmt, A.Let):
@@ -142,7 +142,7 @@ class Compiler(Ops):
                 return scope[name]
         return None
 
-    def expr(self, node, scopes, rec: bool) -> C:
+    def expr(self, node, scopes, rec: bool) -> Compiled:
         c = getattr(self, "_" + type(node).__name__)(node, scopes, rec)
         if not c.text:
             c.text = self.text(node.span)
@@ -152,31 +152,31 @@ class Compiler(Ops):
     def _Name(self, node: A.Name, scopes, rec):
         slot = self.lookup(node.name, scopes)
         if isinstance(slot, int):
-            return C(lambda env: env[slot], frozenset((slot,)), root=slot, rel="")
+            return Compiled(lambda env: env[slot], frozenset((slot,)), row_slot=slot, row_path="")
         return self._global(node.name) or self._row_field(node, scopes)
 
-    def _global(self, name: str) -> C | None:
+    def _global(self, name: str) -> Compiled | None:
         prog = self.program
         if name in prog.params or name in prog.lets:
             self.used.add(name)
-            return C(lambda env: env[CTX].value(name))
+            return Compiled(lambda env: env[CTX].value(name))
         if name in prog.data:
             value = prog.data[name]
-            return C(lambda env: value)
+            return Compiled(lambda env: value)
         from .snapshot import KNOWN_TABLES
         if name in KNOWN_TABLES:
-            return C(lambda env: env[CTX].table(name))
+            return Compiled(lambda env: env[CTX].table(name))
         return None
 
-    def _row_field(self, node: A.Name, scopes) -> C:
+    def _row_field(self, node: A.Name, scopes) -> Compiled:
         row = self.lookup("\0row", scopes)
         assert row is not None, f"checker guarantees '{node.name}' resolves"
         get = compile_path((node.name,), node.name)
-        return C(lambda env: get(env[row]), frozenset((row,)), root=row, rel=node.name)
+        return Compiled(lambda env: get(env[row]), frozenset((row,)), row_slot=row, row_path=node.name)
 
     def _It(self, node, scopes, rec):
         row = self.lookup("\0row", scopes)
-        return C(lambda env: env[row], frozenset((row,)), root=row, rel="")
+        return Compiled(lambda env: env[row], frozenset((row,)), row_slot=row, row_path="")
 
     def _path_chain(self, node):
         """(base, steps) of a path: the steps run from the outermost postfix in to the base, which is where the
@@ -202,8 +202,8 @@ class Compiler(Ops):
         slot, lead = self._element_root(base_node, scopes)
         if slot is not None and steps:
             full = lead + steps
-            return C(compile_slot_path(slot, full, text), frozenset((slot,)), root=slot,
-                     rel=_join_rel("", full), proj=PROJECT in full)
+            return Compiled(compile_slot_path(slot, full, text), frozenset((slot,)), row_slot=slot,
+                            row_path=_join_rel("", full), projects=PROJECT in full)
         base = self.expr(base_node, scopes, rec=False)
         get = compile_path(steps, text)
         bfn = base.fn
@@ -212,10 +212,10 @@ class Compiler(Ops):
             b = bfn(env)
             return b if b.__class__ is Missing else get(b)
         if _ends_projection(base_node):  # the projection is over: what follows reads the list it made
-            rel = _join_rel(f"({base.rel})", steps) if base.root is not None else None
-            return C(fn, base.deps, root=base.root, rel=rel, proj=PROJECT in steps)
-        rel = _join_rel(base.rel, steps) if base.root is not None else None
-        return C(fn, base.deps, root=base.root, rel=rel, proj=PROJECT in steps or base.proj)
+            rel = _join_rel(f"({base.row_path})", steps) if base.row_slot is not None else None
+            return Compiled(fn, base.deps, row_slot=base.row_slot, row_path=rel, projects=PROJECT in steps)
+        rel = _join_rel(base.row_path, steps) if base.row_slot is not None else None
+        return Compiled(fn, base.deps, row_slot=base.row_slot, row_path=rel, projects=PROJECT in steps or base.projects)
 
     def _element_root(self, node, scopes) -> tuple[int | None, tuple]:
         """(slot, leading steps) when a path starts at an element variable, `it`, or a bare field of the row."""
@@ -257,18 +257,18 @@ class Compiler(Ops):
             if (type(o) is list or type(o) is Partial) and type(i) is int:
                 return o[i] if -len(o) <= i < len(o) else Missing(text)
             raise EvalError(f"{text}: cannot index {_a(type_name(o))} with {_a(type_name(i))}")
-        return C(fn, obj.deps | idx.deps)
+        return Compiled(fn, obj.deps | idx.deps)
 
     # ---- literals
     def _Literal(self, node: A.Literal, scopes, rec):
         value = self.program.prepared.get(id(node), node.value)
-        return C(lambda env: value)
+        return Compiled(lambda env: value)
 
     def _ListExpr(self, node: A.ListExpr, scopes, rec):
         items = [self.expr(i, scopes, False) for i in node.items]
         if all(not i.deps for i in items) and all(isinstance(i, A.Literal) for i in node.items):
             value = [i.value for i in node.items]
-            return C(lambda env: value)
+            return Compiled(lambda env: value)
         fns = [i.fn for i in items]
 
         def fn(env):
@@ -277,7 +277,7 @@ class Compiler(Ops):
                 if v.__class__ is Missing:
                     return _first_static(out, v)  # a list with an unknown element is unknown as a whole
             return out
-        return C(fn, frozenset().union(*(i.deps for i in items)))
+        return Compiled(fn, frozenset().union(*(i.deps for i in items)))
 
 
 def _a(word: str) -> str:

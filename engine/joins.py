@@ -1,6 +1,6 @@
 """Planning of `where` filters (the `Filters` half of Ops): which conjunct is a join, and which can be indexed.
 
-In: a Where node and the compiler's scopes. Out: a `C` whose closure filters a set (argus.lookup runs it).
+In: a Where node and the compiler's scopes. Out: a `Compiled` whose closure filters a set (argus.lookup runs it).
 
 A conjunct is a *join* when it compares something read from the element (the key) with `==`, `=~`, `in` or
 `in~` against a value that does not depend on the element (the probe). Two kinds:
@@ -25,7 +25,7 @@ from typing import Callable
 
 from . import ast as A
 from .coverage import guard, table_read
-from .frame import CTX, C
+from .frame import CTX, Compiled
 from .functions import FUNCTIONS
 from .operators import OPERATORS
 from .lookup import LEAF, JoinPlan, Shape, indexed_where_fn, path_name, where_fn
@@ -38,7 +38,7 @@ from .values import Missing, Partial
 class Join:
     plan: JoinPlan | None   # None: a join that is not indexed (in, in~)
     lookup: bool
-    probe: C
+    probe: Compiled
 
 
 class Filters:
@@ -85,7 +85,7 @@ class Filters:
             fn = guard(fn, *read)
         if not deps:
             fn = _memoized(self.memo_key(node), fn)
-        return C(fn, deps)
+        return Compiled(fn, deps)
 
     def _join(self, cj, inner, row) -> Join | None:
         if isinstance(cj, A.Quant):
@@ -106,7 +106,7 @@ class Filters:
             # the index is named by what it reads: a path by its steps, any other key by its text
             name = path_name(steps) if steps else ("expr", self.text(key_node.span))
             keys = _key_reader(K, compile_path(steps, self.text(key_node.span)) if steps else None, row)
-            return Join(JoinPlan(keys, P.fn, P.proj, cj.op == "=~", lookup, name), lookup, P)
+            return Join(JoinPlan(keys, P.fn, P.projects, cj.op == "=~", lookup, name), lookup, P)
         return None
 
     def _any_join(self, q: A.Quant, inner, row) -> Join | None:
@@ -126,8 +126,8 @@ class Filters:
                 continue
             lookup = not self._constant(probe_node, scopes)
             name = ("any", self.text(q.source.span), q.var, self.text(v_node.span))
-            keys = _any_key_reader(S.fn, V.fn, V.proj, row, var)
-            return Join(JoinPlan(keys, P.fn, P.proj, body.op == "=~", lookup, name), lookup, P)
+            keys = _any_key_reader(S.fn, V.fn, V.projects, row, var)
+            return Join(JoinPlan(keys, P.fn, P.projects, body.op == "=~", lookup, name), lookup, P)
         return None
 
     def _constant(self, node, scopes) -> bool:
@@ -151,10 +151,10 @@ class Filters:
         return lead + steps if slot == row and (lead + steps) else None
 
 
-def _key_reader(K: C, direct, row: int) -> Callable:
+def _key_reader(K: Compiled, direct, row: int) -> Callable:
     """(env, r) -> (key values, incomplete) for a key that is an expression of the element: each element of
     a projection, else the value itself; a missing key gives none (a static Missing is handed up)."""
-    kfn, each = K.fn, K.proj
+    kfn, each = K.fn, K.projects
 
     def keys(env, r):
         if direct is not None:
@@ -209,8 +209,8 @@ def _lenient(fn):
     return lookup
 
 
-def _loaded_table(name: str) -> C:
-    return C(lambda env: env[CTX].snapshot.table(name))
+def _loaded_table(name: str) -> Compiled:
+    return Compiled(lambda env: env[CTX].snapshot.table(name))
 
 
 def _conjuncts(pred) -> list:
