@@ -23,4 +23,4 @@ class Compiled:
     row_slot: int | None = None    # a path: the slot of the element, variable or row it starts at
     row_path: str | None = None    # a path: its text relative to that row
     projects: bool = False         # a path through `[*]`: its value is the list of every element's value
-    text: str = ""                 # the expression's source text (set by Compiler.expr)
+    text: str = ""                 # the expression's source text (set by CompileContext.expr)

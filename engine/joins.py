@@ -1,6 +1,7 @@
-"""Planning of `where` filters (the `Filters` half of Ops): which conjunct is a join, and which can be indexed.
+"""Builder of `where` filters: which conjunct is a join, and which can be answered from a hash index.
 
-In: a Where node and the compiler's scopes. Out: a `Compiled` whose closure filters a set (argus.lookup runs it).
+In: a Where node, the compile context and the scope. Out: a `Compiled` whose closure filters a set (argus.lookup
+runs it: the row loop, or a lookup in an index built once per snapshot).
 
 A conjunct is a *join* when it compares something read from the element (the key) with `==`, `=~`, `in` or
 `in~` against a value that does not depend on the element (the probe). Two kinds:
@@ -14,8 +15,8 @@ or `any(v in <expression of the element>: <expression of v> ==|=~ probe)`, which
 the quantifier would meet. The index is built once per snapshot (argus.lookup) and shared by every filter of
 the same set on the same key; it gives exactly what the row-by-row filter gives, Missing handling included,
 because rows it cannot place are re-checked with the whole predicate, and because every filter, indexed or
-not, evaluates the join conjunct first (errors in the others then show for the same rows). A filter that depends on nothing in
-the rule is evaluated once per snapshot and memoized.
+not, evaluates the join conjunct first (errors in the others then show for the same rows). A filter that
+depends on nothing in the rule is evaluated once per snapshot and memoized.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import ast as A
+from .compile_context import CompileContext, Scope
+from .compile_paths import element_root, path_chain
 from .coverage import guard, table_read
 from .frame import CTX, Compiled
 from .functions import FUNCTIONS
@@ -33,7 +36,6 @@ from .paths import compile_path
 from .values import Missing, Partial
 
 
-
 @dataclass(slots=True)
 class Join:
     plan: JoinPlan | None   # None: a join that is not indexed (in, in~)
@@ -41,127 +43,135 @@ class Join:
     probe: Compiled
 
 
-class Filters:
-    def _Where(self, node: A.Where, scopes, rec):
-        prog = self.program
-        # `T where type == "x"` reads only type x of table T: a pushdown snapshot that lacks it makes the result
-        # missing (argus.coverage.guard), one that has it answers from the table as loaded
-        read = table_read(node, lambda n: self.lookup(n, scopes) is not None or n in prog.params
-                          or n in prog.lets or n in prog.data)
-        typed = read is not None and read[1] is not None
-        src = _loaded_table(read[0]) if typed else self.expr(node.source, scopes, False)
-        row = self.slot(element=True)
-        inner = [{"\0row": row}] + scopes
-        conjuncts = _conjuncts(node.pred)
-        joins = [self._join(cj, inner, row) for cj in conjuncts]
-        compiled = [self.expr(cj, inner, False) for cj in conjuncts]
-        preds, texts, outer = [], [], []
-        for cj, c, j in zip(conjuncts, compiled, joins):
-            preds.append(_lenient(c.fn) if j is not None and j.lookup else c.fn)
-            texts.append(self.text(cj.span))
-            # a compared value from outside the element (the subject, a let) that is missing makes the whole
-            # set unknown, however the filter runs
-            if j is not None and j.lookup:
-                outer.append(j.probe.fn)
-            elif isinstance(cj, A.Compare):
-                outer.extend(side.fn for side in (self.expr(cj.left, inner, False), self.expr(cj.right, inner, False))
-                             if side.deps and row not in side.deps)
-        deps = (src.deps | frozenset().union(*(c.deps for c in compiled))) - {row}
-        chosen = [i for i, j in enumerate(joins) if j is not None and j.plan is not None]
-        if chosen:
-            # the index answers the join conjunct before the others (on a probe that varies per subject; a
-            # constant one, type == "...", is then a cheap filter), so a row it excludes never evaluates them;
-            # the join goes first in every order the filter runs, indexed or not, so errors do not depend on it
-            i = next((i for i in chosen if joins[i].probe.deps), chosen[0])
-            preds.insert(0, preds.pop(i))
-            texts.insert(0, texts.pop(i))
-        if chosen and not src.deps:
-            plan = joins[i].plan
-            index_key = ("index", _source_key(node.source, self), plan.name, plan.fold)
-            fn = indexed_where_fn(src.fn, row, plan, index_key, preds[1:], texts[1:], preds, texts, outer)
-        else:
-            fn = where_fn(src.fn, row, preds, texts, outer)
-        if read is not None:
-            fn = guard(fn, *read)
-        if not deps:
-            fn = _memoized(self.memo_key(node), fn)
-        return Compiled(fn, deps)
+def build_where(cx: CompileContext, node: A.Where, scope: Scope, rec: bool) -> Compiled:
+    prog = cx.program
+    # `T where type == "x"` reads only type x of table T: a pushdown snapshot that lacks it makes the result
+    # missing (argus.coverage.guard), one that has it answers from the table as loaded
+    read = table_read(node, lambda n: scope.slot(n) is not None or n in prog.params or n in prog.lets
+                      or n in prog.data)
+    typed = read is not None and read[1] is not None
+    source = _loaded_table(read[0]) if typed else cx.expr(node.source, scope, False)
+    row = cx.new_slot(element=True)
+    inner = scope.inner(row=row)
+    conjuncts = _conjuncts(node.pred)
+    joins = [_join(cx, conjunct, inner, row) for conjunct in conjuncts]
+    compiled = [cx.expr(conjunct, inner, False) for conjunct in conjuncts]
+    preds = [_lenient(c.fn) if j is not None and j.lookup else c.fn for c, j in zip(compiled, joins)]
+    texts = [cx.text(conjunct.span) for conjunct in conjuncts]
+    outer = _outer_values(cx, conjuncts, joins, inner, row)
+    deps = (source.deps | frozenset().union(*(c.deps for c in compiled))) - {row}
+    chosen = [i for i, j in enumerate(joins) if j is not None and j.plan is not None]
+    if chosen:
+        # the index answers the join conjunct before the others (on a probe that varies per subject; a
+        # constant one, type == "...", is then a cheap filter), so a row it excludes never evaluates them;
+        # the join goes first in every order the filter runs, indexed or not, so errors do not depend on it
+        i = next((i for i in chosen if joins[i].probe.deps), chosen[0])
+        preds.insert(0, preds.pop(i))
+        texts.insert(0, texts.pop(i))
+    if chosen and not source.deps:
+        plan = joins[i].plan
+        index_key = ("index", _source_key(cx, node.source), plan.name, plan.fold)
+        fn = indexed_where_fn(source.fn, row, plan, index_key, preds[1:], texts[1:], preds, texts, outer)
+    else:
+        fn = where_fn(source.fn, row, preds, texts, outer)
+    if read is not None:
+        fn = guard(fn, *read)
+    if not deps:
+        fn = _memoized(cx.memo_key(node), fn)
+    return Compiled(fn, deps)
 
-    def _join(self, cj, inner, row) -> Join | None:
-        if isinstance(cj, A.Quant):
-            return self._any_join(cj, inner, row)
-        if not isinstance(cj, A.Compare) or not OPERATORS[cj.op].lookup:
-            return None
-        equality = OPERATORS[cj.op].family == "equality"  # symmetric: the key may stand on either side
-        sides = ((cj.left, cj.right), (cj.right, cj.left)) if equality else ((cj.left, cj.right),)
-        for key_node, probe_node in sides:
-            K, P = self.expr(key_node, inner, False), self.expr(probe_node, inner, False)
-            if K.deps != {row} or row in P.deps:
-                continue
-            steps = self._row_steps(key_node, inner, row)
-            # (an absent tag needs no exception here: its path reads as null, "not set", see paths._tag_path)
-            lookup = not self._constant(probe_node, inner)
-            if not equality:  # in / in~: a membership test of the row's key
-                return Join(None, lookup, P)
-            # the index is named by what it reads: a path by its steps, any other key by its text
-            name = path_name(steps) if steps else ("expr", self.text(key_node.span))
-            keys = _key_reader(K, compile_path(steps, self.text(key_node.span)) if steps else None, row)
-            return Join(JoinPlan(keys, P.fn, P.projects, cj.op == "=~", lookup, name), lookup, P)
+
+def _outer_values(cx: CompileContext, conjuncts: list, joins: list, inner: Scope, row: int) -> list:
+    """The compared values from outside the element (the subject, a let): one that is missing makes the whole
+    set unknown, however the filter runs."""
+    outer = []
+    for conjunct, join in zip(conjuncts, joins):
+        if join is not None and join.lookup:
+            outer.append(join.probe.fn)
+        elif isinstance(conjunct, A.Compare):
+            sides = (cx.expr(conjunct.left, inner, False), cx.expr(conjunct.right, inner, False))
+            outer.extend(side.fn for side in sides if side.deps and row not in side.deps)
+    return outer
+
+
+def _join(cx: CompileContext, conjunct, inner: Scope, row: int) -> Join | None:
+    if isinstance(conjunct, A.Quant):
+        return _any_join(cx, conjunct, inner, row)
+    if not isinstance(conjunct, A.Compare) or not OPERATORS[conjunct.op].lookup:
         return None
+    equality = OPERATORS[conjunct.op].family == "equality"  # symmetric: the key may stand on either side
+    sides = ((conjunct.left, conjunct.right), (conjunct.right, conjunct.left)) if equality else ((conjunct.left, conjunct.right),)
+    for key_node, probe_node in sides:
+        key, probe = cx.expr(key_node, inner, False), cx.expr(probe_node, inner, False)
+        if key.deps != {row} or row in probe.deps:
+            continue
+        steps = _row_steps(cx, key_node, inner, row)
+        # (an absent tag needs no exception here: its path reads as null, "not set", see paths._tag_path)
+        lookup = not _constant(cx, probe_node, inner)
+        if not equality:  # in / in~: a membership test of the row's key
+            return Join(None, lookup, probe)
+        # the index is named by what it reads: a path by its steps, any other key by its text
+        name = path_name(steps) if steps else ("expr", cx.text(key_node.span))
+        keys = _key_reader(key, compile_path(steps, cx.text(key_node.span)) if steps else None, row)
+        return Join(JoinPlan(keys, probe.fn, probe.projects, conjunct.op == "=~", lookup, name), lookup, probe)
+    return None
 
-    def _any_join(self, q: A.Quant, inner, row) -> Join | None:
-        """`any(v in S: V ==|=~ P)` with S an expression of the element, V one of v, P of neither."""
-        body = q.body
-        if q.kind != "any" or not isinstance(body, A.Compare) or not (
-                OPERATORS[body.op].lookup and OPERATORS[body.op].family == "equality"):
-            return None
-        S = self.expr(q.source, inner, False)
-        if S.deps != {row}:
-            return None
-        var = self.slot(element=True)
-        scopes = [{q.var: var}] + inner
-        for v_node, probe_node in ((body.left, body.right), (body.right, body.left)):
-            V, P = self.expr(v_node, scopes, False), self.expr(probe_node, scopes, False)
-            if V.deps != {var} or P.deps & {row, var}:
-                continue
-            lookup = not self._constant(probe_node, scopes)
-            name = ("any", self.text(q.source.span), q.var, self.text(v_node.span))
-            keys = _any_key_reader(S.fn, V.fn, V.projects, row, var)
-            return Join(JoinPlan(keys, P.fn, P.projects, body.op == "=~", lookup, name), lookup, P)
+
+def _any_join(cx: CompileContext, q: A.Quant, inner: Scope, row: int) -> Join | None:
+    """`any(v in S: V ==|=~ P)` with S an expression of the element, V one of v, P of neither."""
+    body = q.body
+    if q.kind != "any" or not isinstance(body, A.Compare) or not (
+            OPERATORS[body.op].lookup and OPERATORS[body.op].family == "equality"):
         return None
+    elements = cx.expr(q.source, inner, False)
+    if elements.deps != {row}:
+        return None
+    var = cx.new_slot(element=True)
+    scope = inner.inner({q.var: var})
+    for value_node, probe_node in ((body.left, body.right), (body.right, body.left)):
+        value, probe = cx.expr(value_node, scope, False), cx.expr(probe_node, scope, False)
+        if value.deps != {var} or probe.deps & {row, var}:
+            continue
+        lookup = not _constant(cx, probe_node, scope)
+        name = ("any", cx.text(q.source.span), q.var, cx.text(value_node.span))
+        keys = _any_key_reader(elements.fn, value.fn, value.projects, row, var)
+        return Join(JoinPlan(keys, probe.fn, probe.projects, body.op == "=~", lookup, name), lookup, probe)
+    return None
 
-    def _constant(self, node, scopes) -> bool:
-        """Is the value one the rule author fixed (literals, parameters, data files and what functions make of
-        them), rather than data read from the snapshot (a table, a let, a variable, `it`, a row field)?"""
-        if isinstance(node, A.It):
+
+def _constant(cx: CompileContext, node, scope: Scope) -> bool:
+    """Is the value one the rule author fixed (literals, parameters, data files and what functions make of
+    them), rather than data read from the snapshot (a table, a let, a variable, `it`, a row field)?"""
+    if isinstance(node, A.It):
+        return False
+    if isinstance(node, A.Name):
+        if scope.slot(node.name) is not None:
             return False
-        if isinstance(node, A.Name):
-            if self.lookup(node.name, scopes) is not None:
-                return False
-            return node.name in self.program.params or node.name in self.program.data
-        if isinstance(node, A.Call) and FUNCTIONS[node.func].needs_context:
-            return False
-        return all(self._constant(child, scopes) for child in A.children(node))
-
-    def _row_steps(self, key_node, inner, row) -> tuple | None:
-        """The steps of a key that is a path of the row (read by a getter taking the row itself, so that the
-        index is built in one tight loop), else None."""
-        base, steps = self._path_chain(key_node)
-        slot, lead = self._element_root(base, inner)
-        return lead + steps if slot == row and (lead + steps) else None
+        return node.name in cx.program.params or node.name in cx.program.data
+    if isinstance(node, A.Call) and FUNCTIONS[node.func].needs_context:
+        return False
+    return all(_constant(cx, child, scope) for child in A.children(node))
 
 
-def _key_reader(K: Compiled, direct, row: int) -> Callable:
+def _row_steps(cx: CompileContext, key_node, inner: Scope, row: int) -> tuple | None:
+    """The steps of a key that is a path of the row (read by a getter taking the row itself, so that the
+    index is built in one tight loop), else None."""
+    base, steps = path_chain(key_node)
+    slot, lead = element_root(cx, base, inner)
+    return lead + steps if slot == row and (lead + steps) else None
+
+
+def _key_reader(key: Compiled, direct, row: int) -> Callable:
     """(env, r) -> (key values, incomplete) for a key that is an expression of the element: each element of
     a projection, else the value itself; a missing key gives none (a static Missing is handed up)."""
-    kfn, each = K.fn, K.projects
+    key_fn, each = key.fn, key.projects
 
     def keys(env, r):
         if direct is not None:
             k = direct(r)
         else:
             env[row] = r
-            k = kfn(env)
+            k = key_fn(env)
         c = k.__class__
         if c is Missing:
             return (k if k.static else ()), (LEAF if k.leaf else True)
@@ -171,12 +181,12 @@ def _key_reader(K: Compiled, direct, row: int) -> Callable:
     return keys
 
 
-def _any_key_reader(sfn, vfn, each: bool, row: int, var: int) -> Callable:
+def _any_key_reader(elements_fn, value_fn, each: bool, row: int, var: int) -> Callable:
     """Keys of `any(v in S: V == ...)` for one element: V of every v in S, as the quantifier would meet them.
     A set that is not a list raises Shape: the row is re-checked with the quantifier, which reports it."""
     def keys(env, r):
         env[row] = r
-        xs = sfn(env)
+        xs = elements_fn(env)
         c = xs.__class__
         if c is Missing:
             return (xs if xs.static else ()), (LEAF if xs.leaf else True)
@@ -185,7 +195,7 @@ def _any_key_reader(sfn, vfn, each: bool, row: int, var: int) -> Callable:
         out, unsure = [], c is Partial
         for x in xs:
             env[var] = x
-            v = vfn(env)
+            v = value_fn(env)
             vc = v.__class__
             if vc is Missing:
                 if v.static:
@@ -219,12 +229,12 @@ def _conjuncts(pred) -> list:
     return [pred]
 
 
-def _source_key(source, compiler) -> tuple:
+def _source_key(cx: CompileContext, source) -> tuple:
     """The memo name of the set an index is built on. A subject-independent name is a global: a table's key
     is the one the evaluator files the snapshot's type partition under (argus.evaluator.Context)."""
     if isinstance(source, A.Name):
         return ("global", source.name)
-    return ("node", compiler.memo_key(source))
+    return ("node", cx.memo_key(source))
 
 
 def _memoized(key, fn):
