@@ -3,8 +3,8 @@
 In: a checked Program and the dispatch table from AST node type to builder (argus.compiler.BUILDERS).
 Out: `CompileContext`, holding the program and its sources; the frame layout of the unit or rule being
 compiled (slot allocation, the slots that hold elements, the globals it reads); the memo keys of
-subject-independent filters and their indexes; and `expr(node, scope, rec)`, the one place a node is dispatched
-to its builder. `Scope`: the variables visible at a node. `span_text`: a span's source text.
+subject-independent filters and their indexes; and `expr(node, scope)`, the one place a node is dispatched to
+its builder. `Scope`: the variables visible at a node. `span_text`: a span's source text.
 """
 
 from __future__ import annotations
@@ -87,10 +87,9 @@ class CompileContext:
     def text(self, span: A.Span) -> str:
         return span_text(self.sources, span)
 
-    def expr(self, node, scope: Scope, rec: bool) -> Compiled:
-        """The one planner switch: the builder registered for the node's type compiles it. `rec`: the node is
-        on the and/or/not skeleton of a require/when condition, where comparisons record evidence."""
-        compiled = self.builders[type(node)](self, node, scope, rec)
+    def expr(self, node, scope: Scope) -> Compiled:
+        """The one planner switch: the builder registered for the node's type compiles it."""
+        compiled = self.builders[type(node)](self, node, scope)
         if not compiled.text:
             compiled.text = self.text(node.span)
         return compiled

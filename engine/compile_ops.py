@@ -1,8 +1,10 @@
 """Builders of comparisons, arithmetic, logic, calls and quantifiers: plain functions over the compile context.
 
-In: a Compare, Arith, And, Or, Not, Call or Quant node, the compile context, the scope, and `rec`: the node is
-on the and/or/not skeleton of a require/when condition, where a comparison, call or quantifier records its
-outcome in the frame's evidence list (slot EVIDENCE). Out: a `Compiled` (closure + the frame slots it reads).
+In: a Compare, Arith, And, Or, Not, Call or Quant node, the compile context and the scope. Out: a `Compiled`
+whose closure computes the value and records nothing (argus.compile_evidence wraps the ones a clause turns on).
+For that, a comparison, call and quantifier are built in two halves: `*_parts` compiles the operands, and the
+closure maker it returns takes the operand closures. The builder in the dispatch table hands it the operands as
+they are; the evidence recorder hands it one that reads, from a frame slot, the operand it has read itself.
 
 Three-valued logic throughout: a Missing operand makes a comparison unknown (it returns the Missing), `and`/`or`
 follow Kleene logic (false and unknown = false; true or unknown = true). A Partial list (elements that could
@@ -10,14 +12,14 @@ not be read or decided) counts as unknown elements: "some element matches" stays
 "no element matches", and a miss, are unknown; a Count (the count of a Partial) decides a comparison only when
 every count in its range agrees.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from . import ast as A
 from .compile_context import CompileContext, Scope
-from .frame import CTX, EVIDENCE, Compiled
+from .frame import CTX, Compiled
 from .functions import FUNCTIONS
 from .operators import OPERATORS, arith, compare_count, unsure_fn
 from .values import Count, EvalError, Missing, Partial, type_name
@@ -29,60 +31,22 @@ def truth(v, text: str):
     raise EvalError(f"`{text}` is a {type_name(v)}, not true/false")
 
 
-@dataclass(frozen=True, slots=True)
-class Site:
-    """Where a recorded value came from: source text, the operator, the JSON path relative to its row."""
-
-    text: str
-    op: str | None
-    rel: str | None
-    root: int | None
-    expected: str
-
-
-def _record(site: Site, fn: Callable, value_of: Callable | None = None) -> Callable:
-    """Wrap fn so its outcome lands in the frame's evidence list (when one is present)."""
-    root = site.root
-
-    def rec(env):
-        r = fn(env)
-        ev = env[EVIDENCE]
-        if ev is not None:
-            actual = value_of(env) if value_of else r
-            ev.append((site, actual, env[root] if root is not None else None, r))
-        return r
-    return rec
-
-
 # ---- comparisons
 
-def build_compare(cx: CompileContext, node: A.Compare, scope: Scope, rec: bool) -> Compiled:
+def build_compare(cx: CompileContext, node: A.Compare, scope: Scope) -> Compiled:
+    left, right, closure = compare_parts(cx, node, scope)
+    return Compiled(closure(left.fn), left.deps | right.deps)
+
+
+def compare_parts(cx: CompileContext, node: A.Compare, scope: Scope) -> tuple[Compiled, Compiled, Callable]:
+    """The operands of a comparison and `closure(left_fn)`, the comparison reading its left side with left_fn."""
     op = OPERATORS[node.op]
-    left, right = cx.expr(node.left, scope, False), cx.expr(node.right, scope, False)
+    left, right = cx.expr(node.left, scope), cx.expr(node.right, scope)
+    # a literal compared as it is written (a prepared one, a pattern, is the operator's business)
     literal = node.right.value if isinstance(node.right, A.Literal) and not cx.is_prepared(node.right) else None
     right_projects = right.projects and op.family != "membership"  # `x in list` reads the list whole
-    deps = left.deps | right.deps
-    if not rec:
-        return Compiled(compare_fn(op, left.fn, right.fn, left.projects, right_projects, literal), deps)
-    return Compiled(_recorded_compare(cx, node, left, right, compare_core(op, left.projects, right_projects, literal)), deps)
-
-
-def _recorded_compare(cx: CompileContext, node: A.Compare, left: Compiled, right: Compiled, core: Callable):
-    where = left.row_path if left.row_slot is not None else left.text or cx.text(node.left.span)
-    site = Site(cx.text(node.span), node.op, where, left.row_slot, f"{node.op} {right.text or cx.text(node.right.span)}")
-    left_fn, right_fn, root = left.fn, right.fn, left.row_slot
-    if isinstance(node.right, A.Literal):
-        right_value = cx.prepared(node.right, node.right.value)
-        right_fn = None
-
-    def recorded(env):
-        a = left_fn(env)
-        r = a if a.__class__ is Missing else core(a, right_fn(env) if right_fn is not None else right_value)
-        ev = env[EVIDENCE]
-        if ev is not None:
-            ev.append((site, a, env[root] if root is not None else None, r))
-        return r
-    return recorded
+    right_fn, left_projects = right.fn, left.projects
+    return left, right, lambda left_fn: compare_fn(op, left_fn, right_fn, left_projects, right_projects, literal)
 
 
 def compare_fn(op, left, right, left_projects: bool, right_projects: bool, literal):
@@ -156,33 +120,23 @@ def _eq_literal(op, left, literal):
     return eq_num
 
 
-def compare_core(op, left_projects: bool, right_projects: bool, literal=None):
-    """(a, b) -> outcome of the comparison on a non-missing left value."""
+def compare_core(op, left_projects: bool, right_projects: bool):
+    """(a, b) -> outcome of a comparison where a side projects, on a non-missing left value: "some element"
+    semantics (`xs[*].v == 1`: some v is 1)."""
     impl, negated, unsure = op.impl, op.negated, unsure_fn(op, left_projects, right_projects)
-    if op.token == "==" and not left_projects and not right_projects and literal is not None and not isinstance(literal, (list, dict)):
-        if literal.__class__ is str:
-            return lambda a, b: a == literal
-        if literal.__class__ is bool:
-            return lambda a, b: a is literal
-        return lambda a, b: compare_count(op, a, literal) if a.__class__ is Count else \
-            a.__class__ is not bool and a == literal
 
     def core(a, b):
         if b.__class__ is Missing:
             return b
-        if (left_projects or right_projects) and (a.__class__ is Count or b.__class__ is Count):
+        if a.__class__ is Count or b.__class__ is Count:
             # an uncertain count against a projection's elements: kept unknown rather than reasoned per element
             return a.missing if a.__class__ is Count else b.missing
         if left_projects and right_projects:
             hit = any(impl(x, y) for x in a for y in b)
         elif left_projects:
             hit = any(impl(x, b) for x in a)
-        elif right_projects:
-            hit = any(impl(a, y) for y in b)
-        elif a.__class__ is Count or b.__class__ is Count:
-            return compare_count(op, a, b)
         else:
-            hit = impl(a, b)
+            hit = any(impl(a, y) for y in b)
         if a.__class__ is Partial or b.__class__ is Partial:
             m = unsure(a, b, hit)
             if m is not None:
@@ -191,8 +145,8 @@ def compare_core(op, left_projects: bool, right_projects: bool, literal=None):
     return core
 
 
-def build_arith(cx: CompileContext, node: A.Arith, scope: Scope, rec: bool) -> Compiled:
-    left, right = cx.expr(node.left, scope, False), cx.expr(node.right, scope, False)
+def build_arith(cx: CompileContext, node: A.Arith, scope: Scope) -> Compiled:
+    left, right = cx.expr(node.left, scope), cx.expr(node.right, scope)
     left_fn, right_fn, op = left.fn, right.fn, node.op
 
     def fn(env):
@@ -207,12 +161,12 @@ def build_arith(cx: CompileContext, node: A.Arith, scope: Scope, rec: bool) -> C
 
 # ---- logic
 
-def build_and(cx: CompileContext, node: A.And, scope: Scope, rec: bool) -> Compiled:
-    return junction(cx.expr(node.left, scope, rec), cx.expr(node.right, scope, rec), stop=False)
+def build_and(cx: CompileContext, node: A.And, scope: Scope) -> Compiled:
+    return junction(cx.expr(node.left, scope), cx.expr(node.right, scope), stop=False)
 
 
-def build_or(cx: CompileContext, node: A.Or, scope: Scope, rec: bool) -> Compiled:
-    return junction(cx.expr(node.left, scope, rec), cx.expr(node.right, scope, rec), stop=True)
+def build_or(cx: CompileContext, node: A.Or, scope: Scope) -> Compiled:
+    return junction(cx.expr(node.left, scope), cx.expr(node.right, scope), stop=True)
 
 
 def junction(left: Compiled, right: Compiled, stop: bool) -> Compiled:
@@ -235,8 +189,8 @@ def junction(left: Compiled, right: Compiled, stop: bool) -> Compiled:
     return Compiled(fn, left.deps | right.deps)
 
 
-def build_not(cx: CompileContext, node: A.Not, scope: Scope, rec: bool) -> Compiled:
-    return negation(cx.expr(node.operand, scope, rec))
+def build_not(cx: CompileContext, node: A.Not, scope: Scope) -> Compiled:
+    return negation(cx.expr(node.operand, scope))
 
 
 def negation(operand: Compiled) -> Compiled:
@@ -250,23 +204,26 @@ def negation(operand: Compiled) -> Compiled:
 
 # ---- calls
 
-def build_call(cx: CompileContext, node: A.Call, scope: Scope, rec: bool) -> Compiled:
+def build_call(cx: CompileContext, node: A.Call, scope: Scope) -> Compiled:
+    args, arg_fns, closure = call_parts(cx, node, scope)
+    return Compiled(closure(arg_fns), frozenset().union(*(a.deps for a in args)) if args else frozenset())
+
+
+def call_parts(cx: CompileContext, node: A.Call, scope: Scope) -> tuple[list, list, Callable]:
+    """The compiled arguments, the closures that read them (a literal argument the function prepares, such as a
+    JSONPath, is read prepared), and `closure(arg_fns)`, the call reading its arguments with arg_fns."""
     spec = FUNCTIONS[node.func]
-    args = [cx.expr(a, scope, False) for a in node.args]
+    args = [cx.expr(a, scope) for a in node.args]
     prepared = [cx.prepared(a) if i in spec.literal else None for i, a in enumerate(node.args)]
-    fns = [(lambda env, p=p: p) if p is not None else a.fn for a, p in zip(args, prepared)]
-    if spec.needs_now:  # the scan's one instant, from the context, goes first: impl(now, *args)
-        fns.insert(0, _scan_now)
+    arg_fns = [(lambda env, p=p: p) if p is not None else a.fn for a, p in zip(args, prepared)]
     text = cx.text(node.span)
-    fn = _call_fn(fns, spec.impl, spec.takes_missing, spec.needs_context, text)
-    if spec.names_call:
-        fn = _naming_call(fn, f"{node.func}(): ", text)
-    deps = frozenset().union(*(a.deps for a in args)) if args else frozenset()
-    if rec:
-        first = args[0] if args else None
-        site = Site(text, None, first.row_path if first else None, first.row_slot if first else None, f"{text} is true")
-        fn = _record(site, fn, first.fn if first else None)
-    return Compiled(fn, deps)
+
+    def closure(fns: list) -> Callable:
+        if spec.needs_now:  # the scan's one instant, from the context, goes first: impl(now, *args)
+            fns = [_scan_now, *fns]
+        fn = _call_fn(fns, spec.impl, spec.takes_missing, spec.needs_context, text)
+        return _naming_call(fn, f"{node.func}(): ", text) if spec.names_call else fn
+    return args, arg_fns, closure
 
 
 def _scan_now(env):
@@ -340,20 +297,26 @@ def _call2(f1, f2, impl, takes_missing, text):
 
 # ---- quantifiers
 
-def build_quant(cx: CompileContext, node: A.Quant, scope: Scope, rec: bool) -> Compiled:
-    source = cx.expr(node.source, scope, False)
+def build_quant(cx: CompileContext, node: A.Quant, scope: Scope) -> Compiled:
+    source, body, slot, closure = quant_parts(cx, node, scope)
+    return Compiled(closure(source.fn, body.fn), source.deps | (body.deps - {slot}))
+
+
+def quant_parts(cx: CompileContext, node: A.Quant, scope: Scope) -> tuple[Compiled, Compiled, int, Callable]:
+    """The compiled source and body, the element's slot, and `closure(source_fn, body_fn)`, the quantifier."""
+    source = cx.expr(node.source, scope)
     slot = cx.new_slot(element=True)
-    body = cx.expr(node.body, scope.inner({node.var: slot}), False)
-    deps = source.deps | (body.deps - {slot})
-    site = None
-    if rec:
-        site = Site(cx.text(node.span), node.kind, source.row_path, source.row_slot,
-                    {"any": "at least one match", "all": "every element matches", "none": "no element matches"}[node.kind])
-    return Compiled(_quant_fn(node.kind, source.fn, body.fn, slot, cx.text(node.source.span), body.text, site), deps)
+    body = cx.expr(node.body, scope.inner({node.var: slot}))
+    kind, source_text, body_text = node.kind, cx.text(node.source.span), body.text
+    return source, body, slot, lambda source_fn, body_fn: quant_fn(kind, source_fn, body_fn, slot, source_text, body_text)
 
 
-def _quant_plain(want, decided, otherwise, source, body, slot, source_text, body_text):
-    other = not want
+def quant_fn(kind: str, source, body, slot: int, source_text: str, body_text: str):
+    """any/all/none in one pass, stopping at the first element that decides; unknown when no element decides
+    and some is unknown (a static unknown stops the loop: it is unknown for every element)."""
+    want = kind != "all"   # any/none stop at a true body; all stops at a false one
+    decided = kind == "any"  # what they then return
+    other, otherwise = not want, kind != "any"
 
     def quant(env):
         xs = source(env)
@@ -378,49 +341,6 @@ def _quant_plain(want, decided, otherwise, source, body, slot, source_text, body
             return xs.missing  # the elements left out are unknown elements
         return unknown if unknown is not None else otherwise
     return quant
-
-
-def _quant_fn(kind, source, body, slot, source_text, body_text, site):
-    """any/all/none in one pass; with a Site, the outcome and where it was decided go to the evidence list."""
-    want = kind != "all"   # any/none stop at a true body; all stops at a false one
-    decided = {"any": True, "all": False, "none": False}[kind]
-    root = site.root if site else None
-    if site is None:
-        return _quant_plain(want, decided, kind != "any", source, body, slot, source_text, body_text)
-
-    def fn(env):
-        xs = source(env)
-        if xs.__class__ is Missing:
-            result, summary = xs, xs
-        else:
-            result, summary = None, None
-            unknown = None
-            items = iter_source(xs, source_text)
-            for i, x in enumerate(items):
-                env[slot] = x
-                v = truth(body(env), body_text)
-                if v is want:
-                    result = decided
-                    summary = f"element {i + 1} of {len(items)} {'matches' if want else 'does not match'}"
-                    break
-                if v.__class__ is Missing:
-                    if v.static:
-                        result = summary = v
-                        break
-                    if unknown is None:
-                        unknown = v
-            if result is None:
-                if unknown is None and items.__class__ is Partial:
-                    unknown = items.missing
-                result = unknown if unknown is not None else kind != "any"
-                summary = f"{len(items)} element{'s' * (len(items) != 1)}, " + (
-                    "some unknown" if unknown is not None else ("none matches" if want else "all match"))
-        if site is not None:
-            ev = env[EVIDENCE]
-            if ev is not None:
-                ev.append((site, summary, env[root] if root is not None else None, result))
-        return result
-    return fn
 
 
 def iter_source(xs, text):

@@ -17,7 +17,7 @@ from .paths import PROJECT, compile_path, compile_slot_path
 from .values import EvalError, Missing, Partial, type_name
 
 
-def build_name(cx: CompileContext, node: A.Name, scope: Scope, rec: bool) -> Compiled:
+def build_name(cx: CompileContext, node: A.Name, scope: Scope) -> Compiled:
     slot = scope.slot(node.name)
     if slot is not None:
         return Compiled(lambda env: env[slot], frozenset((slot,)), row_slot=slot, row_path="")
@@ -46,12 +46,12 @@ def _row_field(node: A.Name, scope: Scope) -> Compiled:
     return Compiled(lambda env: get(env[row]), frozenset((row,)), row_slot=row, row_path=node.name)
 
 
-def build_it(cx: CompileContext, node: A.It, scope: Scope, rec: bool) -> Compiled:
+def build_it(cx: CompileContext, node: A.It, scope: Scope) -> Compiled:
     row = scope.row
     return Compiled(lambda env: env[row], frozenset((row,)), row_slot=row, row_path="")
 
 
-def build_path(cx: CompileContext, node, scope: Scope, rec: bool) -> Compiled:
+def build_path(cx: CompileContext, node, scope: Scope) -> Compiled:
     """An Attr, Project, or Index by a literal: the whole chain of such steps compiles to one getter."""
     base_node, steps = path_chain(node)
     text = cx.text(node.span)
@@ -60,7 +60,7 @@ def build_path(cx: CompileContext, node, scope: Scope, rec: bool) -> Compiled:
         full = lead + steps
         return Compiled(compile_slot_path(slot, full, text), frozenset((slot,)), row_slot=slot,
                         row_path=relative_path("", full), projects=PROJECT in full)
-    base = cx.expr(base_node, scope, False)
+    base = cx.expr(base_node, scope)
     get = compile_path(steps, text)
     base_fn = base.fn
 
@@ -112,10 +112,10 @@ def element_root(cx: CompileContext, node, scope: Scope) -> tuple[int | None, tu
     return None, ()
 
 
-def build_index(cx: CompileContext, node: A.Index, scope: Scope, rec: bool) -> Compiled:
+def build_index(cx: CompileContext, node: A.Index, scope: Scope) -> Compiled:
     if _literal_step(node.index) is not None:
-        return build_path(cx, node, scope, rec)
-    obj, index = cx.expr(node.obj, scope, False), cx.expr(node.index, scope, False)
+        return build_path(cx, node, scope)
+    obj, index = cx.expr(node.obj, scope), cx.expr(node.index, scope)
     obj_fn, index_fn, text = obj.fn, index.fn, cx.text(node.span)
     static = not (obj.deps or index.deps)  # an absent entry of a data file or global is absent for every subject
 
@@ -133,13 +133,13 @@ def build_index(cx: CompileContext, node: A.Index, scope: Scope, rec: bool) -> C
     return Compiled(fn, obj.deps | index.deps)
 
 
-def build_literal(cx: CompileContext, node: A.Literal, scope: Scope, rec: bool) -> Compiled:
+def build_literal(cx: CompileContext, node: A.Literal, scope: Scope) -> Compiled:
     value = cx.prepared(node, node.value)
     return Compiled(lambda env: value)
 
 
-def build_list(cx: CompileContext, node: A.ListExpr, scope: Scope, rec: bool) -> Compiled:
-    items = [cx.expr(i, scope, False) for i in node.items]
+def build_list(cx: CompileContext, node: A.ListExpr, scope: Scope) -> Compiled:
+    items = [cx.expr(i, scope) for i in node.items]
     if all(not i.deps for i in items) and all(isinstance(i, A.Literal) for i in node.items):
         value = [i.value for i in node.items]
         return Compiled(lambda env: value)

@@ -13,8 +13,8 @@ and compile their children through `CompileContext.expr`, the one planner switch
   subject becomes a hash-index lookup (argus.joins; the index is built once per snapshot on the (case-folded)
   key), so joins cost O(N + M) and `resources where type == "..."` is a lookup in a per-type index;
 - a `where` that depends on nothing in the rule is evaluated once per snapshot and memoized.
-Comparisons in `require`/`when` clauses (outside filters and quantifiers) record evidence: their builders
-are called with `rec`.
+Comparisons in `require`/`when` clauses (outside filters and quantifiers) record evidence: the clause's
+condition is compiled by argus.compile_evidence, which wraps each comparison it turns on once.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Callable
 
 from . import ast as A
 from .compile_context import CompileContext, Scope, span_text
+from .compile_evidence import compile_condition
 from .compile_ops import build_and, build_arith, build_call, build_compare, build_not, build_or, build_quant
 from .compile_paths import build_index, build_it, build_list, build_literal, build_name, build_path
 from .frame import Compiled
@@ -118,7 +119,7 @@ def compile_program(program) -> Plan:
 def compile_unit(cx: CompileContext, node) -> tuple[Unit, set]:
     """A global let's value or a parameter's default: a closure of its own frame, and the globals it reads."""
     cx.begin_frame()
-    compiled = cx.expr(node, Scope(), False)
+    compiled = cx.expr(node, Scope())
     return Unit(compiled.fn, cx.frame_size), cx.globals_used
 
 
@@ -132,12 +133,12 @@ def compile_rule(cx: CompileContext, rule: A.Rule) -> CompiledRule:
         if isinstance(stmt, A.For):
             compiled = _compile_for(cx, rule, stmt, scope, steps)
         elif isinstance(stmt, A.Let):
-            value = cx.expr(stmt.value, scope, False)
+            value = cx.expr(stmt.value, scope)
             slot = cx.new_slot()
             scope.bind(stmt.name, slot)
             steps.append(Step("let", stmt, value.fn, slot, cx.text(stmt.span)))
         elif isinstance(stmt, (A.When, A.Require)):
-            condition = cx.expr(stmt.cond, scope, True)
+            condition = compile_condition(cx, stmt.cond, scope)
             message = _template(cx, stmt.message, scope) if isinstance(stmt, A.Require) and stmt.message else None
             kind = "when" if isinstance(stmt, A.When) else "require"
             steps.append(Step(kind, stmt, condition.fn, None, cx.text(stmt.cond.span), message))
@@ -148,9 +149,9 @@ def compile_rule(cx: CompileContext, rule: A.Rule) -> CompiledRule:
 
 
 def _compile_for(cx: CompileContext, rule: A.Rule, stmt: A.For, scope: Scope, steps: list) -> CompiledRule:
-    source = cx.expr(stmt.source, scope, False)
+    source = cx.expr(stmt.source, scope)
     other = stmt.otherwise
-    other_subject = cx.expr(other.subject, scope, False) if other and other.subject else None
+    other_subject = cx.expr(other.subject, scope) if other and other.subject else None
     other_message = _template(cx, other.message, scope) if other else None
     slot = cx.new_slot(element=True)
     scope.bind(stmt.var, slot)
@@ -160,7 +161,7 @@ def _compile_for(cx: CompileContext, rule: A.Rule, stmt: A.For, scope: Scope, st
 
 
 def _template(cx: CompileContext, template: A.Template, scope: Scope) -> list:
-    return [p if isinstance(p, str) else cx.expr(p, scope, False).fn for p in template.parts]
+    return [p if isinstance(p, str) else cx.expr(p, scope).fn for p in template.parts]
 
 
 def _subjects(source):

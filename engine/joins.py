@@ -43,19 +43,19 @@ class Join:
     probe: Compiled
 
 
-def build_where(cx: CompileContext, node: A.Where, scope: Scope, rec: bool) -> Compiled:
+def build_where(cx: CompileContext, node: A.Where, scope: Scope) -> Compiled:
     prog = cx.program
     # `T where type == "x"` reads only type x of table T: a pushdown snapshot that lacks it makes the result
     # missing (argus.coverage.guard), one that has it answers from the table as loaded
     read = table_read(node, lambda n: scope.slot(n) is not None or n in prog.params or n in prog.lets
                       or n in prog.data)
     typed = read is not None and read[1] is not None
-    source = _loaded_table(read[0]) if typed else cx.expr(node.source, scope, False)
+    source = _loaded_table(read[0]) if typed else cx.expr(node.source, scope)
     row = cx.new_slot(element=True)
     inner = scope.inner(row=row)
     conjuncts = _conjuncts(node.pred)
     joins = [_join(cx, conjunct, inner, row) for conjunct in conjuncts]
-    compiled = [cx.expr(conjunct, inner, False) for conjunct in conjuncts]
+    compiled = [cx.expr(conjunct, inner) for conjunct in conjuncts]
     preds = [_lenient(c.fn) if j is not None and j.lookup else c.fn for c, j in zip(compiled, joins)]
     texts = [cx.text(conjunct.span) for conjunct in conjuncts]
     outer = _outer_values(cx, conjuncts, joins, inner, row)
@@ -89,7 +89,7 @@ def _outer_values(cx: CompileContext, conjuncts: list, joins: list, inner: Scope
         if join is not None and join.lookup:
             outer.append(join.probe.fn)
         elif isinstance(conjunct, A.Compare):
-            sides = (cx.expr(conjunct.left, inner, False), cx.expr(conjunct.right, inner, False))
+            sides = (cx.expr(conjunct.left, inner), cx.expr(conjunct.right, inner))
             outer.extend(side.fn for side in sides if side.deps and row not in side.deps)
     return outer
 
@@ -102,7 +102,7 @@ def _join(cx: CompileContext, conjunct, inner: Scope, row: int) -> Join | None:
     equality = OPERATORS[conjunct.op].family == "equality"  # symmetric: the key may stand on either side
     sides = ((conjunct.left, conjunct.right), (conjunct.right, conjunct.left)) if equality else ((conjunct.left, conjunct.right),)
     for key_node, probe_node in sides:
-        key, probe = cx.expr(key_node, inner, False), cx.expr(probe_node, inner, False)
+        key, probe = cx.expr(key_node, inner), cx.expr(probe_node, inner)
         if key.deps != {row} or row in probe.deps:
             continue
         steps = _row_steps(cx, key_node, inner, row)
@@ -123,13 +123,13 @@ def _any_join(cx: CompileContext, q: A.Quant, inner: Scope, row: int) -> Join | 
     if q.kind != "any" or not isinstance(body, A.Compare) or not (
             OPERATORS[body.op].lookup and OPERATORS[body.op].family == "equality"):
         return None
-    elements = cx.expr(q.source, inner, False)
+    elements = cx.expr(q.source, inner)
     if elements.deps != {row}:
         return None
     var = cx.new_slot(element=True)
     scope = inner.inner({q.var: var})
     for value_node, probe_node in ((body.left, body.right), (body.right, body.left)):
-        value, probe = cx.expr(value_node, scope, False), cx.expr(probe_node, scope, False)
+        value, probe = cx.expr(value_node, scope), cx.expr(probe_node, scope)
         if value.deps != {var} or probe.deps & {row, var}:
             continue
         lookup = not _constant(cx, probe_node, scope)
