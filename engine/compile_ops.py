@@ -64,7 +64,7 @@ def compare_fn(op, left, right, left_projects: bool, right_projects: bool, liter
             return eq_fold
         if op.token == "==" and literal is not None and not isinstance(literal, (list, dict)):
             return _eq_literal(op, left, literal)
-        return _compare_values(op, left, right)
+        return _compare_values(op, left, right, literal)
 
     core = compare_core(op, left_projects, right_projects)
 
@@ -74,15 +74,17 @@ def compare_fn(op, left, right, left_projects: bool, right_projects: bool, liter
     return general
 
 
-def _compare_values(op, left, right):
-    """Neither side projects: the operator on the two values, Count and Partial operands read as unknowns."""
+def _compare_values(op, left, right, literal):
+    """Neither side projects: the operator on the two values, Count and Partial operands read as unknowns. A
+    literal right side (`count(xs) > 0`) is read as the constant it is, without a call."""
     impl, negated, unsure = op.impl, op.negated, unsure_fn(op, False, False)
+    constant = literal is not None
 
     def plain(env):
         a = left(env)
         if a.__class__ is Missing:
             return a
-        b = right(env)
+        b = literal if constant else right(env)
         if b.__class__ is Missing:
             return b
         if a.__class__ is Count or b.__class__ is Count:
