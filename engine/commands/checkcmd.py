@@ -19,6 +19,7 @@ from argus.errors import atomic_write
 from argus.commands.flags import add_config_argument
 from argus.language.loader import load_rules
 from argus.policy.policies import default_rule_paths
+from argus.policy.settings import config_file
 from argus.language.static import unparsed_rules
 
 
@@ -36,7 +37,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    program, diags = load_rules(args.paths or default_rule_paths(getattr(args, "policies", None)))
+    program, diags = load_rules(args.paths or default_rule_paths(config_file(args.policies)))
     sources = program.sources
     if args.snapshot and not has_errors(diags):
         from argus.snapshots import snapshot

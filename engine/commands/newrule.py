@@ -13,11 +13,11 @@ import re
 
 from argus.errors import UserError, atomic_write
 from argus import exitcodes
-from argus import resources
 from argus import yamlpos
 from argus.language.loader import load_rules
 from argus.policy.policies import load_policy
 from argus.commands.flags import add_config_argument
+from argus.policy.settings import config_file
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*$")
 
@@ -86,7 +86,7 @@ def run(args) -> int:
     rtype = args.type.lower()
     if rtype.count("/") < 1:
         raise UserError(f"--type '{args.type}' is not a resource type (namespace/type, e.g. microsoft.storage/storageaccounts)")
-    config = args.policies or os.environ.get("ARGUS_CONFIG") or os.environ.get("ARGUS_POLICIES") or resources.find_config()
+    config = config_file(args.policies)
     if args.pack is None:
         args.pack = os.path.normpath(os.path.join(os.path.dirname(config), "rules", "custom")) if config else "rules/custom"
     config_text = _picked_up(config, args.pack, rid) if config else None

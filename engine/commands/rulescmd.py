@@ -10,7 +10,6 @@ usage error, exit 2.
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from argus import exitcodes
@@ -21,6 +20,7 @@ from argus.language.loader import load_rules
 from argus.model import SEVERITY_RANK
 from argus.policy.policies import all_rule_paths, load_file, load_policy, select_rules
 from argus.commands.flags import add_config_argument
+from argus.policy.settings import config_file
 
 FORMATS = ("text", "json", "markdown")
 
@@ -33,8 +33,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    config = args.policies or os.environ.get("ARGUS_CONFIG") or os.environ.get("ARGUS_POLICIES") \
-        or resources.find_config() or resources.display(resources.policies_file())
+    config = config_file(args.policies) or resources.display(resources.policies_file())
     paths = args.rules or all_rule_paths(config)
     program, diags = load_rules(paths)
     if has_errors(diags):

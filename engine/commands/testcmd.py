@@ -31,6 +31,7 @@ from argus.diagnostics import DiagnosticError
 from argus.errors import UserError, atomic_write
 from argus.language.loader import RULE_SUFFIX
 from argus.policy.policies import default_rule_paths
+from argus.policy.settings import config_file
 from argus.commands.flags import add_config_argument, display_path
 from argus.evaluation.session import Session, prepare
 from argus.language.values import EvalError, Missing
@@ -241,7 +242,7 @@ def _rule_files(top: str, packs: list[str]) -> list[str]:
 
 
 def run(args) -> int:
-    paths = args.paths or default_rule_paths(getattr(args, "policies", None))
+    paths = args.paths or default_rule_paths(config_file(args.policies))
     fixtures = find_fixtures(paths)
     if not fixtures:
         raise UserError(f"no fixture files found under {', '.join(paths)}")

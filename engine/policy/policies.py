@@ -127,12 +127,10 @@ def all_rule_paths(path: str) -> list[str]:
     return list(dict.fromkeys(r for p in policies.values() for r in _relative_to(path, p["rules"])))
 
 
-def default_rule_paths(config: str | None = None) -> list[str]:
-    """Rule paths for `check` and `test` without a path: those of `config` (--config), else of the project's
-    discovered policies.yaml, else the bundled rule pack."""
-    env = os.environ.get("ARGUS_CONFIG") or os.environ.get("ARGUS_POLICIES")
-    found = config or env or bundled.find_config()
-    return all_rule_paths(found) if found else [bundled.display(bundled.rules_dir())]
+def default_rule_paths(config: str | None) -> list[str]:
+    """Rule paths for `check` and `test` without a path: those of the policies file (argus.policy.settings.
+    config_file), else the bundled rule pack."""
+    return all_rule_paths(config) if config else [bundled.display(bundled.rules_dir())]
 
 
 def _check_rule_paths(path: str, doc: yamlpos.Located, name: str, rules: list[str]) -> None:

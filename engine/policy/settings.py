@@ -93,6 +93,13 @@ class Resolved:
         return self.values.get(dest, default)
 
 
+def config_file(flag: str | None, environ=None) -> str | None:
+    """The policies file a command reads: --config, else ARGUS_CONFIG (or its older name ARGUS_POLICIES), else
+    policies.yaml found from the working directory up to the repository root; None when there is none."""
+    from argus import resources
+    return resolve_early({"policies": flag}, environ).get("policies") or resources.find_config()
+
+
 def resolve_early(flags: Mapping[str, object], environ=None) -> Resolved:
     """Settings needed before policies.yaml is read: which file, which policy. ``flags``: as for `resolve`."""
     return _resolve(flags, {}, environ, only=("policies", "policy"))
