@@ -18,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from argus import snapshot  # noqa: E402
+from argus.snapshots import snapshot  # noqa: E402
 from argus.evaluation.session import prepare  # noqa: E402
 
 STORAGE, PE, VNET = "microsoft.storage/storageaccounts", "microsoft.network/privateendpoints", "microsoft.network/virtualnetworks"
