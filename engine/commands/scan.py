@@ -16,7 +16,6 @@ import sys
 from argus import exitcodes
 from argus.reports import formats
 from argus import gcpause
-from argus.state import history
 from argus.pipeline import outputspec
 from argus.reports import report
 from argus.pipeline import scan_pipeline
@@ -206,6 +205,7 @@ def _say_errored(pairs, doc) -> None:
 def _append_history(db_path: str, pairs, doc) -> None:
     """The outputs are in place by now and stay: they are this scan's complete reports, and the files they
     replaced are gone. The scan is not recorded, so a retry records it once."""
+    from argus.state import history  # only a scan with --history pays for sqlite3 and the history module
     try:
         history.append(db_path, doc)
     except UserError as exc:
