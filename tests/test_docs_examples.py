@@ -42,7 +42,8 @@ from argus.snapshots import snapshot
 from argus.diagnostics import CODES
 from argus.language.functions import FUNCTIONS
 from argus.language.operators import OPERATORS
-from argus.language.parser import _lark, parse_file
+from argus.language.grammar import lalr as _lark
+from argus.language.parser import parse_file
 from argus.evaluation.session import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
