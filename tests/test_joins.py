@@ -472,3 +472,62 @@ rule R "x" {
     exact, folded = (contexts[0].memo[TYPE_INDEX + (fold,)] for fold in (False, True))
     assert sorted(exact) == ["s", "straße"]  # types are lower-cased on load, as a scan sees them
     assert sorted(folded) == ["s", "strasse"]  # built on first use by the =~ filter
+
+
+# ---- a comparison that is one conjunct of an any() body: the index narrows, the whole filter decides
+
+NARROW_FORMS = [
+    pytest.param('any(c in private_link_connections(it): c.properties.privateLinkServiceId =~ account.id '
+                 'and "blob" in~ c.properties.groupIds)', id="=~ and more"),
+    pytest.param('any(c in private_link_connections(it): "blob" in~ c.properties.groupIds '
+                 'and c.properties.privateLinkServiceId in~ [account.id, "/none"])', id="in~ a list, second"),
+    pytest.param('any(c in properties.privateLinkServiceConnections: c.properties.privateLinkServiceId == account.id '
+                 'and c.properties.groupIds[0] == "blob")', id="== over a path, exact case"),
+]
+
+
+@pytest.mark.parametrize("form", NARROW_FORMS)
+def test_a_narrowing_index_gives_what_the_scan_gives_and_visits_fewer_rows(form, run_rules, visits, contexts):
+    scanned = run_rules(_rule(form, SCAN), estate())
+    scan_visits = visits["n"]
+    indexed = run_rules(_rule(form), estate())
+    assert _verdicts(indexed) == _verdicts(scanned)
+    assert len(join_indexes(contexts[1])) == 1 and join_indexes(contexts[0]) == []
+    # the scan visits, for each account, every endpoint whose quantifier is not false: its own (when the case
+    # matches) and the unkeyed ones; the index only its own candidate and the unkeyed ones it cannot place
+    assert visits["n"] - scan_visits < scan_visits
+
+
+def test_a_narrowing_probe_that_is_not_a_list_is_scanned_as_the_filter_reads_it(run_rules, contexts):
+    text = COMMON + '''\
+param wanted: string = "/none"
+rule J-1 "x" {
+  severity low
+  for account in accounts
+  let pes = private_endpoints where any(c in private_link_connections(it): c.properties.privateLinkServiceId in~ wanted
+                                        and "blob" in~ c.properties.groupIds)
+  require count(pes) == 0
+}
+'''
+    found = run_rules(text, estate())
+    reason = "error in `let pes"
+    assert {f["status"] for f in found} == {"error"} and all(f["message"].startswith(reason) for f in found)
+
+
+def test_a_subject_independent_filter_shares_the_exact_joins_index(run_rules, contexts):
+    text = COMMON + '''\
+let ids = accounts[*].id
+let blob_pes = private_endpoints where any(c in private_link_connections(it): c.properties.privateLinkServiceId in~ ids
+                                           and "blob" in~ c.properties.groupIds)
+rule J-1 "x" {
+  severity low
+  for account in accounts
+  let pes = private_endpoints where any(c in private_link_connections(it): c.properties.privateLinkServiceId =~ account.id)
+  require count(pes) > 0 and count(blob_pes) == N
+}
+'''.replace("N", str(N_ACCOUNTS // 2))
+    found = run_rules(text, estate())
+    assert [f["status"] for f in found] == ["fail", "pass"] * (N_ACCOUNTS // 2)
+    indexes = [k for k in contexts[0].memo if isinstance(k, tuple) and k[0] == "index" and k[2][0] == "any"]
+    assert indexes == [("index", ("global", "private_endpoints"),
+                        ("any", "private_link_connections(it)", "c", "c.properties.privateLinkServiceId"), True)]

@@ -60,7 +60,9 @@ def build_where(cx: CompileContext, node: A.Where, scope: Scope) -> Compiled:
     texts = [cx.text(conjunct.span) for conjunct in conjuncts]
     outer = _outer_values(cx, conjuncts, joins, inner, row)
     deps = (source.deps | frozenset().union(*(c.deps for c in compiled))) - {row}
-    chosen = [i for i, j in enumerate(joins) if j is not None and j.plan is not None]
+    chosen = [i for i, j in enumerate(joins) if j is not None and j.plan is not None and not j.plan.narrow]
+    if not chosen and not source.deps:  # an index that only narrows is worth it where it is built once
+        chosen = [i for i, j in enumerate(joins) if j is not None and j.plan is not None]
     if chosen:
         # the index answers the join conjunct before the others (on a probe that varies per subject; a
         # constant one, type == "...", is then a cheap filter), so a row it excludes never evaluates them;
@@ -71,7 +73,8 @@ def build_where(cx: CompileContext, node: A.Where, scope: Scope) -> Compiled:
     if chosen and not source.deps:
         plan = joins[i].plan
         index_key = ("index", _source_key(cx, node.source), plan.name, plan.fold)
-        fn = indexed_where_fn(source.fn, row, plan, index_key, preds[1:], texts[1:], preds, texts, outer)
+        rest = slice(0 if plan.narrow else 1, None)  # what the index does not decide: a narrowing one, nothing
+        fn = indexed_where_fn(source.fn, row, plan, index_key, preds[rest], texts[rest], preds, texts, outer)
     else:
         fn = where_fn(source.fn, row, preds, texts, outer)
     if read is not None:
@@ -118,24 +121,36 @@ def _join(cx: CompileContext, conjunct, inner: Scope, row: int) -> Join | None:
 
 
 def _any_join(cx: CompileContext, q: A.Quant, inner: Scope, row: int) -> Join | None:
-    """`any(v in S: V ==|=~ P)` with S an expression of the element, V one of v, P of neither."""
-    body = q.body
-    if q.kind != "any" or not isinstance(body, A.Compare) or not (
-            OPERATORS[body.op].lookup and OPERATORS[body.op].family == "equality"):
+    """`any(v in S: V ==|=~ P)` with S an expression of the element, V one of v, P of neither: the index answers
+    it. `any(v in S: V ==|=~|in|in~ P and ...)`, the comparison one conjunct of a longer body: the index on V
+    only narrows the rows (`narrow`): each candidate, and each row it could not place, meets the whole filter."""
+    if q.kind != "any":
+        return None
+    parts = _conjuncts(q.body)
+    exact = len(parts) == 1
+    comparisons = [p for p in parts if isinstance(p, A.Compare) and OPERATORS[p.op].lookup
+                   and (not exact or OPERATORS[p.op].family == "equality")]
+    if not comparisons:
         return None
     elements = cx.expr(q.source, inner)
     if elements.deps != {row}:
         return None
     var = cx.new_slot(element=True)
     scope = inner.inner({q.var: var})
-    for value_node, probe_node in ((body.left, body.right), (body.right, body.left)):
-        value, probe = cx.expr(value_node, scope), cx.expr(probe_node, scope)
-        if value.deps != {var} or probe.deps & {row, var}:
-            continue
-        lookup = not _constant(cx, probe_node, scope)
-        name = ("any", cx.text(q.source.span), q.var, cx.text(value_node.span))
-        keys = _any_key_reader(elements.fn, value.fn, value.projects, row, var)
-        return Join(JoinPlan(keys, probe.fn, probe.projects, body.op == "=~", lookup, name), lookup, probe)
+    for body in comparisons:
+        members = OPERATORS[body.op].family == "membership"  # V in P: P is the list, looked up element by element
+        sides = ((body.left, body.right),) if members else ((body.left, body.right), (body.right, body.left))
+        for value_node, probe_node in sides:
+            value, probe = cx.expr(value_node, scope), cx.expr(probe_node, scope)
+            if value.deps != {var} or probe.deps & {row, var}:
+                continue
+            # a narrowing index decides nothing itself, so a row without the key is re-checked, never dropped
+            lookup = exact and not _constant(cx, probe_node, scope)
+            name = ("any", cx.text(q.source.span), q.var, cx.text(value_node.span))
+            keys = _any_key_reader(elements.fn, value.fn, value.projects, row, var)
+            plan = JoinPlan(keys, probe.fn, probe.projects or members, OPERATORS[body.op].ignore_case, lookup, name,
+                            narrow=not exact, members=members)
+            return Join(plan, lookup, probe)
     return None
 
 

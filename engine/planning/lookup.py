@@ -52,7 +52,9 @@ class JoinPlan:
     """An indexed conjunct. `keys(env, row)` -> (values, incomplete) reads a row's key values; `probe(env)`
     the value looked up; `each`: look up each element of a (projected) probe; `fold`: =~; `lookup`: a join
     on data, where a row or probe element without the key is simply no match (else such rows stay undecided);
-    `name`: the memo key of the index, shared by every filter of the same set on the same key."""
+    `name`: the memo key of the index, shared by every filter of the same set on the same key. `narrow`: the
+    index only narrows the rows, the whole filter still decides each candidate; `members`: the probe is the list
+    of an `in`/`in~` (looked up element by element, and only when it is a list)."""
 
     keys: Callable
     probe: Callable
@@ -60,6 +62,8 @@ class JoinPlan:
     fold: bool
     lookup: bool
     name: tuple
+    narrow: bool = False
+    members: bool = False
 
 
 def build_index(rows, plan: JoinPlan, env, row: int) -> Index:
@@ -247,6 +251,10 @@ def indexed_where_fn(src, row: int, plan: JoinPlan, index_key: tuple, rest: list
     probe, lookup = plan.probe, plan.lookup
 
     fold, each = plan.fold, plan.each
+    # a narrowing index takes only a probe it can look up exactly as the comparison compares it (a string, or
+    # a list for `in`/`in~` and projections); any other probe (missing, partial, a number...) is a plain scan
+    scan_all = where_fn(src, row, preds, texts, outer) if plan.narrow else None
+    narrow_str = plan.narrow and not plan.members
 
     def fn(env):
         if outer:
@@ -262,6 +270,8 @@ def indexed_where_fn(src, row: int, plan: JoinPlan, index_key: tuple, rest: list
             index = memo[index_key] = build_index(rows, plan, env, row)
         want = probe(env)
         c = want.__class__
+        if scan_all is not None and not ((c is str and narrow_str) or (c is list and each)):
+            return scan_all(env)
         if c is str:  # the usual probe: an id or a name
             rows = index.get(want.casefold() if fold else want, _EMPTY)
         elif c is Missing:
