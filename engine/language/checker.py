@@ -20,6 +20,7 @@ from argus.language.functions import FUNCTIONS
 from argus.model import SEVERITIES
 from argus.language.operators import OPERATORS, compile_glob, compile_regex
 from argus.language.regex import RegexError
+from argus.language.letchains import let_chain_errors
 from argus.language.tables import KNOWN_TABLES, TABLE_COLUMNS
 from argus.language.static import constant, last_name, literal_kind, literal_source, lower_literal, never_empty, unparsed_words
 from argus.language.values import type_name
@@ -50,15 +51,6 @@ class _Sym:
     node: object = None
     table: str | None = None   # element table for sets / rows, when known
     used: bool = False
-
-
-# A file-level let evaluates the lets it names recursively, so nesting adds up along a chain: bound the sum as
-# the parser bounds one expression (the bundled pack's deepest chain sums to about 40 levels).
-MAX_LET_DEPTH = 150
-
-
-def _chain(names: list[str]) -> str:
-    return " -> ".join(names if len(names) <= 8 else names[:4] + [f"... ({len(names) - 6} more)"] + names[-2:])
 
 
 def _no_data_files(rule_file: str, name: str):
@@ -117,39 +109,8 @@ class Checker:
         return self.program
 
     def _let_chains(self) -> None:
-        """E207 for file-level lets defined in terms of themselves, or through a chain longer than
-        MAX_LET_CHAIN (evaluating one recurses once per link). An iterative walk: the input may be hostile."""
-        depth: dict[str, int] = {}
-        cyclic: set[str] = set()
-        for root in self.let_deps:
-            path, stack = [], [(root, iter(self.let_deps.get(root, ())))]
-            on_path = {root}
-            path.append(root)
-            while stack:
-                name, deps = stack[-1]
-                nxt = next(deps, None)
-                if nxt is None:
-                    own = A.depth(self.globals[name].node.value)
-                    depth[name] = own + max((depth.get(d, 0) for d in self.let_deps.get(name, ())), default=0)
-                    stack.pop()
-                    on_path.discard(path.pop())
-                elif nxt in on_path:
-                    cycle = path[path.index(nxt):] + [nxt]
-                    if nxt == root and root not in cyclic:  # each cycle once, at the let it starts from
-                        self.err("E207", self.globals[root].node.span,
-                                 f"let '{root}' is defined in terms of itself: {_chain(cycle)}")
-                    cyclic.update(cycle)
-                    depth[name] = depth.get(name, 0)
-                elif nxt not in depth:
-                    stack.append((nxt, iter(self.let_deps.get(nxt, ()))))
-                    on_path.add(nxt)
-                    path.append(nxt)
-        for name, d in depth.items():  # report where the chain starts: no let above it is also too deep
-            if name not in cyclic and d > MAX_LET_DEPTH and not any(
-                    depth.get(p, 0) > MAX_LET_DEPTH for p, deps in self.let_deps.items() if name in deps):
-                self.err("E207", self.globals[name].node.span,
-                         f"let '{name}' nests {d} levels deep through the lets it names; at most {MAX_LET_DEPTH} "
-                         "are allowed")
+        for name, message in let_chain_errors(self.let_deps, lambda n: self.globals[n].node.value):
+            self.err("E207", self.globals[name].node.span, message)
 
     def _declare(self, f: A.RuleFile, item) -> None:
         if isinstance(item, A.Rule):
