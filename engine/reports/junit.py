@@ -12,7 +12,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from argus.model import SEVERITY_RANK
+from argus.reports.present import by_rule
 
 # XML 1.0 forbids most control characters even when escaped; drop them from any text we write.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -22,7 +22,7 @@ def render(doc: dict) -> str:
     """The JUnit XML document for ``doc``."""
     suites = ET.Element("testsuites", name=_clean(f"argus {doc['run'].get('policy') or ''}".strip()))
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
-    for rule, findings in _by_rule(doc):
+    for rule, findings in by_rule(doc):
         suite = _suite(doc, rule, findings)
         suites.append(suite)
         for key in totals:
@@ -32,17 +32,6 @@ def render(doc: dict) -> str:
     suites.set("time", f"{doc['run']['duration_ms'] / 1000:.3f}")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
-
-
-def _by_rule(doc: dict) -> list[tuple[dict, list[dict]]]:
-    rules = {rule["id"]: rule for rule in doc["rules"]}
-    groups: dict[str, list[dict]] = {rule_id: [] for rule_id in rules}
-    for finding in doc["findings"]:
-        groups.setdefault(finding["rule_id"], []).append(finding)
-        rules.setdefault(finding["rule_id"], {"id": finding["rule_id"], "title": finding["title"],
-                                              "severity": finding["severity"], "location": finding["rule_location"]})
-    order = sorted(groups, key=lambda rid: (-SEVERITY_RANK[rules[rid]["severity"]], rid))
-    return [(rules[rid], groups[rid]) for rid in order]
 
 
 def _suite(doc: dict, rule: dict, findings: list[dict]) -> ET.Element:

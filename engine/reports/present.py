@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from argus.model import SEVERITY_RANK
+
 GITHUB_MAX_RESULTS = 25000
 SEVERITY_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 # What a status says about the subject, in front of the finding's own message ...
@@ -98,3 +100,16 @@ def short_locator(resource_id: str) -> str:
 def count_noun(number: int, noun: str) -> str:
     """`1 rule`, `3 rules`."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def by_rule(doc: dict) -> list[tuple[dict, list[dict]]]:
+    """(rule, its findings) for every rule of the run and any rule a finding names that the header lacks, most
+    severe rule first, then by id."""
+    rules = {rule["id"]: rule for rule in doc["rules"]}
+    groups: dict[str, list[dict]] = {rule_id: [] for rule_id in rules}
+    for finding in doc["findings"]:
+        groups.setdefault(finding["rule_id"], []).append(finding)
+        rules.setdefault(finding["rule_id"], {"id": finding["rule_id"], "title": finding["title"],
+                                              "severity": finding["severity"], "location": finding["rule_location"]})
+    order = sorted(groups, key=lambda rid: (-SEVERITY_RANK[rules[rid]["severity"]], rid))
+    return [(rules[rid], groups[rid]) for rid in order]

@@ -21,8 +21,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from argus.model import SEVERITY_RANK
-from argus.reports.present import DISPLAY_ORDER, SHAPES, SHOWN, count_noun, help_uri, short_locator, status_message
+from argus.reports.present import (DISPLAY_ORDER, SHAPES, SHOWN, by_rule, count_noun, help_uri, short_locator,
+                                   status_message)
 from argus.reports.prose import paragraphs
 
 try:  # rich's own word wrap; with fold=False a word longer than the line (an id) stays whole
@@ -70,7 +70,7 @@ def render(doc: dict, *, color: bool | str | None = False, width: int = DEFAULT_
     for diag in doc["diagnostics"]:  # one line each, as `argus check` prints them: found by grep, by editors
         out.whole(_diagnostic(diag))
     quiet = []
-    for rule, findings in _by_rule(doc):
+    for rule, findings in by_rule(doc):
         if verbose or any(f["status"] in SHOWN for f in findings):
             out.blank()
             _rule_block(out, rule, findings, verbose)
@@ -155,17 +155,6 @@ def _diagnostic(diag: dict) -> Text:
     style = STYLE["error" if diag["severity"] == "error" else "warn"]
     return Text.assemble(f"{where}: " if where else "", (diag["severity"], style),
                          f": {diag['code']} {diag['message']}")
-
-
-def _by_rule(doc: dict) -> list[tuple[dict, list[dict]]]:
-    rules = {rule["id"]: rule for rule in doc["rules"]}
-    groups: dict[str, list[dict]] = {rule_id: [] for rule_id in rules}
-    for finding in doc["findings"]:
-        groups.setdefault(finding["rule_id"], []).append(finding)
-        rules.setdefault(finding["rule_id"], {"id": finding["rule_id"], "title": finding["title"],
-                                              "severity": finding["severity"]})
-    order = sorted(groups, key=lambda rid: (-SEVERITY_RANK[rules[rid]["severity"]], rid))
-    return [(rules[rid], groups[rid]) for rid in order]
 
 
 def _rule_block(out: _Out, rule: dict, findings: list[dict], verbose: bool) -> None:
