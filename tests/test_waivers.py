@@ -259,3 +259,33 @@ def test_yaml_dates_stay_text(tmp_path):
     path.write_text("- {rule: R, subject: x, justification: j, owner: o, expires: 2026-12-31, ticket: 2026-01-01}\n")
     (waiver,) = waivers.load_file(str(path))
     assert (waiver.expires, waiver.ticket) == (dt.date(2026, 12, 31), "2026-01-01")  # the ticket is not a date
+
+
+# ---- the msgspec fast check never accepts an entry the schema refuses
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_TEXTS = st.one_of(st.sampled_from(["", " ", "\t\n", "x", "ops", "AMX-PP-01", "*/st0?", "2099-01-01", "2099-02-30",
+                                    "2099-1-01", "2099-01-01\n", " 2099-01-01", "20990101", "2099-01-01T00:00:00"]),
+                   st.text(max_size=12))
+_VALUES = st.one_of(_TEXTS, st.none(), st.integers(), st.booleans(), st.lists(st.integers(), max_size=2),
+                    st.dates().map(lambda d: d.isoformat()))
+_KEYS = ["rule", "subject", "justification", "owner", "expires", "ticket", "extra"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(_KEYS), _VALUES, min_size=3, max_size=7))
+def test_the_fast_check_accepts_only_what_the_schema_accepts(entry):
+    if waivers._certainly_valid([entry]):
+        assert waivers._schema_error(entry) is None, entry
+
+
+def test_the_fast_check_accepts_a_well_formed_waiver_and_refuses_each_break():
+    good = {"rule": "AMX-PP-01", "subject": "/subscriptions/s/*", "justification": "accepted", "owner": "ops",
+            "expires": "2099-01-01"}
+    assert waivers._certainly_valid([good, {**good, "ticket": "CHG-1"}])
+    for broken in ({**good, "rule": ""}, {**good, "owner": " "}, {**good, "expires": "2099-02-30"},
+                   {**good, "expires": "2099-1-01"}, {**good, "ticket": 5}, {**good, "extra": "x"},
+                   {k: v for k, v in good.items() if k != "owner"}):
+        assert not waivers._certainly_valid([good, broken]), broken
+        assert waivers._schema_error(broken) is not None, broken
