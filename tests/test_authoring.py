@@ -27,6 +27,21 @@ def test_new_rule_scaffold_checks_and_tests_green(tmp_path, monkeypatch, capsys)
     assert "rule CUSTOM-ST-01 already exists in rules/custom" in capsys.readouterr().err
 
 
+
+def test_the_scaffold_shows_the_newer_functions_in_rules_that_check(tmp_path, monkeypatch, capsys):
+    """The commented examples of the scaffold are real rule text: uncommented, each checks without an error."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["new-rule", "CUSTOM-NSG-01", "--type", "microsoft.network/networksecuritygroups"]) == 0
+    text = (tmp_path / "rules" / "custom" / "custom.argus").read_text(encoding="utf-8")
+    examples = [line.split("#", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("#   require")]
+    used = {name for line in examples for name in ("days_since", "version_compare", "port_in", "cidr_contains",
+                                                   "matches~", "max", "number") if name + "(" in line or name in line}
+    assert used == {"days_since", "version_compare", "port_in", "cidr_contains", "matches~", "max", "number"}
+    for i, require in enumerate(examples):
+        rule = text.replace("rule CUSTOM-NSG-01", f"rule CUSTOM-NSG-9{i}").split("  # Other checks")[0]
+        (tmp_path / "one.argus").write_text(rule + f"  {require}\n}}\n", encoding="utf-8")
+        assert main(["check", str(tmp_path / "one.argus")]) == 0, (require, capsys.readouterr().out)
+
 def test_explain_marks_the_decisive_clause_and_its_reads(capsys):
     assert main(["explain", "AMX-PP-02", "--subject", "lsa7c1d0e93ab", "--as", "json"] + _snapshots()) == 0
     tree = json.loads(capsys.readouterr().out)

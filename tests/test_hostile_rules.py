@@ -114,7 +114,7 @@ def test_debug_prints_the_traceback(crashing_scan, argus, monkeypatch, argv, env
 
 
 def test_exit_codes_are_in_every_help(capsys):
-    for argv in (["--help"], ["scan", "--help"], ["check", "--help"], ["test", "--help"]):
+    for argv in (["--help"], *([name, "--help"] for name in cli.COMMANDS)):
         with pytest.raises(SystemExit):
             cli.build_parser().parse_args(argv)
         out = " ".join(capsys.readouterr().out.split())

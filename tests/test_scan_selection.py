@@ -115,6 +115,14 @@ def test_azuredevops_format_to_a_file(argus, tmp_path):
     assert sum(line.startswith("##vso[task.logissue type=warning;") for line in lines) == 3
 
 
+
+def test_github_format_to_a_file_holds_what_stdout_would(argus, tmp_path):
+    code, on_stdout, _ = argus("scan", "--example", "-f", "github")
+    code_file, out, err = argus("scan", "--example", "--format", "github", "--output", tmp_path / "gh.log")
+    assert (code, code_file, out) == (1, 1, "")
+    assert (tmp_path / "gh.log").read_text(encoding="utf-8") == on_stdout
+    assert err == f"argus scan: 27 findings: 5 fail, 3 warn, 1 skip, 18 pass (written to {tmp_path / 'gh.log'})\n"
+
 def test_explain_has_the_short_flags_too(argus, tmp_path):
     code, out, err = argus("explain", "AMX-PP-07", "--example", "-f", "json", "-o", tmp_path / "e.json")
     assert (out, err) == ("", "")

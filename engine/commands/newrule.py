@@ -31,6 +31,14 @@ rule {id} "{title}" {{
     otherwise skip "no {type} resources in the snapshot"
   require {var}.properties.provisioningState == "Succeeded"
     else "{{{var}.name}} is {{{var}.properties.provisioningState}}, not Succeeded"
+  # Other checks take the same shape (docs/language.md: "Functions", "Recipes"), for example:
+  #   require days_since({var}.properties.keyCreationTime.key1) <= 90
+  #   require version_compare({var}.properties.version, "26.0") >= 0
+  #   require not port_in({var}.properties.destinationPortRange, 3389)
+  #   require cidr_contains("10.0.0.0/16", {var}.properties.addressPrefix)
+  #   require {var}.name matches~ "^lsa[0-9a-f]+$"
+  #   require max({var}.properties.securityRules[*].properties.priority) < 4096
+  #   require number({var}.properties.port) != 22
 }}
 '''
 
