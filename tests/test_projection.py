@@ -17,7 +17,7 @@ import pytest
 
 from argus.testing import fixturesnap
 from argus.language import reads
-from argus.snapshots import snapshot
+from argus.snapshots import documents, snapshot
 from argus.resources import rules_dir
 from argus.evaluation.session import prepare
 from argus.commands.testcmd import Runner, find_fixtures, pack_of
@@ -44,7 +44,7 @@ def _three_ways(session, path: str):
     python = snapshot.Snapshot()
     raw = open(path, "rb").read()
     raw = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # as the loader reads it
-    snapshot._add(python, path, None, *snapshot._parse(path, raw), project=Decoders(wanted))
+    snapshot._add(python, path, None, *documents.parse(path, raw), project=Decoders(wanted))
     return _findings(session, whole), _findings(session, decoded), _findings(session, python)
 
 

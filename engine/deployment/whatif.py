@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from argus.snapshots import armbodies
 from argus.model import Origin
-from argus.snapshots.snapshot import Snapshot, table_for_type
+from argus.snapshots.documents import table_for_type
+from argus.snapshots.snapshot import Snapshot
 from argus.language.unresolved import Marked, marked, mark_body, without_element
 from argus.language.values import Partial, partial
 from argus.deployment.whatif_load import Change, WhatIf

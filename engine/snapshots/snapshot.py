@@ -1,14 +1,11 @@
 """Snapshot loading: ARG export files -> one Snapshot of tables of plain dicts.
 
-In: paths (files or directories) in any shape ARG exports come in: an object of tables (optionally with a
-`header`), `az graph query -o json` output, bare row arrays, ARG REST/SDK responses (object arrays or the
-`{columns, rows}` table form, single or a list of pages, which argus.snapshots.argpages checks add up), JSON Lines, and
-ARM resource bodies (argus.snapshots.armbodies derives the ARG columns from their ids; the file's `shape` says so).
-Out: `Snapshot` with rows routed to tables (by the table key, else by `type`), `type` lower-cased, nothing else
-touched, and each file's pushdown kept in `coverage` (argus.snapshots.coverage: `read` of a partly collected table is
-missing). Anything that is not ARG rows (Azure CLI or PowerShell output, malformed tables), that says it is
-incomplete, or appliance facts rows that do not fit their schema (argus.snapshots.facts_rows), is refused with a
-UserError naming the file (and row); a file that is not JSON with an E412 diagnostic at the place.
+In: paths (files or directories). Out: `Snapshot`, with each file's tables (argus.snapshots.documents reads every
+shape ARG exports come in and refuses what is not ARG rows), rows deduplicated by id and partitioned by type,
+the origin of every row kept for locations, and each file's pushdown kept in `coverage`
+(argus.snapshots.coverage: `read` of a partly collected table is missing). Appliance facts rows that do not fit
+their schema are refused (argus.snapshots.facts_rows). Rows are decoded projected to what the rules read when
+a scan asks (argus.snapshots.rowdecode), each file's sha256 in a thread beside (argus.snapshots.digest).
 """
 
 from __future__ import annotations
@@ -20,25 +17,13 @@ from dataclasses import dataclass, field
 import orjson
 
 from argus import gcpause
-from argus.snapshots import argpages
-from argus.snapshots import armbodies
+from argus.snapshots import documents
 from argus.snapshots import facts_rows
 from argus.snapshots.coverage import Coverage
-from argus.diagnostics import DiagnosticError, at, json_error, located
 from argus.snapshots.digest import FileDigest
 from argus.errors import UserError
 from argus.model import Origin
-from argus.language.tables import KNOWN_TABLES
 from argus.language.values import Missing
-
-_CONTAINER_TYPES = ("microsoft.resources/subscriptions", "microsoft.resources/subscriptions/resourcegroups",
-                    "microsoft.management/managementgroups")
-_DNS_PREFIXES = ("microsoft.network/privatednszones/", "microsoft.network/dnszones/")
-_DNS_EXCLUDE = ("microsoft.network/privatednszones/virtualnetworklinks",)
-# Keys that sit inside `properties` in ARG rows; at top level they betray CLI output with properties flattened.
-_FLATTENED_HINTS = ("provisioningState", "primaryEndpoints", "networkRuleSet", "privateLinkServiceConnections",
-                    "addressSpace", "subnets", "peerings", "serviceProviderProvisioningState", "gatewayType",
-                    "ipConfigurations", "createdTime", "changedTime")
 
 
 @dataclass(slots=True)
@@ -220,7 +205,7 @@ def load(paths: list[str], reads=None, digest: bool = True, positions: bool = Tr
 
 def add_document(snap: Snapshot, name: str, doc) -> None:
     """Add an already-parsed snapshot document (any accepted shape) under the display name `name`."""
-    _add(snap, name, "0" * 64, *_dispatch(name, doc))
+    _add(snap, name, "0" * 64, *documents.dispatch(name, doc))
 
 
 def _load_file(snap: Snapshot, path: str, decoders, digest: bool) -> None:
@@ -233,13 +218,13 @@ def _load_file(snap: Snapshot, path: str, decoders, digest: bool) -> None:
         found = rowdecode.load(path, decoders)
         if found is not None:  # rows already hold only what the rules read
             doc, anchors = found
-            parsed = _bare(path, doc) if path.endswith((".jsonl", ".ndjson")) else _dispatch(path, doc)
+            parsed = documents.bare(path, doc) if path.endswith((".jsonl", ".ndjson")) else documents.dispatch(path, doc)
             rowpos.remember(path, anchors, snap)
             decoders = None
     if parsed is None:
         with open(path, "rb") as fh:
             raw = fh.read()
-        parsed = _parse(path, raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw)
+        parsed = documents.parse(path, raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw)
         del raw
     _add(snap, path, hasher.hexdigest() if hasher else None, *parsed, project=decoders)
 
@@ -272,142 +257,3 @@ def _header_facts(path: str, header: dict | None) -> tuple[str | None, list[str]
     return header.get("collected_at"), None if pushdown is None else [t.casefold() for t in pushdown]
 
 
-def _parse(path: str, raw: bytes) -> tuple[list[tuple[str, list, list | None]], dict | None, str | None]:
-    if path.endswith((".jsonl", ".ndjson")):
-        return _bare(path, _jsonl(path, raw))
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        if raw.lstrip().startswith(b"{") and b"\n{" in raw:
-            try:
-                return _bare(path, _jsonl(path, raw))
-            except (UserError, DiagnosticError):
-                pass  # not JSON Lines either: the whole document's error is the one to show
-        raise json_error("E412", path, exc, "invalid JSON") from None
-    return _dispatch(path, doc)
-
-
-def _jsonl(path: str, raw: bytes) -> list:
-    rows = []
-    for n, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(orjson.loads(line))
-        except orjson.JSONDecodeError as exc:  # the decoder saw one line: the caret is under the whole file's
-            raise located("E412", at(path, n, exc.colno), f"invalid JSON line: {exc.msg}",
-                          raw.decode("utf-8", "replace")) from None
-    return rows
-
-
-def _dispatch(path: str, doc) -> tuple[list[tuple[str, list, list | None]], dict | None, str | None]:
-    """(tables of (name, rows, positions), the argus header, the shape note) of a parsed document."""
-    if isinstance(doc, list):
-        if doc and argpages.is_page(doc[0]):
-            return _route(path, argpages.rows_of(path, doc)), None, None
-        return _bare(path, doc)
-    if not isinstance(doc, dict):
-        raise UserError(f"{path}: expected a JSON object or array of ARG rows, got {argpages.json_type(doc)}")
-    if "data" in doc:
-        return _route(path, argpages.rows_of(path, [doc])), None, None
-    armbodies.spec_example(path, doc)
-    if "value" in doc and isinstance(doc["value"], list):
-        raise UserError(f"{path}: this is an ARM list response ('value'), not ARG rows; export with "
-                        "`az graph query -q ... -o json` or `argus collect`")
-    header = doc.get("header") if isinstance(doc.get("header"), dict) else None
-    tables = []
-    for name, rows in doc.items():
-        if name == "header":
-            continue
-        if not isinstance(rows, list):
-            if name.lower() not in KNOWN_TABLES and ("id" in doc or "type" in doc or "properties" in doc):
-                raise UserError(f"{path}: a single resource object is not a snapshot; wrap rows in a list or "
-                                "an object of tables")
-            raise UserError(f"{path}: table '{name}' must be a list of rows, got {argpages.json_type(rows)}")
-        lower = _check_rows(path, rows, name)
-        tables.append((name.lower(), rows if lower else _lower_types(rows), None))
-    return tables, header, None
-
-
-def _bare(path: str, rows: list) -> tuple[list[tuple[str, list, list]], None, str | None]:
-    """A bare array or JSON Lines: ARG rows, or ARM resource bodies given the ARG columns their ids imply."""
-    shape = armbodies.SHAPE if armbodies.derive(path, rows) else None  # first: it may retype resource groups
-    return _route(path, rows), None, shape
-
-
-def _route(path: str, rows: list) -> list[tuple[str, list, list]]:
-    """Rows without a table go where ARG keeps their type; each keeps its position in the file."""
-    lower = _check_rows(path, rows, None)
-    buckets: dict[str, tuple[list, list]] = {}
-    for i, row in enumerate(rows if lower else _lower_types(rows)):
-        rows_at = buckets.setdefault(table_for_type(row.get("type", "")), ([], []))
-        rows_at[0].append(row)
-        rows_at[1].append(i)
-    return [(table, rs, at) for table, (rs, at) in buckets.items()]
-
-
-def table_for_type(rtype: str) -> str:
-    if rtype in _CONTAINER_TYPES:
-        return "resourcecontainers"
-    if rtype.startswith(_DNS_PREFIXES) and rtype not in _DNS_EXCLUDE:
-        return "dnsresources"
-    if rtype == "argus/appliance":
-        return "appliance"
-    return "resources"
-
-
-def _lower_types(rows: list) -> list:
-    for i, row in enumerate(rows):
-        t = row.get("type")
-        if t.__class__ is str and t.islower():
-            continue
-        if isinstance(t, str) and not t.islower():
-            row = dict(row)  # copy-on-write: the caller's parsed object stays as it was read
-            row["type"] = t.lower()
-            rows[i] = row
-    return rows
-
-
-def _check_rows(path: str, rows: list, table: str | None) -> bool:
-    """Refuse rows that are not ARG rows; True when every row's type is a lower-case string already (then
-    _lower_types has nothing to do)."""
-    where = f" table '{table}'" if table else ""
-    cli_shapes = table in (None, "resources", "resourcecontainers", "dnsresources")
-    lower = True
-    for n, row in enumerate(rows):
-        if row.__class__ is dict and "Properties" not in row and "ResourceId" not in row:
-            rtype = row.get("type")
-            if rtype.__class__ is str and (not cli_shapes or row.get("properties") is not None):
-                lower = lower and rtype.islower()
-                continue  # an ARG row: the common case, answered with the fewest lookups
-        lower = False
-        if not isinstance(row, dict):
-            raise UserError(f"{path}:{where} row {n}: expected an object, got {argpages.json_type(row)}")
-        if "Properties" in row or "ResourceId" in row:
-            raise UserError(f"{path}:{where} row {n}: PowerShell Get-AzResource shape (PascalCase 'Properties'); "
-                            "export ARG rows with Search-AzGraph or `az graph query` instead")
-        if row.get("properties") is None and table in (None, "resources", "resourcecontainers", "dnsresources"):
-            _refuse_cli_shape(path, where, n, row)
-        rtype = row.get("type")
-        if table is None and not isinstance(rtype, str):
-            if rtype is None:
-                raise UserError(f"{path}: row {n}: no 'type', so it cannot be routed to an ARG table")
-            raise UserError(f"{path}: row {n}: 'type' is {argpages.json_type(rtype)}, not a resource type string")
-        if isinstance(rtype, (list, dict)):
-            # ARG types are strings; a list or object here is not an export (and cannot be partitioned by type)
-            raise UserError(f"{path}:{where} row {n}: 'type' is {argpages.json_type(rtype)}, not a resource type string")
-    return lower
-
-
-def _refuse_cli_shape(path: str, where: str, n: int, row: dict) -> None:
-    """A row without properties (or with `"properties": null`, as `az resource list` writes) that carries keys
-    ARG keeps inside `properties` is Azure CLI output, whose rules would all read absent properties."""
-    flat = [k for k in _FLATTENED_HINTS if k in row]
-    if not flat:
-        return
-    shown = ", ".join(flat[:3])
-    what = (f"'properties' is null and {shown} sit at the top level — this is `az resource list` output"
-            if "properties" in row else
-            f"properties are flattened to the top level ({shown}) — this is `az resource list`/`az ... show` output")
-    raise UserError(f"{path}:{where} row {n} ({row.get('id', '?')}): {what}, not ARG rows; export with "
-                    "`az graph query -q ... -o json` or `argus collect`")
