@@ -11,7 +11,7 @@ constant, which words does unparsable text mention) lives in engine/language/sta
 from __future__ import annotations
 
 from typing import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from argus.language import ast as A
 from argus.diagnostics import Diagnostic, did_you_mean
@@ -21,6 +21,7 @@ from argus.model import SEVERITIES
 from argus.language.operators import OPERATORS, compile_glob, compile_regex
 from argus.language.regex import RegexError
 from argus.language.letchains import let_chain_errors
+from argus.language.program import Program
 from argus.language.tables import KNOWN_TABLES, TABLE_COLUMNS
 from argus.language.static import constant, last_name, literal_kind, literal_source, lower_literal, never_empty, unparsed_words
 from argus.language.values import type_name
@@ -30,19 +31,6 @@ ROW_SCOPE = "\0row"
 PARAM_TYPES = ("string", "number", "bool", "list")
 GUID_COLUMNS = ("subscriptionId", "tenantId")
 
-
-@dataclass
-class Program:
-    files: list[A.RuleFile] = field(default_factory=list)
-    params: dict[str, A.Param] = field(default_factory=dict)
-    data: dict[str, object] = field(default_factory=dict)
-    lets: dict[str, A.Let] = field(default_factory=dict)
-    rules: list[A.Rule] = field(default_factory=list)
-    prepared: dict[object, object] = field(default_factory=dict)  # literal node (by value: span and text) -> compiled regex/glob/jsonpath
-
-    @property
-    def sources(self) -> dict[str, str]:
-        return {f.path: f.text for f in self.files}
 
 
 @dataclass

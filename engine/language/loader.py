@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 
-from argus.language.checker import Program, check
+from argus.language.checker import check
+from argus.language.program import Program
 from argus.diagnostics import Diagnostic
 from argus.errors import UserError
 
