@@ -132,3 +132,19 @@ def test_the_checker_reads_no_files_itself():
     assert [f"{d.span}: {d.code}: {d.message}" for d in diags] == [
         "rules.argus:1:23: E402: data file 'data/communities.yaml' not read: rule files with data declarations are "
         "loaded through argus.language.loader"]
+
+
+@pytest.mark.parametrize("text, where", [
+    pytest.param('rule R-2 "x" {\n  severity critical\n  description """a\rb"""\n  for s in resources\n'
+                 '  require nosuch == 1\n}\n', "5:11", id="a lone CR in a string"),
+    pytest.param('rule R-2 "x" {\r\n  severity critical # a\rb\r\n  for s in resources\r\n  require nosuch == 1\r\n}\r\n',
+                 "4:11", id="CRLF lines, a lone CR in a comment"),
+])
+def test_lines_end_at_newline_only_as_the_parser_counts_them(tmp_path, text, where):
+    """A rule file is read as it is: universal newlines would make a lone \\r a line break the parser does not
+    know, and every later location would be off by one (found by the fuzz suite)."""
+    path = tmp_path / "cr.argus"
+    path.write_bytes(text.encode("utf-8"))
+    program, diags = load_rules([str(path)])
+    assert [f"{d.span.line}:{d.span.col}: {d.code}: {d.message}" for d in diags] == [
+        f"{where}: E200: undefined name 'nosuch'"]

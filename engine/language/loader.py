@@ -38,7 +38,8 @@ def load_rules(paths: list[str]) -> tuple[Program, list[Diagnostic]]:
     named = []
     for path in find_rule_files(paths):
         try:
-            with open(path, encoding="utf-8") as fh:
+            # newline="": lines end at \n as the parser and diagnostics count them (a lone \r is no line break)
+            with open(path, encoding="utf-8", newline="") as fh:
                 text = fh.read()
         except UnicodeDecodeError as exc:
             raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
