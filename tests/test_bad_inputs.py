@@ -268,3 +268,38 @@ def test_a_policies_key_yaml_reads_as_a_boolean_is_an_unknown_key_at_its_line(tm
     code, out, err = argus("scan", "--config", tmp_path / "policies.yaml", "--example")
     assert (code, out) == (2, "")
     assert err == f"{tmp_path / 'policies.yaml'}:5:1: E403: unknown key 'True'\n  on: 1\n  ^~\n"
+
+
+# ---- numbers beyond 64 bits (found by a long fuzz run): msgspec reads them exactly, and every writer copes
+
+BIG = 100000000000000000000  # 10**20, past orjson's 64-bit integers
+
+
+def test_an_integer_beyond_64_bits_in_a_row_reaches_the_json_report(tmp_path, argus):
+    account = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1"
+    (tmp_path / "big.json").write_text(
+        '{"resources": [{"id": "%s", "name": "st1", "type": "microsoft.storage/storageaccounts", '
+        '"properties": {"minimumTlsVersion": %d}}]}' % (account, BIG), encoding="utf-8")
+    (tmp_path / "big.argus").write_text(
+        'rule R-1 "big" {\n  severity low\n  for s in resources where type == "microsoft.storage/storageaccounts"\n'
+        '  require s.properties.minimumTlsVersion == "TLS1_2" else fail "got {s.properties.minimumTlsVersion}"\n}\n',
+        encoding="utf-8")
+    code, _, err = argus("scan", "--rules", tmp_path / "big.argus", "--snapshot", tmp_path / "big.json",
+                         "--format", "json", "--output", tmp_path / "r.json")
+    assert (code, err.startswith("argus scan: 1 finding: 1 fail")) == (1, True), err
+    [finding] = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["findings"]
+    assert (finding["message"], finding["evidence"][0]["actual"]) == (f"got {BIG}", BIG)
+
+
+@pytest.mark.parametrize("header, message", [
+    ({"pushdown": BIG}, f"header 'pushdown' must be null or a list of resource types, got {BIG}"),
+    ({"pushdown": [BIG]}, f"header 'pushdown' must be null or a list of resource types, got [{BIG}]"),
+    ({"collected_at": BIG}, f"header 'collected_at' must be a timestamp string, got {BIG}"),
+    ({"collected_at": [1]}, "header 'collected_at' must be a timestamp string, got [1]"),
+])
+def test_a_header_value_of_the_wrong_kind_is_refused_by_name(tmp_path, argus, header, message):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"resources": [], "header": header}), encoding="utf-8")
+    code, out, err = argus("scan", "--snapshot", path, "--format", "json", "--output", tmp_path / "r.json")
+    assert (code, out, err) == (2, "", f"argus scan: error: {path}: {message}\n")
+    assert not (tmp_path / "r.json").exists()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sys
 
-import orjson
 
 from argus import exitcodes
 from argus.diagnostics import did_you_mean
@@ -23,6 +22,7 @@ from argus.evaluation.evaluator import RuleRun, evidence_records
 from argus.commands.flags import add_config_argument, add_now_argument, add_snapshot_arguments, display_path, inputs
 from argus.pipeline.scan_pipeline import load
 from argus.language.values import EvalError, Missing, short
+from argus.reports.formats import indented_json
 
 
 def add_arguments(p) -> None:
@@ -54,7 +54,7 @@ def run(args) -> int:
         raise UserError(f"no rule '{args.rule_id}'{did_you_mean(args.rule_id, loaded)} in the loaded rules")
     tree = explain(session, cr, snap, args.subject)
     if args.format == "json":
-        text = orjson.dumps(tree, option=orjson.OPT_INDENT_2, default=str).decode() + "\n"
+        text = indented_json(tree, default=str)
     else:
         text = render_text(tree)
     if args.output:

@@ -22,6 +22,7 @@ import orjson
 from argus.language.ast import Span
 from argus.diagnostics import at, json_error, located
 from argus.errors import UserError
+from argus.language.values import json_text
 
 CHANGE_TYPES = ("Create", "Delete", "Deploy", "Ignore", "Modify", "NoChange", "Unsupported")
 _CANONICAL = {t.casefold(): t for t in CHANGE_TYPES}
@@ -176,7 +177,7 @@ def _change(item, index: int, pointer: str, where: Span | None, potential: bool)
     raw_type = item.get("changeType")
     change_type = _CANONICAL.get(raw_type.casefold()) if isinstance(raw_type, str) else None
     if change_type is None:
-        raise _BadChange(where, f"{pointer}/changeType: unknown change type {orjson.dumps(raw_type).decode()[:60]}; "
+        raise _BadChange(where, f"{pointer}/changeType: unknown change type {json_text(raw_type)[:60]}; "
                                 f"expected one of {', '.join(CHANGE_TYPES)}")
     rid, extension = item.get("resourceId"), item.get("extension")
     if not (isinstance(rid, str) and rid.startswith("/")):
@@ -184,7 +185,7 @@ def _change(item, index: int, pointer: str, where: Span | None, potential: bool)
             extension = _extension_name(extension)
         else:
             raise _BadChange(where, f"{pointer}/resourceId: expected an Azure resource id, got "
-                                    f"{orjson.dumps(rid).decode()[:80]}")
+                                    f"{json_text(rid)[:80]}")
     after = item.get("after")
     if after is not None and not isinstance(after, dict):
         raise _BadChange(where, f"{pointer}/after: the predicted resource must be an object, got {_kind(after)}")

@@ -96,6 +96,13 @@ def type_name(value) -> str:
     return type(value).__name__
 
 
+def json_text(value) -> str:
+    """A value as JSON text for a message: the stdlib writer, which takes integers of any size (msgspec decodes
+    a number beyond 64 bits exactly, and orjson cannot write one)."""
+    import json
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
 def short(value, limit: int = 80) -> str:
     """A one-line rendering of a value for messages."""
     if isinstance(value, Missing):
@@ -107,8 +114,7 @@ def short(value, limit: int = 80) -> str:
     elif isinstance(value, dict) and "id" in value and isinstance(value.get("id"), str):
         text = value["id"]
     else:
-        import json
-        text = json.dumps(value, default=str, ensure_ascii=False)
+        text = json_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

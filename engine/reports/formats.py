@@ -7,6 +7,7 @@ format name to the module and function that renders it; modules are imported onl
 from __future__ import annotations
 
 import importlib
+import json
 
 import orjson
 
@@ -22,7 +23,16 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 
 def render_json(doc: dict, **_options) -> str:
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n"
+    return indented_json(doc)
+
+
+def indented_json(value, default=None) -> str:
+    """`value` as indented JSON text ending in a newline (orjson; an integer beyond 64 bits, which msgspec reads
+    exactly from a snapshot and orjson cannot write, goes through the stdlib writer in the same layout)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=default).decode() + "\n"
+    except TypeError:
+        return json.dumps(value, indent=2, ensure_ascii=False, default=default) + "\n"
 
 
 def render(fmt: str, doc: dict, **options) -> str:

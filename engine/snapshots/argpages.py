@@ -10,9 +10,8 @@ together hold `totalRecords` rows. Anything less would evaluate part of an estat
 
 from __future__ import annotations
 
-import orjson
-
 from argus.errors import UserError
+from argus.language.values import json_text
 
 _ONE_FILE = "put every page of the query in this one file, as a JSON array of pages in order, or use `argus collect`"
 
@@ -60,7 +59,7 @@ def _truncated(path: str, n: int, flag) -> bool:
         return bool(flag)
     if isinstance(flag, str) and flag.strip().lower() in ("true", "1", "false", "0", ""):
         return flag.strip().lower() in ("true", "1")
-    shown = repr(flag) if isinstance(flag, str) else orjson.dumps(flag).decode()
+    shown = repr(flag) if isinstance(flag, str) else json_text(flag)
     raise UserError(f"{path}: page {n} says resultTruncated: {shown[:80]}, which is neither true nor false")
 
 

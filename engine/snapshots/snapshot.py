@@ -14,7 +14,6 @@ import errno
 import os
 from dataclasses import dataclass, field
 
-import orjson
 
 from argus import gcpause
 from argus.snapshots import documents
@@ -23,7 +22,7 @@ from argus.snapshots.coverage import Coverage
 from argus.snapshots.digest import FileDigest
 from argus.errors import UserError
 from argus.model import Origin
-from argus.language.values import Missing
+from argus.language.values import Missing, json_text
 
 
 @dataclass(slots=True)
@@ -253,7 +252,10 @@ def _header_facts(path: str, header: dict | None) -> tuple[str | None, list[str]
     pushdown = header.get("pushdown")
     if pushdown is not None and (not isinstance(pushdown, list) or not all(isinstance(t, str) for t in pushdown)):
         raise UserError(f"{path}: header 'pushdown' must be null or a list of resource types, got "
-                        f"{orjson.dumps(pushdown).decode()[:80]}")
-    return header.get("collected_at"), None if pushdown is None else [t.casefold() for t in pushdown]
+                        f"{json_text(pushdown)[:80]}")
+    collected_at = header.get("collected_at")
+    if collected_at is not None and not isinstance(collected_at, str):
+        raise UserError(f"{path}: header 'collected_at' must be a timestamp string, got {json_text(collected_at)[:80]}")
+    return collected_at, None if pushdown is None else [t.casefold() for t in pushdown]
 
 
