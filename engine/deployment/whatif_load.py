@@ -177,7 +177,7 @@ def _change(item, index: int, pointer: str, where: Span | None, potential: bool)
     raw_type = item.get("changeType")
     change_type = _CANONICAL.get(raw_type.casefold()) if isinstance(raw_type, str) else None
     if change_type is None:
-        raise _BadChange(where, f"{pointer}/changeType: unknown change type {json_text(raw_type)[:60]}; "
+        raise _BadChange(where, f"{pointer}/changeType: unknown change type {json_text(raw_type, compact=True)[:60]}; "
                                 f"expected one of {', '.join(CHANGE_TYPES)}")
     rid, extension = item.get("resourceId"), item.get("extension")
     if not (isinstance(rid, str) and rid.startswith("/")):
@@ -185,7 +185,7 @@ def _change(item, index: int, pointer: str, where: Span | None, potential: bool)
             extension = _extension_name(extension)
         else:
             raise _BadChange(where, f"{pointer}/resourceId: expected an Azure resource id, got "
-                                    f"{json_text(rid)[:80]}")
+                                    f"{json_text(rid, compact=True)[:80]}")
     after = item.get("after")
     if after is not None and not isinstance(after, dict):
         raise _BadChange(where, f"{pointer}/after: the predicted resource must be an object, got {_kind(after)}")

@@ -96,11 +96,11 @@ def type_name(value) -> str:
     return type(value).__name__
 
 
-def json_text(value) -> str:
+def json_text(value, compact: bool = False) -> str:
     """A value as JSON text for a message: the stdlib writer, which takes integers of any size (msgspec decodes
-    a number beyond 64 bits exactly, and orjson cannot write one)."""
+    a number beyond 64 bits exactly, and orjson cannot write one). `compact`: no spaces after , and :."""
     import json
-    return json.dumps(value, default=str, ensure_ascii=False)
+    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":") if compact else None)
 
 
 def short(value, limit: int = 80) -> str:

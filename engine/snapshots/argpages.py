@@ -59,7 +59,7 @@ def _truncated(path: str, n: int, flag) -> bool:
         return bool(flag)
     if isinstance(flag, str) and flag.strip().lower() in ("true", "1", "false", "0", ""):
         return flag.strip().lower() in ("true", "1")
-    shown = repr(flag) if isinstance(flag, str) else json_text(flag)
+    shown = repr(flag) if isinstance(flag, str) else json_text(flag, compact=True)
     raise UserError(f"{path}: page {n} says resultTruncated: {shown[:80]}, which is neither true nor false")
 
 

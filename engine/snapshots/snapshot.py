@@ -252,10 +252,11 @@ def _header_facts(path: str, header: dict | None) -> tuple[str | None, list[str]
     pushdown = header.get("pushdown")
     if pushdown is not None and (not isinstance(pushdown, list) or not all(isinstance(t, str) for t in pushdown)):
         raise UserError(f"{path}: header 'pushdown' must be null or a list of resource types, got "
-                        f"{json_text(pushdown)[:80]}")
+                        f"{json_text(pushdown, compact=True)[:80]}")
     collected_at = header.get("collected_at")
     if collected_at is not None and not isinstance(collected_at, str):
-        raise UserError(f"{path}: header 'collected_at' must be a timestamp string, got {json_text(collected_at)[:80]}")
+        raise UserError(f"{path}: header 'collected_at' must be a timestamp string, got "
+                        f"{json_text(collected_at, compact=True)[:80]}")
     return collected_at, None if pushdown is None else [t.casefold() for t in pushdown]
 
 
