@@ -19,6 +19,7 @@ an InputError into a diagnostic of its own code (`InputError.error`).
 from __future__ import annotations
 
 import os
+import re
 
 import yaml
 
@@ -61,6 +62,21 @@ class _Refused(yaml.MarkedYAMLError):
     """Raised by the guarded composer: valid YAML that argus will not read."""
 
 
+# YAML and JSON write a character beyond U+FFFF in a double-quoted string as two \u escapes (a surrogate pair),
+# which PyYAML leaves as two code points: they are joined into the character, and a lone one is refused, since
+# no text can hold it (writing a report with one fails).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _characters(node) -> str:
+    try:
+        return node.value.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        lone = _SURROGATE.search(node.value).group(0)
+        raise _Refused(problem=f"the escape \\u{ord(lone):04x} is half of a surrogate pair without its other "
+                               "half, not a character", problem_mark=node.start_mark) from None
+
+
 class _Guard:
     """A composer that refuses nesting deeper than MAX_DEPTH (counted through aliases), alias cycles and
     over-long integers before anything recurses on them. Mixed into a pure-Python and a libyaml loader."""
@@ -91,6 +107,8 @@ class _Guard:
         finally:
             self._depth -= 1
             self._open.discard(event.anchor)
+        if node.__class__ is yaml.ScalarNode and node.style == '"' and _SURROGATE.search(node.value):
+            node.value = _characters(node)
         if node.tag == _INT and node.__class__ is yaml.ScalarNode:
             digits = len(node.value.lstrip("+-").replace("_", ""))
             if digits > MAX_INT_DIGITS:

@@ -303,3 +303,35 @@ def test_a_header_value_of_the_wrong_kind_is_refused_by_name(tmp_path, argus, he
     code, out, err = argus("scan", "--snapshot", path, "--format", "json", "--output", tmp_path / "r.json")
     assert (code, out, err) == (2, "", f"argus scan: error: {path}: {message}\n")
     assert not (tmp_path / "r.json").exists()
+
+
+# ---- \u escapes of surrogates in files read as YAML (found by a long fuzz run)
+
+WAIVER = ('[{"rule": "AMX-PP-05", "subject": "%s", "owner": "netops", "justification": "accepted", '
+          '"expires": "2099-01-01"}]\n')
+
+
+def test_an_escaped_surrogate_pair_is_the_one_character_it_stands_for(tmp_path, argus):
+    (tmp_path / "w.json").write_text(WAIVER % "\\ud83d\\ude00", encoding="utf-8")  # what json.dumps writes for 😀
+    code, _, err = argus("scan", "--example", "--waivers", tmp_path / "w.json", "--format", "json",
+                         "--output", tmp_path / "r.json")
+    assert code == 1, err
+    [waiver] = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["waivers"]
+    assert (waiver["subject"], waiver["state"]) == ("\U0001F600", "unused")
+
+
+@pytest.mark.parametrize("name, text, where, excerpt", [
+    ("w.json", WAIVER % "x\\ud800y", "1:35", WAIVER.rstrip("\n") % "x\\ud800y"),
+    ("w.yaml", 'waivers:\n  - rule: AMX-PP-05\n    subject: "\\udc00"\n    owner: o\n    justification: j\n'
+               '    expires: 2099-01-01\n', "3:14", '    subject: "\\udc00"'),
+])
+def test_a_lone_surrogate_escape_is_a_located_error(tmp_path, argus, name, text, where, excerpt):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    code, out, err = argus("scan", "--example", "--waivers", tmp_path / name, "--format", "json",
+                           "--output", tmp_path / "r.json")
+    escape = "\\ud800" if name.endswith("json") else "\\udc00"
+    assert (code, out) == (2, "")
+    assert err.splitlines()[:2] == [
+        f"{tmp_path / name}:{where}: E405: the escape {escape} is half of a surrogate pair without its other half, "
+        "not a character", f"  {excerpt}"]
+    assert not (tmp_path / "r.json").exists()
