@@ -80,7 +80,10 @@ def display(p: str) -> str:
     """A path as argus prints it: relative when it lies under the working directory, else absolute (never a
     climb of `../..` out of it, e.g. into site-packages)."""
     full = os.path.abspath(p)
-    here = os.getcwd()
-    if full == here or full.startswith(here.rstrip(os.sep) + os.sep):
-        return os.path.relpath(full)
-    return full
+    return os.path.relpath(full) if inside(full, os.getcwd()) else full
+
+
+def inside(path: str, directory: str) -> bool:
+    """Whether `path` is `directory` or lies under it (both made absolute; no file system access)."""
+    path, directory = os.path.abspath(path), os.path.abspath(directory)
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import sys
 
 
-from argus import exitcodes
+from argus import exitcodes, resources
 from argus.diagnostics import did_you_mean
 from argus.errors import UserError, atomic_write
 from argus.evaluation.evaluator import RuleRun, evidence_records
-from argus.commands.flags import add_config_argument, add_now_argument, add_snapshot_arguments, display_path, inputs
+from argus.commands.flags import add_config_argument, add_now_argument, add_snapshot_arguments, inputs
 from argus.pipeline.scan_pipeline import load
 from argus.language.values import EvalError, Missing, short
 from argus.reports.formats import indented_json
@@ -48,7 +48,7 @@ def run(args) -> int:
     if cr is None:
         loaded = [r.id for r in session.plan.program.rules]
         if args.rule_id.casefold() in {rid.casefold() for rid in loaded}:
-            where = f" ({display_path(policy.file)})" if policy and policy.file else ""
+            where = f" ({resources.display(policy.file)})" if policy and policy.file else ""
             raise UserError(f"rule {args.rule_id} is not selected by policy '{policy.name if policy else ''}'{where}; "
                             "pass --rules PATH to explain it without the policy")
         raise UserError(f"no rule '{args.rule_id}'{did_you_mean(args.rule_id, loaded)} in the loaded rules")
@@ -69,7 +69,7 @@ def explain(session, cr, snap, subject_filter: str | None = None) -> dict:
     ctx = session.context(snap)
     frame = [None] * cr.nslots
     frame[0] = ctx
-    rule = {"id": info.id, "title": info.title, "severity": info.severity, "location": f"{display_path(info.file)}:{info.line}"}
+    rule = {"id": info.id, "title": info.title, "severity": info.severity, "location": f"{resources.display(info.file)}:{info.line}"}
     for_clause = {"kind": "for", "text": f"for {cr.var} in {cr.source_text}", "location": _loc(_for_span(cr))}
     try:
         subjects = cr.source.fn(frame)
@@ -112,7 +112,7 @@ def _matches(row, wanted: str | None) -> bool:
 
 
 def _loc(span) -> str:
-    return f"{display_path(span.file)}:{span.line}:{span.col}"
+    return f"{resources.display(span.file)}:{span.line}:{span.col}"
 
 
 def _outcome(value) -> str:

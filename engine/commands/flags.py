@@ -3,14 +3,13 @@
 In: argparse parsers (to add flags to) and the Namespaces they parse. Out: `--config` (every command that reads
 policies.yaml), `--snapshot`/`--example` and `--now` (scan, explain), the Azure source flags of `argus collect`
 and `argus scan --live` with `source(args)` (an argus.collection.collect.Source), `inputs(args)` (the ScanInputs and
-resolved settings of a scan-like command) and `display_path` (a path as every command prints it). Commands
+resolved settings of a scan-like command). Commands
 import this module, never each other.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from typing import TYPE_CHECKING
 
 from argus.evaluation import clock
@@ -20,7 +19,6 @@ if TYPE_CHECKING:  # the scan pipeline and the collection library: imported when
     from argus.collection.collect import Source
     from argus.pipeline.scan_pipeline import LiveScope, ScanInputs
 
-# The collection library (azure-core, azure-identity) is imported when a collection runs, not with the parser.
 # The collection library (azure-core, azure-identity) is imported when a collection runs, not with the parser.
 CLOUDS = ("china", "public", "usgov")  # argclient.CLOUDS' names (tests/test_imports.py keeps them the same)
 
@@ -47,7 +45,6 @@ def source(args: argparse.Namespace) -> Source:
     from argus.collection.collect import Source
     return Source(tuple(args.subscription or ()), tuple(args.management_group or ()), args.tenant, args.cloud,
                   args.arm_endpoint, bool(args.quiet), bool(args.verbose))
-
 
 
 def add_config_argument(p) -> None:
@@ -81,14 +78,3 @@ def inputs(args, live: LiveScope | None = None) -> tuple[ScanInputs, settings.Re
                       resolved.sources.get("rules") == "flag", resolved.params, resolved.param_origins,
                       tuple(resolved.get("snapshot") or ()), resolved.sources.get("snapshot") == "flag",
                       bool(args.example), live, now, origin), resolved
-
-
-
-def display_path(path: str) -> str:
-    """A path as argus prints it: relative when it lies under the current directory, else absolute (never a
-    climb of `../..` out of the current directory)."""
-    full = os.path.abspath(path)
-    here = os.getcwd()
-    if full == here or full.startswith(here.rstrip(os.sep) + os.sep):
-        return os.path.relpath(full)
-    return full

@@ -12,8 +12,8 @@ import os
 import re
 
 from argus.errors import UserError, atomic_write
-from argus import exitcodes
-from argus import yamlpos
+from argus import exitcodes, resources
+from argus.model import SEVERITIES
 from argus.language.loader import load_rules
 from argus.policy.policies import load_policy
 from argus.commands.flags import add_config_argument
@@ -84,7 +84,7 @@ def add_arguments(p) -> None:
     p.add_argument("--file", default="custom.argus", help="rule file in the pack to append to (default: custom.argus)")
     p.add_argument("--title", default="Describe what must hold", help="rule title")
     p.add_argument("--type", default="microsoft.storage/storageaccounts", help="resource type the rule checks")
-    p.add_argument("--severity", default="medium", choices=("critical", "high", "medium", "low", "info"))
+    p.add_argument("--severity", default="medium", choices=SEVERITIES)
 
 
 def run(args) -> int:
@@ -134,11 +134,11 @@ def _picked_up(config: str, pack: str, rid: str) -> str | None:
     list, if it has one that does not match the id); None when the policy already runs rules from `pack`."""
     import fnmatch
     policy = load_policy(config, None)
-    text = open(config, encoding="utf-8").read()
-    doc = yamlpos.load(config)
+    doc = policy.located  # the file as load_policy read it: node offsets index this very text
+    text = doc.text
     edits = []
     full = os.path.abspath(pack)
-    if not any(full == os.path.abspath(r) or full.startswith(os.path.abspath(r) + os.sep) for r in policy.rules):
+    if not any(resources.inside(full, r) for r in policy.rules):
         rel = os.path.relpath(full, os.path.dirname(os.path.abspath(config)))
         edits.append((doc.node(["policies", policy.name, "rules"]), rel.replace(os.sep, "/")))
     if policy.include and not any(fnmatch.fnmatchcase(rid.casefold(), p.casefold()) for p in policy.include):

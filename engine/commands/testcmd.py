@@ -23,7 +23,7 @@ import time
 from collections import Counter, defaultdict
 
 from argus.evaluation import clock
-from argus import exitcodes
+from argus import exitcodes, resources
 from argus.testing import fixtures as fx
 from argus.testing import fixturejunit
 from argus.testing import fixturesnap
@@ -32,7 +32,7 @@ from argus.errors import UserError, atomic_write
 from argus.language.loader import RULE_SUFFIX
 from argus.policy.policies import default_rule_paths
 from argus.policy.settings import config_file
-from argus.commands.flags import add_config_argument, display_path
+from argus.commands.flags import add_config_argument
 from argus.evaluation.session import Session, prepare
 from argus.language.values import EvalError, Missing
 
@@ -73,7 +73,7 @@ def pack_of(fixture: str) -> str:
     if "fixtures" not in parts:
         raise UserError(f"{fixture}: fixture files live in a 'fixtures' directory beside the rules they test")
     i = len(parts) - 1 - parts[::-1].index("fixtures")
-    return display_path(os.sep.join(parts[:i]))
+    return resources.display(os.sep.join(parts[:i]))
 
 
 def _key(status: str, subject: str, rule: str) -> tuple:
@@ -176,7 +176,7 @@ class Runner:
         packs with fixtures, and directories of rule files with none at all."""
         out = []
         for pack, session in self.packs.items():
-            if any(_inside(pack, d) for d in dirs):
+            if any(resources.inside(pack, d) for d in dirs):
                 out += [(r.id, r.span.file, r.span.line) for r in session.plan.program.rules
                         if r.id.casefold() not in self.tested[pack]]
         for files in _bare_packs(dirs, list(self.packs)):
@@ -212,11 +212,6 @@ def _where(step) -> tuple:
     return (span.file, span.line, span.col)
 
 
-def _inside(path: str, directory: str) -> bool:
-    path, directory = os.path.abspath(path), os.path.abspath(directory)
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
-
-
 def _bare_packs(dirs: list[str], packs: list[str]) -> list[list[str]]:
     """Rule files under `dirs` outside every pack with fixtures, grouped by the topmost directory holding them
     (a pack loads its sub-directories too)."""
@@ -224,7 +219,7 @@ def _bare_packs(dirs: list[str], packs: list[str]) -> list[list[str]]:
     for d in dirs:
         for root, subdirs, files in os.walk(d):
             subdirs[:] = sorted(s for s in subdirs if not s.startswith(".") and s != "fixtures")
-            if any(_inside(root, p) for p in packs) or any(_inside(root, g[0]) for g in groups):
+            if any(resources.inside(root, p) for p in packs) or any(resources.inside(root, g[0]) for g in groups):
                 subdirs[:] = []
                 continue
             if any(f.endswith(RULE_SUFFIX) for f in files):
@@ -236,7 +231,7 @@ def _bare_packs(dirs: list[str], packs: list[str]) -> list[list[str]]:
 def _rule_files(top: str, packs: list[str]) -> list[str]:
     out = []
     for root, subdirs, files in os.walk(top):
-        subdirs[:] = sorted(s for s in subdirs if not s.startswith(".") and not any(_inside(os.path.join(root, s), p) for p in packs))
+        subdirs[:] = sorted(s for s in subdirs if not s.startswith(".") and not any(resources.inside(os.path.join(root, s), p) for p in packs))
         out += [os.path.join(root, f) for f in sorted(files) if f.endswith(RULE_SUFFIX)]
     return out
 

@@ -26,6 +26,7 @@ from argus.model import Origin
 from argus.snapshots.documents import table_for_type
 from argus.snapshots.snapshot import Snapshot
 from argus.language.unresolved import Marked, marked, mark_body, without_element
+from argus.language.functions import type_of_id
 from argus.language.values import Partial, partial
 from argus.deployment.whatif_load import Change, WhatIf
 
@@ -87,7 +88,7 @@ def build(snap: Snapshot, whatifs: list[WhatIf], apply_potential: bool = False) 
     for w in whatifs:
         changes = w.changes + (w.potential if apply_potential else [])
         # parents before the children ARG keeps inside them, so a child's change lands in the parent's new body
-        for change in sorted(changes, key=lambda c: _type_of(c.resource_id or "") in EMBEDDED):
+        for change in sorted(changes, key=lambda c: type_of_id(c.resource_id or "") in EMBEDDED):
             state.apply(w, change)
         if not apply_potential:
             state.overlay.not_applied += [_entry(w, c, "a potential change (applied with --what-if-potential)")
@@ -145,7 +146,7 @@ class _State:
         same = isinstance(body.get("id"), str) and body["id"].casefold() == rid.casefold()
         body["id"] = body["id"] if same else rid  # the change's resource id is what the row is found by
         body.setdefault("name", rid.rstrip("/").rsplit("/", 1)[-1])
-        body["type"] = (body["type"] if isinstance(body.get("type"), str) else _type_of(rid)).lower()
+        body["type"] = (body["type"] if isinstance(body.get("type"), str) else type_of_id(rid)).lower()
         found: list = []
         row = mark_body(self._arg_row(body), rid, f"{w.path} {c.pointer}/after", found)
         for pointer, expression in found:
@@ -165,7 +166,7 @@ class _State:
             return
         current = self._row(rid)
         data = dict(current) if current is not None else self._arg_row(
-            {"id": rid, "name": rid.rstrip("/").rsplit("/", 1)[-1], "type": _type_of(rid)})
+            {"id": rid, "name": rid.rstrip("/").rsplit("/", 1)[-1], "type": type_of_id(rid)})
         self._place(rid, marked(data, rid, whole=f"what-if could not predict this resource {said}"), origin)
 
     def _delete(self, rid: str, origin: ChangeOrigin) -> None:
@@ -183,7 +184,7 @@ class _State:
         """Apply `edit` to the parent's array holding this child, if ARG keeps the child there; True when it
         did. A child whose parent is neither in the snapshot nor created by the deployment is reported."""
         rid = rid or c.resource_id
-        prop = EMBEDDED.get(_type_of(rid))
+        prop = EMBEDDED.get(type_of_id(rid))
         if prop is None:
             return False
         parent_id = _parent_of(rid)
@@ -267,20 +268,6 @@ def _like(original, data: dict) -> dict:
     if type(original) is Marked:
         return marked(data, original.resource, original.reasons, original.whole)
     return data
-
-
-def _type_of(rid: str) -> str:
-    """The resource type an ARM id names, lower-cased as in ARG rows."""
-    parts = [p for p in rid.split("/") if p]
-    low = [p.casefold() for p in parts]
-    if "providers" in low:
-        i = len(low) - 1 - low[::-1].index("providers")
-        return "/".join([low[i + 1]] + low[i + 2:][0::2])
-    if len(parts) == 4 and low[2] == "resourcegroups":
-        return "microsoft.resources/subscriptions/resourcegroups"
-    if len(parts) == 2 and low[0] == "subscriptions":
-        return "microsoft.resources/subscriptions"
-    return ""
 
 
 def _parent_of(rid: str) -> str:

@@ -21,6 +21,7 @@ from argus.planning.frame import CTX, FIRST_VAR
 from argus.planning.lookup import TYPE_NAME, type_partition
 from argus.planning.compiler import CompiledRule, Plan, span_text
 from argus.model import Evidence, Finding, RuleInfo, Subject
+from argus.language.functions import type_of_id
 from argus.language.values import EvalError, Missing, Partial, short, type_name
 
 _UNSET = object()
@@ -124,7 +125,7 @@ class RuleRun:
         if name not in self.ctx.plan.program.params:
             return _UNSET
         if self._local_names is None:  # names the rule binds itself (for, let, quantifier variables) shadow it
-            self._local_names = _bound_names(self.cr.node)
+            self._local_names = A.bound_names(self.cr.node)
         if name in self._local_names:
             return _UNSET
         try:
@@ -267,17 +268,6 @@ class RuleRun:
         return "".join(out)
 
 
-def _bound_names(node) -> set[str]:
-    """Names a rule binds: its for variable, its lets and every quantifier variable in it."""
-    names: set[str] = set()
-    for item in A.walk(node):
-        if isinstance(item, (A.For, A.Quant)):
-            names.add(item.var)
-        elif isinstance(item, A.Let):
-            names.add(item.name)
-    return names
-
-
 def _subject(value) -> Subject:
     if isinstance(value, dict):  # a row, also one a what-if could not fully predict (argus.language.unresolved.Marked)
         rid, name, rtype = value.get("id"), value.get("name"), value.get("type")
@@ -287,22 +277,8 @@ def _subject(value) -> Subject:
         return Subject("", "", "")
     if isinstance(value, str):
         name = value.rstrip("/").rsplit("/", 1)[-1] if value.startswith("/") else value
-        return Subject(value, name, _type_of_id(value) if value.startswith("/") else "")
+        return Subject(value, name, type_of_id(value) if value.startswith("/") else "")
     return Subject(short(value), short(value), "")
-
-
-def _type_of_id(rid: str) -> str:
-    parts = [p for p in rid.split("/") if p]
-    low = [p.casefold() for p in parts]
-    if "providers" in low:
-        i = len(low) - 1 - low[::-1].index("providers")
-        ns, rest = parts[i + 1], parts[i + 2:]
-        return "/".join([ns] + rest[0::2]).lower()
-    if len(parts) == 4 and low[2] == "resourcegroups":
-        return "microsoft.resources/subscriptions/resourcegroups"
-    if len(parts) == 2 and low[0] == "subscriptions":
-        return "microsoft.resources/subscriptions"
-    return ""
 
 
 def _collect_related(related: list, value) -> None:

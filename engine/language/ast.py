@@ -231,6 +231,12 @@ def walk(node):
         stack.extend(reversed(children(current)))
 
 
+def bound_names(node) -> set[str]:
+    """Every name `node` binds anywhere in it: for and quantifier variables, lets."""
+    return {item.name if isinstance(item, Let) else item.var
+            for item in walk(node) if isinstance(item, (For, Let, Quant))}
+
+
 def depth(node) -> int:
     """Levels of nesting of `node` (1 for a leaf), computed without recursion."""
     best, stack = 0, [(node, 1)]

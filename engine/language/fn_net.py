@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from argus.language.values import EvalError, Missing, short, type_name
+from argus.language.values import article, EvalError, Missing, short, type_name
 
 # A service tag, or `*`: a word that is no address (letters first; dots and dashes as in Storage.WestEurope,
 # AzureCloud.westeurope, Sql.EastUS2, ApiManagement). Anything else that fails to parse is a malformed address.
@@ -91,7 +91,7 @@ def _port_range(item) -> tuple[int, int]:
     elif isinstance(item, str):
         text = item.strip()
     else:
-        raise EvalError(f"port_in(): a port specification is {_a(type_name(item))} ({short(item, 40)}), not text "
+        raise EvalError(f"port_in(): a port specification is {article(type_name(item))} ({short(item, 40)}), not text "
                         "like \"443\", \"1000-2000\" or \"*\"")
     if text == "*":
         return 0, MAX_PORT
@@ -103,7 +103,3 @@ def _port_range(item) -> tuple[int, int]:
     if hi > MAX_PORT or lo > hi:
         raise EvalError(f"port_in(): {item!r} is not a port range within 0-{MAX_PORT}")
     return lo, hi
-
-
-def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word

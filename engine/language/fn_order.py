@@ -15,7 +15,7 @@ import math
 import re
 
 from argus.language.paths import compile_path
-from argus.language.values import EvalError, Missing, Partial, short, type_name
+from argus.language.values import article, EvalError, Missing, Partial, short, type_name
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", re.ASCII)  # JSON's syntax (ASCII digits), leading zeros allowed
 MAX_DIGITS = 40  # as the grammar's number literals (E103): longer text is no count or port anyone writes
@@ -62,17 +62,13 @@ def _ordered_kind(name: str, values, what=lambda i: f"element {i + 1}") -> str:
     for i, v in enumerate(values):
         k = "number" if _is_number(v) else "string" if isinstance(v, str) else None
         if k is None:
-            raise EvalError(f"{name}(): {what(i)} is {_a(type_name(v))} ({short(v, 60)}); only numbers or strings "
+            raise EvalError(f"{name}(): {what(i)} is {article(type_name(v))} ({short(v, 60)}); only numbers or strings "
                             "have an order")
         if kind is not None and k != kind:
-            raise EvalError(f"{name}(): {what(i)} is {_a(k)} among {kind}s; numbers and strings have no common "
+            raise EvalError(f"{name}(): {what(i)} is {article(k)} among {kind}s; numbers and strings have no common "
                             "order (convert with number())")
         kind = k
     return kind or "number"
-
-
-def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def _extreme(name: str, pick):
@@ -100,7 +96,7 @@ def total(xs):
         return Missing("sum(): the list is empty")
     for i, v in enumerate(items):
         if not _is_number(v):
-            raise EvalError(f"sum(): element {i + 1} is {_a(type_name(v))} ({short(v, 60)}), not a number")
+            raise EvalError(f"sum(): element {i + 1} is {article(type_name(v))} ({short(v, 60)}), not a number")
     if all(isinstance(v, int) for v in items):
         return sum(items)
     return math.fsum(items)  # exact rounding: the order of the elements does not change the total
@@ -153,7 +149,7 @@ def sort_by(xs, key):
     keys = []
     for i, row in enumerate(xs):
         if not isinstance(row, dict):
-            raise EvalError(f"sort_by(): element {i + 1} is {_a(type_name(row))}, not a row (an object)")
+            raise EvalError(f"sort_by(): element {i + 1} is {article(type_name(row))}, not a row (an object)")
         k = key(row)
         if k.__class__ is Missing or k is None:
             # sorting it first or last would decide "the first rule by priority" on data that is not there
@@ -196,7 +192,7 @@ def _version(which: str, v) -> list[str] | Missing:
         return Missing(f"version_compare(): version {which} is null")
     if not isinstance(v, str):
         hint = " (write versions as text: as a number, 1.10 is 1.1)" if _is_number(v) else ""
-        raise EvalError(f"version_compare(): version {which} is {_a(type_name(v))} ({short(v, 40)}), not a "
+        raise EvalError(f"version_compare(): version {which} is {article(type_name(v))} ({short(v, 40)}), not a "
                         f"version string{hint}")
     parts = [p.strip() for p in v.strip().split(".")]
     if not v.strip() or "" in parts:

@@ -58,6 +58,21 @@ def _rebuild(parts: list[str]) -> str:
     return "/" + "/".join(parts)
 
 
+def type_of_id(rid: str) -> str:
+    """The resource type an ARM id names, lower-cased as the loader lower-cases ARG's `type` ("" for none)."""
+    parts = [p for p in rid.split("/") if p]
+    low = [p.casefold() for p in parts]
+    if "providers" in low:
+        i = len(low) - 1 - low[::-1].index("providers")
+        ns, rest = parts[i + 1], parts[i + 2:]
+        return "/".join([ns] + rest[0::2]).lower()
+    if len(parts) == 4 and low[2] == "resourcegroups":
+        return "microsoft.resources/subscriptions/resourcegroups"
+    if len(parts) == 2 and low[0] == "subscriptions":
+        return "microsoft.resources/subscriptions"
+    return ""
+
+
 def parent_id(rid):
     parts = _segments("parent_id", rid)
     if len(parts) <= 2:

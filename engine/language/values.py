@@ -78,6 +78,11 @@ class EvalError(Exception):
     evaluator adds the clause it arose in with its location (`error in `<clause>` (file:line): ...`)."""
 
 
+def article(word: str) -> str:
+    """`a list`, `an object`: a word (a type name) with its indefinite article, for messages."""
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def type_name(value) -> str:
     if value is None:
         return "null"

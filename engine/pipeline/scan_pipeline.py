@@ -135,8 +135,7 @@ def load(inputs: ScanInputs, only=None, narrow=None, project=False, digest=True,
     `digest`: hash the files; `positions`: count lines for SARIF locations while loading."""
     file_waivers = tuple(waivers.from_policy(inputs.policy))
     policy = inputs.policy
-    if (inputs.rules and inputs.rules_from_flag and not inputs.policy_name and policy is not None
-            and policy.name == _default_name(policy)):
+    if inputs.rules and inputs.rules_from_flag and not inputs.policy_name and policy is not None:
         # explicit --rules flag without --policy: the user's own rules, not the default policy's selection
         # (rules from ARGUS_RULES or settings.rules run under the policy, with its include list and parameters)
         policy = None
@@ -149,7 +148,7 @@ def load(inputs: ScanInputs, only=None, narrow=None, project=False, digest=True,
         from argus.language.reads import for_scan
         reads = for_scan(session)
     if inputs.live is not None:
-        return Loaded(policy, session, _collect_live(inputs, session, reads), file_waivers)
+        return Loaded(policy, session, _collect_live(inputs, session, reads, digest, positions), file_waivers)
     return Loaded(policy, session, snapshot.load(paths, reads, digest, positions), file_waivers)
 
 
@@ -165,12 +164,7 @@ def snapshot_paths(inputs: ScanInputs) -> list[str]:
     return list(inputs.snapshots)
 
 
-def _default_name(policy) -> str | None:
-    data = policy.located.data if policy.located is not None else {}
-    return data.get("default_policy") or (next(iter(data.get("policies", {})), None) if len(data.get("policies", {})) == 1 else None)
-
-
-def _collect_live(inputs: ScanInputs, session, reads=None):
+def _collect_live(inputs: ScanInputs, session, reads=None, digest: bool = True, positions: bool = True):
     """Collect what the selected rules read (argus.planning.pushdown.types_read), then load it."""
     from argus.collection.collect import collect_snapshot
     from argus.planning.pushdown import types_read
@@ -183,11 +177,11 @@ def _collect_live(inputs: ScanInputs, session, reads=None):
     types = types_read(session.plan, session.rules)
     if save:
         collect_snapshot(source, save, types)
-        return snapshot.load([save], reads)
+        return snapshot.load([save], reads, digest, positions)
     with tempfile.TemporaryDirectory(prefix="argus-live-") as tmp:
         path = os.path.join(tmp, "snapshot.json")
         collect_snapshot(source, path, types)
-        return snapshot.load([path], reads)
+        return snapshot.load([path], reads, digest, positions)
 
 
 def snapshot_diagnostics(snap) -> list[Diagnostic]:

@@ -14,7 +14,7 @@ from argus.language import ast as A
 from argus.planning.compile_context import CompileContext, Scope
 from argus.planning.frame import CTX, Compiled
 from argus.language.paths import PROJECT, compile_path, compile_slot_path
-from argus.language.values import EvalError, Missing, Partial, type_name
+from argus.language.values import article, EvalError, Missing, Partial, type_name
 from argus.language.tables import KNOWN_TABLES
 
 
@@ -129,7 +129,7 @@ def build_index(cx: CompileContext, node: A.Index, scope: Scope) -> Compiled:
             return o[i] if i in o else Missing(f"{text} (no entry '{i}')", o.get("id") if isinstance(o.get("id"), str) else None, static=static)
         if (type(o) is list or type(o) is Partial) and type(i) is int:
             return o[i] if -len(o) <= i < len(o) else Missing(text)
-        raise EvalError(f"{text}: cannot index {_a(type_name(o))} with {_a(type_name(i))}")
+        raise EvalError(f"{text}: cannot index {article(type_name(o))} with {article(type_name(i))}")
     return Compiled(fn, obj.deps | index.deps)
 
 
@@ -152,10 +152,6 @@ def build_list(cx: CompileContext, node: A.ListExpr, scope: Scope) -> Compiled:
                 return first_static(out, v)  # a list with an unknown element is unknown as a whole
         return out
     return Compiled(fn, frozenset().union(*(i.deps for i in items)))
-
-
-def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def ends_projection(node) -> bool:

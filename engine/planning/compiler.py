@@ -91,8 +91,8 @@ class Plan:
     globals_used: dict[str, set]
     rules: list[CompiledRule]
 
-    def params_used(self, rules: list[CompiledRule]) -> set[str]:
-        """Parameters the given rules read, directly or through global lets and parameter defaults."""
+    def globals_reached(self, rules: list[CompiledRule]) -> set[str]:
+        """Global lets and parameters the given rules read, directly or through other lets and defaults."""
         seen: set[str] = set()
         todo = [n for r in rules for n in r.globals_used]
         while todo:
@@ -100,7 +100,11 @@ class Plan:
             if name not in seen:
                 seen.add(name)
                 todo.extend(self.globals_used.get(name, ()))
-        return {n for n in seen if n in self.program.params}
+        return seen
+
+    def params_used(self, rules: list[CompiledRule]) -> set[str]:
+        """Parameters the given rules read, directly or through global lets and parameter defaults."""
+        return {n for n in self.globals_reached(rules) if n in self.program.params}
 
 
 def compile_program(program) -> Plan:

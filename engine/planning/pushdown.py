@@ -62,20 +62,13 @@ def types_read(plan, rules) -> set[str] | None:
     program = plan.program
     names = set(program.lets) | set(program.params) | set(program.data)
     nodes = [cr.node for cr in rules]
-    seen: set[str] = set()
-    todo = [name for cr in rules for name in cr.globals_used]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        todo.extend(plan.globals_used.get(name, ()))
+    for name in sorted(plan.globals_reached(rules)):
         if name in program.lets:
             nodes.append(program.lets[name].value)
         elif name in program.params and program.params[name].default is not None:
             nodes.append(program.params[name].default)
     for node in nodes:
-        _bindings(node, names)
+        names |= A.bound_names(node)
     reads = _Reads()
     for node in nodes:
         _walk(node, names.__contains__, reads, FUNCTIONS)
@@ -85,13 +78,6 @@ def types_read(plan, rules) -> set[str] | None:
     for table, admitted in reads.tables.items():
         types |= TYPES_BY_TABLE[table] if admitted is None else admitted & COLLECTABLE
     return None if types >= COLLECTABLE else types
-
-
-def _bindings(node, names: set[str]) -> None:
-    """Every variable name bound anywhere: where one is `type` or a table name, filters on it are not typed."""
-    for item in A.walk(node):
-        if isinstance(item, (A.For, A.Let, A.Quant)):
-            names.add(item.var if not isinstance(item, A.Let) else item.name)
 
 
 def _walk(node, bound, reads: _Reads, functions) -> None:

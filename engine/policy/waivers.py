@@ -126,11 +126,12 @@ def apply(doc: dict, waivers: list[Waiver], *, today: dt.date, known_rule_ids: s
             matched = index.matching(waiver.rule, waiver.subject)
         except RegexError as exc:
             raise _error(waiver, waiver.code, waiver.subject_at, f"subject {waiver.subject[:80]!r}: {exc}") from None
+        entry = waiver.to_dict()
         if not expired:
             for finding in matched:
-                finding.setdefault("waiver", waiver.to_dict())  # the first waiver listed wins
+                finding.setdefault("waiver", entry)  # the first waiver listed wins (findings share the record)
         state = "expired" if expired else "active" if matched else "unused"
-        section.append({**waiver.to_dict(), "state": state, "matched": len(matched)})
+        section.append({**entry, "state": state, "matched": len(matched)})
     doc["waivers"] = section
 
 

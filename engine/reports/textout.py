@@ -160,7 +160,7 @@ def _diagnostic(diag: dict) -> Text:
 def _rule_block(out: _Out, rule: dict, findings: list[dict], verbose: bool) -> None:
     listed = sorted((f for f in findings if verbose or f["status"] in SHOWN), key=lambda f: DISPLAY_ORDER.index(f["status"]))
     counts = ", ".join(f"{sum(f['status'] == s for f in findings)} {'passed' if s == 'pass' else 'skipped'}"
-                       for s in ("pass", "skip") if any(f["status"] == s and f not in listed for f in findings))
+                       for s in ("pass", "skip") if not verbose and any(f["status"] == s for f in findings))
     head = Text.assemble((rule["id"], STYLE["rule"]), "  ", (rule["severity"], STYLE[rule["severity"]]), "  ",
                          rule.get("title", ""), (f"  ({counts})" if counts else "", STYLE["dim"]))
     out.line(head, 2)

@@ -30,7 +30,8 @@ _DNS_EXCLUDE = ("microsoft.network/privatednszones/virtualnetworklinks",)
 
 
 # Keys that sit inside `properties` in ARG rows; at top level they betray CLI output with properties flattened.
-_FLATTENED_HINTS = ("provisioningState", "primaryEndpoints", "networkRuleSet", "privateLinkServiceConnections",
+APPLIANCE_TYPE = "argus/appliance"  # the type of an appliance facts row (argus appliance-facts)
+FLATTENED_HINTS = ("provisioningState", "primaryEndpoints", "networkRuleSet", "privateLinkServiceConnections",
                     "addressSpace", "subnets", "peerings", "serviceProviderProvisioningState", "gatewayType",
                     "ipConfigurations", "createdTime", "changedTime")
 
@@ -114,7 +115,7 @@ def table_for_type(rtype: str) -> str:
         return "resourcecontainers"
     if rtype.startswith(_DNS_PREFIXES) and rtype not in _DNS_EXCLUDE:
         return "dnsresources"
-    if rtype == "argus/appliance":
+    if rtype == APPLIANCE_TYPE:
         return "appliance"
     return "resources"
 
@@ -124,7 +125,7 @@ def _lower_types(rows: list) -> list:
         t = row.get("type")
         if t.__class__ is str and t.islower():
             continue
-        if isinstance(t, str) and not t.islower():
+        if isinstance(t, str):
             row = dict(row)  # copy-on-write: the caller's parsed object stays as it was read
             row["type"] = t.lower()
             rows[i] = row
@@ -149,7 +150,7 @@ def _check_rows(path: str, rows: list, table: str | None) -> bool:
         if "Properties" in row or "ResourceId" in row:
             raise UserError(f"{path}:{where} row {n}: PowerShell Get-AzResource shape (PascalCase 'Properties'); "
                             "export ARG rows with Search-AzGraph or `az graph query` instead")
-        if row.get("properties") is None and table in (None, "resources", "resourcecontainers", "dnsresources"):
+        if row.get("properties") is None and cli_shapes:
             _refuse_cli_shape(path, where, n, row)
         rtype = row.get("type")
         if table is None and not isinstance(rtype, str):
@@ -165,7 +166,7 @@ def _check_rows(path: str, rows: list, table: str | None) -> bool:
 def _refuse_cli_shape(path: str, where: str, n: int, row: dict) -> None:
     """A row without properties (or with `"properties": null`, as `az resource list` writes) that carries keys
     ARG keeps inside `properties` is Azure CLI output, whose rules would all read absent properties."""
-    flat = [k for k in _FLATTENED_HINTS if k in row]
+    flat = [k for k in FLATTENED_HINTS if k in row]
     if not flat:
         return
     shown = ", ".join(flat[:3])

@@ -22,15 +22,13 @@ from typing import Any, TypedDict, Union
 import msgspec
 
 from argus.language.reads import WHOLE, Reads, is_whole, merge
+from argus.snapshots.documents import APPLIANCE_TYPE, FLATTENED_HINTS
 
 # read by the loader's checks on every row (PowerShell and Azure CLI shapes are refused naming them)
-_CHECKED = ("Properties", "ResourceId", "provisioningState", "primaryEndpoints", "networkRuleSet",
-            "privateLinkServiceConnections", "addressSpace", "subnets", "peerings",
-            "serviceProviderProvisioningState", "gatewayType", "ipConfigurations", "createdTime", "changedTime")
+_CHECKED = ("Properties", "ResourceId") + FLATTENED_HINTS
 # a bare array or JSON Lines may hold ARM bodies (argus.snapshots.armbodies looks for ARG's columns) or pages
 _BARE = ("subscriptionId", "resourceGroup", "tenantId", "data")
 _WHOLE_TABLES = ("appliance",)  # facts rows are validated against their schema as a whole
-_APPLIANCE_TYPE = "argus/appliance"
 _SCALARS = (str, int, float, bool, type(None))
 _TOP = dict[str, Union[list[msgspec.Raw], dict[str, Any], str, int, float, bool, None]]
 _BATCH = 1024  # rows decoded at a time (about a MB of the file): also how far apart the anchors are
@@ -256,7 +254,7 @@ def no_facts(rows: list) -> list:
     """Rows without a table that turn out to be appliance facts are validated whole: parse the file again."""
     for row in rows:
         rtype = row.get("type") if row.__class__ is dict else None
-        if rtype.__class__ is str and rtype.casefold() == _APPLIANCE_TYPE:
+        if rtype.__class__ is str and rtype.casefold() == APPLIANCE_TYPE:
             raise _NotHere
         if row.__class__ is dict and "data" in row and "type" not in row:
             raise _NotHere
