@@ -15,7 +15,7 @@ from argus.errors import UserError, atomic_write
 from argus import exitcodes, resources
 from argus.model import SEVERITIES
 from argus.language.loader import load_rules
-from argus.policy.policies import load_policy
+from argus.policy.policies import load_policy, matching_ids
 from argus.commands.flags import add_config_argument
 from argus.policy.settings import config_file
 
@@ -132,7 +132,6 @@ def run(args) -> int:
 def _picked_up(config: str, pack: str, rid: str) -> str | None:
     """The policies file's new text, with `pack` added to the default policy's rules (and `rid` to its include
     list, if it has one that does not match the id); None when the policy already runs rules from `pack`."""
-    import fnmatch
     policy = load_policy(config, None)
     doc = policy.located  # the file as load_policy read it: node offsets index this very text
     text = doc.text
@@ -141,7 +140,7 @@ def _picked_up(config: str, pack: str, rid: str) -> str | None:
     if not any(resources.inside(full, r) for r in policy.rules):
         rel = os.path.relpath(full, os.path.dirname(os.path.abspath(config)))
         edits.append((doc.node(["policies", policy.name, "rules"]), rel.replace(os.sep, "/")))
-    if policy.include and not any(fnmatch.fnmatchcase(rid.casefold(), p.casefold()) for p in policy.include):
+    if policy.include and not any(matching_ids(p, [rid]) for p in policy.include):
         edits.append((doc.node(["policies", policy.name, "include"]), rid))
     if not edits:
         return None

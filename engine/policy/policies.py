@@ -142,6 +142,13 @@ def _check_rule_paths(path: str, doc: yamlpos.Located, name: str, rules: list[st
         raise DiagnosticError(diags, {path: doc.text})
 
 
+def matching_ids(pattern: str, rule_ids) -> set[str]:
+    """The rule ids a pattern (an id or a glob: *, ?, [..]) names, ignoring case: policies' include and exclude,
+    --rule and --skip-rule, new-rule's check of an include list."""
+    folded = pattern.casefold()
+    return {r for r in rule_ids if fnmatch.fnmatchcase(r.casefold(), folded)}
+
+
 def select_rules(policy: Policy, rule_ids: list[str]) -> tuple[set[str], list[Diagnostic]]:
     """The rule ids the policy runs, and E404 diagnostics for include/exclude/severity entries naming no rule."""
     diags: list[Diagnostic] = []
@@ -150,7 +157,7 @@ def select_rules(policy: Policy, rule_ids: list[str]) -> tuple[set[str], list[Di
     def expand(patterns, key) -> set[str]:
         out: set[str] = set()
         for i, pat in enumerate(patterns):
-            hits = {r for r in rule_ids if fnmatch.fnmatchcase(r.casefold(), pat.casefold())}
+            hits = matching_ids(pat, rule_ids)
             if not hits:
                 diags.append(Diagnostic("E404", policy.span(key, i), f"policy '{policy.name}': {key} names no loaded rule: '{pat}'{did_you_mean(pat, rule_ids)}"))
             out |= hits

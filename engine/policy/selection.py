@@ -11,13 +11,13 @@ a --rule naming only rules the policy does not run, is a usage error (exit 2).
 
 from __future__ import annotations
 
-import fnmatch
 import sys
 from dataclasses import dataclass
 
 from argus.diagnostics import did_you_mean
 from argus.errors import UserError
 from argus.model import SEVERITY_RANK
+from argus.policy.policies import matching_ids
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _expand(flag: str, patterns: list[str], all_ids: list[str], policy_ids: list
     a --rule matching only rules the policy does not run (``policy_ids``)."""
     out: set[str] = set()
     for pattern in patterns:
-        hits = {r for r in all_ids if fnmatch.fnmatchcase(r.casefold(), pattern.casefold())}
+        hits = matching_ids(pattern, all_ids)
         if not hits:
             raise UserError(f"{flag} {pattern}: no rule has this id{did_you_mean(pattern, all_ids)} "
                             "(`argus rules` lists them)")
