@@ -15,8 +15,8 @@ import html
 import re
 
 from argus.reports import prose
-from argus.model import SEVERITIES, SEVERITY_RANK
-from argus.reports.present import DISPLAY_ORDER, GITHUB_MAX_RESULTS, SHAPES, help_uri, level_for, status_message
+from argus.model import SEVERITIES
+from argus.reports.present import DISPLAY_ORDER, GITHUB_MAX_RESULTS, SHAPES, by_rule, help_uri, level_for, status_message
 
 COMMENT_LIMIT = 65536  # characters GitHub accepts in one issue or pull request comment
 # Written whatever the budget: section headings, table heads and the "N more" lines (a few hundred
@@ -43,14 +43,13 @@ class _Budget:
 
 def render(doc: dict, *, limit: int = COMMENT_LIMIT) -> str:
     """The Markdown summary of ``doc``, at most ``limit`` characters long."""
-    rules = {rule["id"]: rule for rule in doc["rules"]}
     parts = [_heading(doc), _counts_table(doc)]
     if doc["run"].get("what_if"):  # a pull-request comment on a deployment leads with what it breaks
         from argus.reports.whatif_report import markdown_parts
         parts[:0] = markdown_parts(doc, md)
     budget = _Budget(limit - sum(len(p) + 2 for p in parts) - _RESERVE)
     everywhere = _where_all_findings(doc)
-    parts += _act_on(doc, rules, budget, everywhere)
+    parts += _act_on(doc, budget, everywhere)
     parts += _waived(doc, budget, everywhere)
     parts += _waiver_notes(doc.get("waivers", []), budget)
     parts += _absent(doc.get("absent", []), budget)
@@ -112,17 +111,14 @@ def _more(count: int, what: str, where: str, *, after_some: bool) -> str:
     return f"**{count}{more} {what} {verb} not shown** to keep this summary within GitHub's comment size; {where}."
 
 
-def _act_on(doc: dict, rules: dict, budget: _Budget, everywhere: str) -> list[str]:
-    groups: dict[str, list[dict]] = {}
-    for finding in doc["findings"]:
-        if finding["status"] in ACT_ON and not finding.get("waiver"):
-            groups.setdefault(finding["rule_id"], []).append(finding)
+def _act_on(doc: dict, budget: _Budget, everywhere: str) -> list[str]:
+    groups = [(rule, acting) for rule, findings in by_rule(doc)
+              if (acting := [f for f in findings if f["status"] in ACT_ON and not f.get("waiver")])]
     if not groups:
         return ["### Findings to act on", "None."]
-    order = sorted(groups, key=lambda rid: (-SEVERITY_RANK[groups[rid][0]["severity"]], rid))
-    parts, left = ["### Findings to act on"], sum(len(g) for g in groups.values())
-    for rule_id in order:
-        block, shown = _rule_section(rules.get(rule_id) or _rule_from(groups[rule_id][0]), groups[rule_id], budget)
+    parts, left = ["### Findings to act on"], sum(len(acting) for _, acting in groups)
+    for rule, acting in groups:
+        block, shown = _rule_section(rule, acting, budget)
         if shown == 0:
             break
         parts.append(block)
@@ -175,11 +171,6 @@ def _finding_row(finding: dict) -> str:
 def _code(text: str) -> str:
     """Inline code, unless the text would break out of it or out of a table cell."""
     return f"`{text}`" if "`" not in text and "|" not in text else md(text)
-
-
-def _rule_from(finding: dict) -> dict:
-    return {"id": finding["rule_id"], "title": finding["title"], "severity": finding["severity"],
-            "location": finding["rule_location"]}
 
 
 def _section(title: str, head: str, rows: list[str], budget: _Budget, more: tuple[str, str, str]) -> list[str]:
