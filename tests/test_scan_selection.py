@@ -5,6 +5,7 @@ GitHub job summary, and the usage errors (unknown rule or severity, two formats 
 from __future__ import annotations
 
 import json
+import re
 import os
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def test_short_flags_and_the_summary_on_stderr(argus, tmp_path):
 
 def test_verbose_lists_passing_rules_and_full_ids(argus):
     code, out, err = argus("scan", "--example", "--verbose")
-    assert "  PASS  er-ams-contoso-01  rg/rg-network-hub · expressRouteCircuits/er-ams-contoso-01" in out
+    assert (code, err) == (1, "")
+    assert "  PASS  er-ams-contoso-01  rg/rg-network-hub · expressRouteCircuits/er-ams-contoso-01" in out.splitlines()
     assert ("        /subscriptions/a8d2e6f1-47c3-4b09-9e5a-2d6f8b1c3e74/resourceGroups/RG-Migrate/providers/"
             "Microsoft.Storage/storageAccounts/lsa7c1d0e93ab") in out.splitlines()
     assert "rules passed" not in out
@@ -104,7 +106,10 @@ def test_github_format_on_stdout_and_the_job_summary(argus, tmp_path, monkeypatc
     assert lines[0].startswith("::error file=examples/appliance/contoso-mig-app01.facts.json,line=4,col=7,"
                                "title=AMX-PP-12 (high)%3A The blob endpoint is not bypassed wholesale::")
     written = summary.read_text(encoding="utf-8")
-    assert written.startswith("earlier step\n## argus: azure-migrate\n")
+    _, markdown, _ = argus("scan", "--example", "-f", "markdown")  # the job summary is the Markdown report
+    scanned = re.compile(r"scanned \S+")
+    assert scanned.sub("scanned <time>", written) == scanned.sub("scanned <time>", f"earlier step\n{markdown}\n")
+    assert markdown.startswith("## argus: azure-migrate\n\n**5 fail · 3 warn · 1 skip · 18 pass** — 27 findings")
 
 
 def test_azuredevops_format_to_a_file(argus, tmp_path):
@@ -123,7 +128,8 @@ def test_github_format_to_a_file_holds_what_stdout_would(argus, tmp_path):
     assert (tmp_path / "gh.log").read_text(encoding="utf-8") == on_stdout
     assert err == f"argus scan: 27 findings: 5 fail, 3 warn, 1 skip, 18 pass (written to {tmp_path / 'gh.log'})\n"
 
+
 def test_explain_has_the_short_flags_too(argus, tmp_path):
     code, out, err = argus("explain", "AMX-PP-07", "--example", "-f", "json", "-o", tmp_path / "e.json")
-    assert (out, err) == ("", "")
+    assert (code, out, err) == (0, "", "")
     assert json.loads((tmp_path / "e.json").read_text(encoding="utf-8"))["rule"]["id"] == "AMX-PP-07"
