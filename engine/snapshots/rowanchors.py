@@ -22,6 +22,9 @@ class AnchoredIndex:
     def __init__(self, path: str, anchors: dict, snapshot) -> None:
         self.path, self.anchors, self.snap = path, anchors, snapshot  # snap: a weak reference
         self._last: tuple | None = None  # (offset, bytes, rows) of the batch read last
+        # per table, the anchors' row indexes and file offsets, for bisecting (built once, not per finding)
+        self._indexes = {table: [m[0] for m in marks] for table, marks in anchors.items()}
+        self._offsets = [(marks, [m[1] for m in marks]) for marks in anchors.values()]
 
     def prepare(self, wanted) -> None:
         """Nothing to sweep: each row is read where its anchor says."""
@@ -65,16 +68,16 @@ class AnchoredIndex:
         origin = snap.origin(row) if row is not None else None
         return origin if origin is not None and origin.file == self.path else None
 
-    def _marks(self, table):
-        key = table.casefold() if isinstance(table, str) and table.casefold() in self.anchors else None
-        return self.anchors.get(key)
+    def _key(self, table):
+        return table.casefold() if isinstance(table, str) and table.casefold() in self.anchors else None
 
     def _row(self, table, index: int) -> tuple[int, bytes] | None:
         """(offset, bytes) of row `index` of `table`, read from the file around its anchor."""
-        marks = self._marks(table)
+        key = self._key(table)
+        marks = self.anchors.get(key)
         if not marks or not 0 <= index < marks[-1][0]:
             return None
-        at = bisect.bisect_right([m[0] for m in marks], index) - 1
+        at = bisect.bisect_right(self._indexes[key], index) - 1
         (first, start, _), (_, end, _) = marks[at], marks[at + 1]
         region = self._region(start, end)
         if self.path.endswith((".jsonl", ".ndjson")):
@@ -102,12 +105,16 @@ class AnchoredIndex:
     def _position(self, offset: int) -> tuple[int, int]:
         """Line (from the nearest anchor before it) and column (code points from the line's start)."""
         best = None
-        for marks in self.anchors.values():
-            at = bisect.bisect_right([m[1] for m in marks], offset) - 1
+        for marks, offsets in self._offsets:
+            at = bisect.bisect_right(offsets, offset) - 1
             if at >= 0 and (best is None or marks[at][1] > best[1]):
                 best = marks[at]
         start, line = (best[1], best[2]) if best else (0, 1)
-        head = _read(self.path, start, offset)
+        last = self._last
+        if last is not None and last[0] == start and offset - start <= len(last[1]):
+            head = last[1][:offset - start]  # the batch the row was just read from: not read again
+        else:
+            head = _read(self.path, start, offset)
         line += head.count(b"\n")
         if b"\n" in head:
             head = head[head.rindex(b"\n") + 1:]
