@@ -47,12 +47,12 @@ def azure_data(text: str) -> str:
 
 def render_github(doc: dict, *, repo_root: str | None = None) -> str:
     """The GitHub Actions workflow commands for ``doc``."""
-    lines = []
+    lines, root = [], _root(repo_root)
     for diag in doc["diagnostics"]:
-        where = _diag_where(diag, repo_root)
+        where = _diag_where(diag, root)
         lines.append(f"::{GITHUB_LEVEL[_diag_level(diag)]} {_github_props(where, diag['code'])}::"
                      f"{github_data(diag['message'])}")
-    for finding, (path, line, col), rule in _annotated(doc, repo_root):
+    for finding, (path, line, col), rule in _annotated(doc, root):
         level = "notice" if finding.get("waiver") else GITHUB_LEVEL[level_for(finding)]
         title = f"{finding['rule_id']} ({finding['severity']}): {finding['title']}"
         lines.append(f"::{level} {_github_props((path, line, col), title)}::{github_data(_details(finding, rule))}")
@@ -62,12 +62,12 @@ def render_github(doc: dict, *, repo_root: str | None = None) -> str:
 
 def render_azuredevops(doc: dict, *, repo_root: str | None = None) -> str:
     """The Azure DevOps logging commands for ``doc``."""
-    lines = []
+    lines, root = [], _root(repo_root)
     for diag in doc["diagnostics"]:
-        where = _diag_where(diag, repo_root)
+        where = _diag_where(diag, root)
         lines.append(f"##vso[task.logissue {_azure_props(_diag_level(diag), where, diag['code'])}]"
                      f"{azure_data(diag['message'])}")
-    for finding, where, rule in _annotated(doc, repo_root):
+    for finding, where, rule in _annotated(doc, root):
         text = f"{finding['rule_id']} ({finding['severity']}) {finding['title']}: {_details(finding, rule)}"
         if finding.get("waiver"):  # accepted: in the log, but not an issue of the run
             lines.append(f"argus: waived until {finding['waiver']['expires']}: " + azure_data(text))
@@ -93,11 +93,10 @@ def append_job_summary(pairs, doc: dict) -> None:
               f"{exc.strerror or exc}", file=sys.stderr)
 
 
-def _annotated(doc: dict, repo_root: str | None):
+def _annotated(doc: dict, root: Path):
     """(finding, (path, line, column), rule) for every finding that needs a look, in report order."""
     rules = {rule["id"]: rule for rule in doc["rules"]}
     where = positions(doc)
-    root = Path(repo_root or find_repo_root()).resolve()
     for finding in doc["findings"]:
         if finding["status"] in SHOWN:
             path, line, col = where(finding)
@@ -129,10 +128,15 @@ def _relative(path: str, root: Path) -> str:
         return resolved.as_posix()
 
 
-def _diag_where(diag: dict, repo_root: str | None) -> tuple[str | None, int | None, int | None]:
+def _diag_where(diag: dict, root: Path) -> tuple[str | None, int | None, int | None]:
     if not diag.get("file"):
         return None, None, None
-    return _relative(diag["file"], Path(repo_root or find_repo_root()).resolve()), diag.get("line"), diag.get("col")
+    return _relative(diag["file"], root), diag.get("line"), diag.get("col")
+
+
+def _root(repo_root: str | None) -> Path:
+    """The base annotation paths are relative to, found once per rendering."""
+    return Path(repo_root or find_repo_root()).resolve()
 
 
 def _diag_level(diag: dict) -> str:
