@@ -10,6 +10,7 @@ guess. The declarations are in the one table, argus.language.functions.FUNCTIONS
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from argus.language.values import EvalError, Missing, short, type_name
 
@@ -51,6 +52,7 @@ def _days(start: datetime, end: datetime):
     return int(days) if days.is_integer() else days  # whole days print as 90, not 90.0
 
 
+@lru_cache(maxsize=4)  # called for every subject of a rule that reads now(), always with the scan's one instant
 def now(instant: datetime) -> str:
     """The scan's instant: the same for every rule and subject of one scan."""
     return iso(instant)
