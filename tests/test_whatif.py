@@ -318,7 +318,7 @@ def test_a_failed_what_if_is_refused(argus, tmp_path):
     ('{"status": "Succeeded", "changes": [{"changeType": "Create"}]}', 1, 37,
      "/changes/0/resourceId: expected an Azure resource id, got null"),
     ('{"status": "Succeeded", "changes": [{"resourceId": "/subscriptions/x", "changeType": "Create", "after": []}]}',
-     1, 37, "/changes/0/after: the predicted resource must be an object, got a list"),
+     1, 37, "/changes/0/after: the predicted resource must be an object, got an array"),
 ])
 def test_a_bad_change_or_bad_json_is_a_located_diagnostic(argus, tmp_path, text, line, col, message):
     bad = tmp_path / "bad.json"
@@ -334,7 +334,7 @@ def test_a_bad_change_or_bad_json_is_a_located_diagnostic(argus, tmp_path, text,
     ('{"status": "Running", "changes": []}', "bad.json: the what-if did not succeed (status Running); only a Succeeded "
                                              "preview can be scanned"),
     ('{"changes": []}', "bad.json: the what-if has no 'status' (absent), so it cannot be told from a failed one"),
-    ('[1, 2]', "bad.json: not a what-if result: expected a JSON object, got a list"),
+    ('[1, 2]', "bad.json: not a what-if result: expected a JSON object, got an array"),
     ('{"status": "Succeeded", "changes": [{"after": ' + '{"a": ' * 120 + '1' + '}' * 120 + '}]}',
      "bad.json: the what-if nests more than 100 levels deep; not a deployment preview"),
     ('{"resources": []}', "bad.json: not a what-if result: no 'changes' (REST: 'properties.changes')"),

@@ -23,6 +23,7 @@ from argus.language.ast import Span
 from argus.diagnostics import at, json_error, located
 from argus.errors import UserError
 from argus.language.values import json_text
+from argus.snapshots.argpages import json_type
 
 CHANGE_TYPES = ("Create", "Delete", "Deploy", "Ignore", "Modify", "NoChange", "Unsupported")
 _CANONICAL = {t.casefold(): t for t in CHANGE_TYPES}
@@ -71,7 +72,7 @@ def load(path: str) -> WhatIf:
     except orjson.JSONDecodeError as exc:
         raise json_error("E413", path, exc, "what-if is not valid JSON", text) from None
     if not isinstance(doc, dict):
-        raise UserError(f"{path}: not a what-if result: expected a JSON object, got {_kind(doc)}")
+        raise UserError(f"{path}: not a what-if result: expected a JSON object, got {json_type(doc)}")
     _check_depth(path, doc)
     if isinstance(doc.get("parameters"), dict) and isinstance(doc.get("responses"), dict):
         raise UserError(f"{path}: an Azure REST API spec example, not a what-if result: the result is its "
@@ -142,10 +143,10 @@ def _check_status(path: str, doc: dict) -> str:
         message = error.get("message") if isinstance(error, dict) else None
         detail = f" {code}" if code else ""
         detail += f": {message}" if message else ""
-        raise UserError(f"{path}: the what-if failed (status {status or 'not given'}, error{detail or ' ' + _kind(error)}); "
+        raise UserError(f"{path}: the what-if failed (status {status or 'not given'}, error{detail or ' ' + json_type(error)}); "
                         "fix the deployment and run what-if again")
     if not isinstance(status, str):
-        raise UserError(f"{path}: the what-if has no 'status' ({'absent' if status is None else _kind(status)}), "
+        raise UserError(f"{path}: the what-if has no 'status' ({'absent' if status is None else json_type(status)}), "
                         "so it cannot be told from a failed one")
     if status.casefold() != "succeeded":
         raise UserError(f"{path}: the what-if did not succeed (status {status}); only a Succeeded preview can be scanned")
@@ -165,7 +166,7 @@ def _changes(path: str, body: dict, key: str, prefix: str, places: dict, potenti
     if items is None:
         return []
     if not isinstance(items, list):
-        raise UserError(f"{path}: {prefix}/{key} must be a list of changes, got {_kind(items)}")
+        raise UserError(f"{path}: {prefix}/{key} must be a list of changes, got {json_type(items)}")
     found = places.get(("properties", key) if prefix else (key,), [])
     return [_change(item, i, f"{prefix}/{key}/{i}", at(path, *found[i]) if i < len(found) else None, potential)
             for i, item in enumerate(items)]
@@ -173,7 +174,7 @@ def _changes(path: str, body: dict, key: str, prefix: str, places: dict, potenti
 
 def _change(item, index: int, pointer: str, where: Span | None, potential: bool) -> Change:
     if not isinstance(item, dict):
-        raise _BadChange(where, f"{pointer}: a change must be an object, got {_kind(item)}")
+        raise _BadChange(where, f"{pointer}: a change must be an object, got {json_type(item)}")
     raw_type = item.get("changeType")
     change_type = _CANONICAL.get(raw_type.casefold()) if isinstance(raw_type, str) else None
     if change_type is None:
@@ -188,7 +189,7 @@ def _change(item, index: int, pointer: str, where: Span | None, potential: bool)
                                     f"{json_text(rid, compact=True)[:80]}")
     after = item.get("after")
     if after is not None and not isinstance(after, dict):
-        raise _BadChange(where, f"{pointer}/after: the predicted resource must be an object, got {_kind(after)}")
+        raise _BadChange(where, f"{pointer}/after: the predicted resource must be an object, got {json_type(after)}")
     reason = item.get("unsupportedReason")
     line = where.line if where else None
     return Change(index, pointer, line, change_type, rid if isinstance(rid, str) else None, after,
@@ -248,8 +249,3 @@ def _element_places(text: str, wanted: set[tuple]) -> dict[tuple, list[tuple[int
         elif top is not None and not top[1] and top[3]:
             top[2] = orjson.loads(tok)  # a key
     return out
-
-
-def _kind(value) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number")
