@@ -18,7 +18,8 @@ from argus.diagnostics import Diagnostic, did_you_mean
 from argus.errors import UserError
 from argus.language.functions import FUNCTIONS
 from argus.model import SEVERITIES
-from argus.language.operators import OPERATORS, compile_glob, compile_regex
+from argus.language import regex
+from argus.language.operators import OPERATORS
 from argus.language.regex import RegexError
 from argus.language.letchains import let_chain_errors
 from argus.language.program import Program
@@ -343,12 +344,12 @@ class Checker:
                 self.err("E307", right.span, f"'{node.op}' needs a string pattern, got {type_name(right.value)}")
             elif op.pattern == "regex":
                 try:  # RE2 (engine/language/regex.py): refused syntax and the size budget are caught here, once
-                    self.program.prepared[right] = compile_regex(right.value, op.ignore_case)
+                    self.program.prepared[right] = regex.compile(right.value, op.ignore_case)
                 except RegexError as exc:
                     self.err("E303", right.span, f"invalid regular expression {right.value!r}: {exc}")
             else:
                 try:
-                    self.program.prepared[right] = compile_glob(right.value)
+                    self.program.prepared[right] = regex.compile_glob(right.value)
                 except RegexError as exc:  # only a glob too large for RE2's budget
                     self.err("E303", right.span, f"invalid glob pattern {right.value!r}: {exc}")
         if op.family == "order":

@@ -80,21 +80,6 @@ def _member(op: str, fold: bool):
     return impl
 
 
-def compile_regex(pattern: str, ignore_case: bool = False) -> regex.Regex:
-    """A `matches` pattern (RE2, case-sensitive unless it says (?i)), or a `matches~` one (ignoring case), or
-    regex.RegexError."""
-    return regex.compile(pattern, ignore_case)
-
-
-def _compile_regex_fold(pattern: str) -> regex.Regex:
-    return regex.compile(pattern, True)
-
-
-def compile_glob(pattern: str) -> regex.Regex:
-    """A `like` pattern: fnmatch's glob, whole text, ignoring case; regex.RegexError if RE2 cannot hold it."""
-    return regex.compile_glob(pattern)
-
-
 def _pattern(op: str, kind: str, compile_text, matches):
     """A pattern operator: the right side is a pattern, pre-compiled when it was a literal."""
     def impl(a, b):
@@ -109,9 +94,9 @@ def _pattern(op: str, kind: str, compile_text, matches):
     return impl
 
 
-_matches = _pattern("matches", "regular expression", compile_regex, lambda p, a: p.search(a))
-_matches_fold = _pattern("matches~", "regular expression", _compile_regex_fold, lambda p, a: p.search(a))
-_like = _pattern("like", "glob pattern", compile_glob, lambda p, a: p.fullmatch(a))
+_matches = _pattern("matches", "regular expression", regex.compile, lambda p, a: p.search(a))
+_matches_fold = _pattern("matches~", "regular expression", lambda p: regex.compile(p, True), lambda p, a: p.search(a))
+_like = _pattern("like", "glob pattern", regex.compile_glob, lambda p, a: p.fullmatch(a))
 
 
 def _contains(a, b):
