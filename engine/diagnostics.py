@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,14 @@ class Span:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
+
+
+
+@lru_cache(maxsize=64)
+def source_lines(text: str) -> tuple[str, ...]:
+    """A source's lines as the parser counts them (a line ends at LF only: RS, VT, NEL... are no line breaks; a
+    CR before the LF is dropped), split once per text: every diagnostic and every compiled node's text uses them."""
+    return tuple(line.rstrip("\r") for line in text.split("\n"))
 
 
 CODES = {
@@ -93,10 +102,10 @@ class Diagnostic:
         text = (sources or {}).get(self.span.file)
         if text is None:
             return head
-        lines = text.split("\n")  # lines as the parser counts them: \x1e, \x0b, \x85... are not line breaks
+        lines = source_lines(text)
         if not 1 <= self.span.line <= len(lines):
             return head
-        src = lines[self.span.line - 1].rstrip("\r")
+        src = lines[self.span.line - 1]
         width = max(1, (self.span.end_col - self.span.col) if self.span.end_line == self.span.line else 1)
         src, col, width = _window(src, self.span.col, width)
         caret = " " * (col - 1) + "^" + "~" * (width - 1)

@@ -9,22 +9,16 @@ its builder. `Scope`: the variables visible at a node. `span_text`: a span's sou
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Callable
 
+from argus.diagnostics import source_lines
 from argus.language import ast as A
 from argus.planning.frame import FIRST_VAR, Compiled
 from argus.language.tables import KNOWN_TABLES
 
 
-@lru_cache(maxsize=64)
-def _source_lines(text: str) -> tuple:
-    """A rule file's lines, split once: span_text runs for every node the compiler meets (thousands per pack)."""
-    return tuple(ln.rstrip("\r") for ln in text.split("\n"))  # as the parser counts them
-
-
 def span_text(sources: dict[str, str], span: A.Span) -> str:
-    lines = _source_lines(sources.get(span.file, ""))
+    lines = source_lines(sources.get(span.file, ""))
     if not lines or span.line > len(lines):
         return ""
     if span.line == span.end_line:
