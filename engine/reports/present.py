@@ -102,14 +102,23 @@ def count_noun(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def by_rule(doc: dict) -> list[tuple[dict, list[dict]]]:
-    """(rule, its findings) for every rule of the run and any rule a finding names that the header lacks, most
-    severe rule first, then by id."""
+def rules_of(doc: dict) -> dict[str, dict]:
+    """The run's rules by id, in the header's order, then a minimal entry (no prose, no tags) for any rule a
+    finding names that the header lacks."""
     rules = {rule["id"]: rule for rule in doc["rules"]}
+    for finding in doc["findings"]:
+        if finding["rule_id"] not in rules:
+            rules[finding["rule_id"]] = {"id": finding["rule_id"], "title": finding["title"],
+                                         "severity": finding["severity"], "description": "", "remediation": "",
+                                         "help": "", "tags": [], "location": finding["rule_location"]}
+    return rules
+
+
+def by_rule(doc: dict) -> list[tuple[dict, list[dict]]]:
+    """(rule, its findings) for every rule of rules_of(doc), most severe rule first, then by id."""
+    rules = rules_of(doc)
     groups: dict[str, list[dict]] = {rule_id: [] for rule_id in rules}
     for finding in doc["findings"]:
-        groups.setdefault(finding["rule_id"], []).append(finding)
-        rules.setdefault(finding["rule_id"], {"id": finding["rule_id"], "title": finding["title"],
-                                              "severity": finding["severity"], "location": finding["rule_location"]})
+        groups[finding["rule_id"]].append(finding)
     order = sorted(groups, key=lambda rid: (-SEVERITY_RANK[rules[rid]["severity"]], rid))
     return [(rules[rid], groups[rid]) for rid in order]

@@ -22,7 +22,7 @@ from pathlib import Path
 from argus import exitcodes
 from argus.reports.locate import SRCROOT, Locator, primary_location
 from argus.model import SEVERITY_RANK
-from argus.reports.present import GITHUB_MAX_RESULTS, SEVERITY_LEVEL, help_uri, level_for, message_text
+from argus.reports.present import GITHUB_MAX_RESULTS, SEVERITY_LEVEL, help_uri, level_for, message_text, rules_of
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 GITHUB_MAX_TAGS = 20
@@ -44,7 +44,7 @@ def build(doc: dict, *, include_passed: bool = False, repo_root: str | None = No
     """The SARIF log for ``doc`` as a dict (see render)."""
     if max_results < 0:
         raise ValueError("max_results must not be negative")
-    rules = _rule_list(doc)
+    rules = list(rules_of(doc).values())
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     candidates = [f for f in doc["findings"] if include_passed or level_for(f) != "none"]
     kept = _keep_most_severe(candidates, max_results)
@@ -68,18 +68,6 @@ def build(doc: dict, *, include_passed: bool = False, repo_root: str | None = No
     if doc["run"].get("what_if"):  # the baseline was the estate before the deployment (argus.deployment.whatif_scan)
         run["properties"]["whatIf"] = doc["run"]["what_if"]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-
-
-def _rule_list(doc: dict) -> list[dict]:
-    """The run's rules, plus a minimal entry for any rule a finding names that the header lacks."""
-    rules = list(doc["rules"])
-    known = {rule["id"] for rule in rules}
-    for f in doc["findings"]:
-        if f["rule_id"] not in known:
-            known.add(f["rule_id"])
-            rules.append({"id": f["rule_id"], "title": f["title"], "severity": f["severity"], "description": "",
-                          "remediation": "", "help": "", "tags": [], "location": f["rule_location"]})
-    return rules
 
 
 def _keep_most_severe(findings: list[dict], limit: int) -> list[dict]:
